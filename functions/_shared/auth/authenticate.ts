@@ -1,0 +1,92 @@
+import { createMiddleware } from "hono/factory";
+import type { Caller, GatewayEnv, RateLimitState } from "../http/context.ts";
+import { ApiError } from "../http/errors.ts";
+import { displayPrefix, hashApiKey, isWellFormedApiKey } from "./api-key.ts";
+import type { Permission } from "./permissions.ts";
+
+type Resolution =
+  | { outcome: "invalid_key" }
+  | {
+    outcome: "ok";
+    workspace_id: string;
+    key_id: string;
+    key_prefix: string;
+    permissions: Permission[];
+    rate_limit: RateLimitState | null;
+  }
+  | {
+    outcome: "rate_limited";
+    workspace_id: string;
+    key_prefix: string;
+    rate_limit: RateLimitState;
+    reset_at: string;
+    retry_after: number;
+  };
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  return {
+    "X-RateLimit-Limit": String(state.limit),
+    "X-RateLimit-Remaining": String(state.remaining),
+    "X-RateLimit-Reset": String(state.reset),
+  };
+}
+
+/**
+ * Resolves the bearer key (one RPC, which also counts the rate limit) and stores the caller on the context.
+ * Malformed keys are refused before any database call. Rate-limit headers go on every response after this,
+ * errors included.
+ */
+export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
+  const match = BEARER.exec(c.req.header("authorization") ?? "");
+  if (!match) {
+    throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
+  }
+  const token = match[1];
+  if (!isWellFormedApiKey(token)) {
+    throw new ApiError("invalid_key", "Invalid or expired API key");
+  }
+  c.set("logIdentity", { keyPrefix: displayPrefix(token) });
+
+  const resolution = await c.var.services.db.rpc<Resolution>("resolve_api_key", {
+    p_key_hash: await hashApiKey(token),
+  });
+  if (resolution.outcome === "invalid_key") {
+    throw new ApiError("invalid_key", "Invalid or expired API key");
+  }
+  c.set("logIdentity", { keyPrefix: resolution.key_prefix, workspaceId: resolution.workspace_id });
+  if (resolution.outcome === "rate_limited") {
+    throw new ApiError("rate_limited", `Rate limit exceeded. Resets at ${resolution.reset_at}`, {
+      headers: { ...rateLimitHeaders(resolution.rate_limit), "Retry-After": String(resolution.retry_after) },
+    });
+  }
+
+  const caller: Caller = {
+    workspaceId: resolution.workspace_id,
+    keyId: resolution.key_id,
+    keyPrefix: resolution.key_prefix,
+    permissions: resolution.permissions,
+    rateLimit: resolution.rate_limit,
+  };
+  c.set("caller", caller);
+  await next();
+  if (caller.rateLimit) {
+    for (const [name, value] of Object.entries(rateLimitHeaders(caller.rateLimit))) c.res.headers.set(name, value);
+  }
+});
+
+/** Refuses with 403 unless the authenticated key carries `permission`. */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<GatewayEnv>(async (c, next) => {
+    if (!c.get("caller")?.permissions.includes(permission)) {
+      throw new ApiError("insufficient_permissions", `Missing required permission: ${permission}`);
+    }
+    await next();
+  });
+}
+
+/** Authentication, rate limit and permission, in the contract's order, for one route. */
+export function protect(permission: Permission) {
+  return [authenticate, requirePermission(permission)] as const;
+}

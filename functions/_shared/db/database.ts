@@ -1,0 +1,13 @@
+/**
+ * The seam between the functions and Postgres: every database call is an RPC that takes named arguments and
+ * returns one JSON value. Production goes through PostgREST (supabase-js), local runs and tests through a direct
+ * Postgres driver; both must mean exactly the same thing.
+ *
+ * Argument values are JSON scalars or objects/arrays; the SQL side declares the latter as `jsonb`.
+ */
+export interface Database {
+  rpc<T>(name: string, args: Record<string, unknown>): Promise<T>;
+}
+
+/** How long one RPC may take before the caller gets `503 service_unavailable` instead of waiting. */
+export const DEFAULT_RPC_TIMEOUT_MS = 5_000;

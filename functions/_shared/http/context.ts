@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import type { Database } from "../db/database.ts";
+import type { Permission } from "../auth/permissions.ts";
+
+export type LogLine = Record<string, unknown>;
+
+/** What the gateway needs from the outside world, injected once per isolate. */
+export interface GatewayServices {
+  db: Database;
+  log: (line: LogLine) => void;
+  /** Wakes the webhook dispatcher after a request queued deliveries; must not throw or block the response. */
+  kickDispatcher: () => void;
+  /** Whether webhook URLs may point at loopback/private hosts (local development only). */
+  allowPrivateWebhookUrls: boolean;
+}
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+export interface Caller {
+  workspaceId: string;
+  keyId: string;
+  keyPrefix: string;
+  permissions: readonly Permission[];
+  rateLimit: RateLimitState | null;
+}
+
+export type GatewayEnv = {
+  Variables: {
+    services: GatewayServices;
+    requestId: string;
+    caller?: Caller;
+    /** Set by authentication even when it refuses, so the log line still names the workspace and key prefix. */
+    logIdentity?: { workspaceId?: string; keyPrefix?: string };
+    /** An internal error's details, for the log line only. */
+    failure?: string;
+  };
+};
+
+export type GatewayContext = Context<GatewayEnv>;
+
+/** The authenticated caller; routes reach this only behind `authenticate`. */
+export function callerOf(c: GatewayContext): Caller {
+  const caller = c.get("caller");
+  if (!caller) throw new Error("route is missing the authenticate middleware");
+  return caller;
+}

@@ -1,0 +1,55 @@
+import type { ErrorHandler, Hono, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { GatewayContext, GatewayEnv } from "./context.ts";
+import { ApiError, DatabaseUnavailableError } from "./errors.ts";
+import { respond } from "./respond.ts";
+
+function toApiError(c: GatewayContext, err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof DatabaseUnavailableError) {
+    c.set("failure", err.message);
+    return new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.");
+  }
+  if (err instanceof HTTPException && err.status === 413) {
+    return new ApiError("payload_too_large", "Request body exceeds the 1 MiB limit");
+  }
+  c.set("failure", err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support.");
+}
+
+/** The one place any failure becomes the contract's error envelope. */
+export const onError: ErrorHandler<GatewayEnv> = (err, c) => {
+  const apiError = toApiError(c, err);
+  const response = respond(c, apiError.body, apiError.status as 400);
+  for (const [name, value] of Object.entries(apiError.headers ?? {})) response.headers.set(name, value);
+  return response;
+};
+
+function patternToRegExp(path: string): RegExp {
+  const source = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\?:\w+/g, "[^/]+");
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
+ * Answers unknown paths with 404 and known paths with the wrong method with 405 and an `Allow` header.
+ * The route table is read once, when the app is built.
+ */
+export function notFoundHandler(app: Hono<GatewayEnv>): NotFoundHandler<GatewayEnv> {
+  let table: { pattern: RegExp; method: string }[] | undefined;
+  return (c) => {
+    table ??= app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({ pattern: patternToRegExp(r.path), method: r.method }));
+    const allowed = [...new Set(table.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+    if (allowed.length === 0) {
+      return onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c);
+    }
+    const response = onError(
+      new ApiError("method_not_allowed", `Method ${c.req.method} is not allowed here`, {
+        headers: { Allow: allowed.join(", ") },
+      }),
+      c,
+    );
+    return response;
+  };
+}

@@ -1,0 +1,68 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every error code the API can answer with, and its status. The single source for both. */
+export const ERROR_STATUS = {
+  validation_error: 400,
+  invalid_send_limit: 400,
+  invalid_timezone: 400,
+  invalid_url: 400,
+  invalid_events: 400,
+  missing_auth: 401,
+  invalid_key: 401,
+  insufficient_permissions: 403,
+  not_found: 404,
+  campaign_not_found: 404,
+  webhook_not_found: 404,
+  delivery_not_found: 404,
+  method_not_allowed: 405,
+  campaign_not_draft: 409,
+  campaign_not_startable: 409,
+  campaign_not_active: 409,
+  campaign_completed: 409,
+  duplicate_webhook: 409,
+  delivery_not_failed: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** The one exception type routes throw; `app.onError` turns it into the contract's envelope. */
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(ERROR_STATUS[code], { message, cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+
+  get body(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
+  }
+}
+
+/** Raised by the database seam when Postgres cannot be reached or does not answer in time. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseUnavailableError";
+  }
+}

@@ -1,0 +1,26 @@
+import { createMiddleware } from "hono/factory";
+import type { GatewayEnv } from "./context.ts";
+import { newRequestId } from "./request-id.ts";
+
+/** Assigns the request id, echoes it on every response, and writes one JSON log line per request. */
+export const requestLog = createMiddleware<GatewayEnv>(async (c, next) => {
+  const started = performance.now();
+  const requestId = newRequestId();
+  c.set("requestId", requestId);
+  await next();
+  c.res.headers.set("X-Request-ID", requestId);
+  const identity = c.get("logIdentity");
+  c.var.services.log({
+    level: c.res.status >= 500 ? "error" : "info",
+    msg: "request",
+    request_id: requestId,
+    method: c.req.method,
+    route: c.req.routePath,
+    path: c.req.path,
+    status: c.res.status,
+    duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    workspace_id: identity?.workspaceId ?? null,
+    key_prefix: identity?.keyPrefix ?? null,
+    ...(c.get("failure") ? { error: c.get("failure") } : {}),
+  });
+});

@@ -1,0 +1,35 @@
+import type { z } from "zod";
+import { ApiError, type ErrorCode } from "./errors.ts";
+
+/** Field path -> first problem, as the contract's `details.fields`. */
+export function fieldProblems(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) fields[key] ??= "Unknown field";
+      continue;
+    }
+    const path = issue.path.length ? issue.path.join(".") : "body";
+    fields[path] ??= issue.message;
+  }
+  return fields;
+}
+
+/**
+ * Parses `input` or throws a 400. When every problem is one a more specific code describes (say, only
+ * `daily_send_limit` is out of range), that code is used; otherwise `validation_error` names every field.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  specificCodes: Partial<Record<string, ErrorCode>> = {},
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = fieldProblems(result.error);
+  const codes = new Set(Object.keys(fields).map((f) => specificCodes[f] ?? "validation_error"));
+  const code = codes.size === 1 ? [...codes][0] : "validation_error";
+  const message = code === "validation_error" ? `Invalid ${what}` : Object.values(fields)[0];
+  throw new ApiError(code, message, { details: { fields } });
+}

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { GatewayEnv, GatewayServices } from "../_shared/http/context.ts";
+import { notFoundHandler, onError } from "../_shared/http/error-handler.ts";
+import { ApiError } from "../_shared/http/errors.ts";
+import { requestLog } from "../_shared/http/request-log.ts";
+import { registerHealth } from "./routes/health.ts";
+import { campaignsRoutes } from "./routes/v1/campaigns/index.ts";
+
+export const FUNCTION_NAME = "api-gateway";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The gateway as a Hono app. Deployed, the function sees `/api-gateway/...`; behind Supabase's local front
+ * or a proxy that keeps the full path it sees `/functions/v1/api-gateway/...`. Both serve the same routes.
+ */
+export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  registerHealth(api);
+  api.route("/v1/campaigns", campaignsRoutes());
+
+  const app = new Hono<GatewayEnv>();
+  app.use(async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use(requestLog);
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", "Request body exceeds the 1 MiB limit");
+    },
+  }));
+  app.route(`/${FUNCTION_NAME}`, api);
+  app.route(`/functions/v1/${FUNCTION_NAME}`, api);
+  app.onError(onError);
+  app.notFound(notFoundHandler(app));
+  return app;
+}

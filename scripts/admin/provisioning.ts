@@ -1,0 +1,105 @@
+// Operator-side provisioning of workspaces and keys, straight against Postgres. Customers never reach this code;
+// the admin CLI, `npm start`'s demo key, the tests and the benchmark all use it.
+import type postgres from "postgres";
+import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key.ts";
+import { isPermission, type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
+
+export const PLANS = ["starter", "pro", "org"] as const;
+export type Plan = (typeof PLANS)[number];
+export const RATE_LIMIT_TIERS = ["standard", "high", "unmetered"] as const;
+export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
+
+export class ProvisioningError extends Error {}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  plan: Plan;
+}
+
+export async function createWorkspace(sql: postgres.Sql, input: { name: string; plan?: string }): Promise<Workspace> {
+  const plan = input.plan ?? "starter";
+  if (!(PLANS as readonly string[]).includes(plan)) {
+    throw new ProvisioningError(`plan must be one of: ${PLANS.join(", ")}`);
+  }
+  if (input.name.length < 1 || input.name.length > 200) {
+    throw new ProvisioningError("name must be 1 to 200 characters");
+  }
+  const [row] = await sql<Workspace[]>`
+    insert into public.workspaces (name, plan) values (${input.name}, ${plan}) returning id, name, plan`;
+  return row;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  /** The plaintext key: shown once, never stored. */
+  key: string;
+  prefix: string;
+  permissions: Permission[];
+  rate_limit_tier: RateLimitTier;
+  expires_at: string | null;
+}
+
+export interface ApiKeyInput {
+  workspaceId: string;
+  permissions: string[];
+  name?: string;
+  tier?: string;
+  expiresAt?: string;
+}
+
+export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promise<CreatedApiKey> {
+  const unknown = input.permissions.filter((p) => !isPermission(p));
+  if (unknown.length) {
+    throw new ProvisioningError(`unknown permission(s): ${unknown.join(", ")}; known: ${PERMISSIONS.join(", ")}`);
+  }
+  const tier = input.tier ?? "standard";
+  if (!(RATE_LIMIT_TIERS as readonly string[]).includes(tier)) {
+    throw new ProvisioningError(`tier must be one of: ${RATE_LIMIT_TIERS.join(", ")}`);
+  }
+  let expiresAt: string | null = null;
+  if (input.expiresAt !== undefined) {
+    const parsed = new Date(input.expiresAt);
+    if (Number.isNaN(parsed.getTime())) throw new ProvisioningError(`not an ISO 8601 time: ${input.expiresAt}`);
+    expiresAt = parsed.toISOString();
+  }
+  const [workspace] = await sql`select 1 from public.workspaces where id::text = ${input.workspaceId}`;
+  if (!workspace) throw new ProvisioningError(`no workspace with id ${input.workspaceId}`);
+
+  const { key, prefix } = generateApiKey();
+  const name = input.name ?? `key ${prefix}`;
+  const hash = await hashApiKey(key);
+  const [row] = await sql<{ id: string }[]>`
+    insert into public.api_keys (workspace_id, key_hash, prefix, name, permissions, rate_limit_tier, expires_at)
+    values (${input.workspaceId}, decode(${hash}, 'hex'), ${prefix}, ${name}, ${input.permissions}, ${tier}, ${expiresAt})
+    returning id`;
+  return {
+    id: row.id,
+    key,
+    prefix,
+    permissions: input.permissions as Permission[],
+    rate_limit_tier: tier as RateLimitTier,
+    expires_at: expiresAt,
+  };
+}
+
+export async function revokeApiKey(sql: postgres.Sql, id: string): Promise<{ id: string; revoked_at: string }> {
+  const [row] = await sql<{ id: string; revoked_at: Date }[]>`
+    update public.api_keys set revoked_at = coalesce(revoked_at, now())
+     where id::text = ${id} returning id, revoked_at`;
+  if (!row) throw new ProvisioningError(`no API key with id ${id}`);
+  return { id: row.id, revoked_at: row.revoked_at.toISOString() };
+}
+
+export async function listApiKeys(sql: postgres.Sql, workspaceId: string) {
+  const rows = await sql`
+    select id, prefix, name, permissions, rate_limit_tier, expires_at, revoked_at, last_used_at, created_at
+      from public.api_keys where workspace_id::text = ${workspaceId} order by created_at`;
+  return rows.map((r) => ({
+    ...r,
+    expires_at: r.expires_at?.toISOString() ?? null,
+    revoked_at: r.revoked_at?.toISOString() ?? null,
+    last_used_at: r.last_used_at?.toISOString() ?? null,
+    created_at: r.created_at.toISOString(),
+  }));
+}

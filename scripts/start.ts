@@ -1,0 +1,140 @@
+// `npm start`: the whole product on this machine. Embedded Postgres (or DATABASE_URL), Supabase roles and
+// migrations, a demo workspace and key, and both functions under Deno at http://127.0.0.1:$PORT/functions/v1/<name>.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import postgres from "postgres";
+import { hashApiKey } from "../functions/_shared/auth/api-key.ts";
+import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
+import { prepareDatabase, type RunningPostgres, startEmbeddedPostgres } from "./local/database.ts";
+import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
+import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
+
+const PORT = Number(process.env.PORT ?? 54321);
+const PG_PORT = Number(process.env.PG_PORT ?? 54322);
+const DISPATCH_INTERVAL_MS = 1000;
+const DEMO_KEY_FILE = path.join(DATA_DIR, "demo-key.json");
+
+const say = (message: string) => console.error(`[start] ${message}`);
+
+/** Reuses the demo key from the last start while it still works, so restarts keep curl commands valid. */
+async function demoKey(sql: postgres.Sql): Promise<{ key: string; workspaceId: string }> {
+  try {
+    const saved = JSON.parse(await readFile(DEMO_KEY_FILE, "utf8")) as { key: string; workspace_id: string };
+    const [live] = await sql`
+      select 1 from public.api_keys
+       where key_hash = decode(${await hashApiKey(saved.key)}, 'hex') and revoked_at is null
+         and (expires_at is null or expires_at > now())`;
+    if (live) return { key: saved.key, workspaceId: saved.workspace_id };
+  } catch {
+    // No saved key yet, or it no longer works: make a new one below.
+  }
+  const workspace = await createWorkspace(sql, { name: "Demo workspace", plan: "pro" });
+  const created = await createApiKey(sql, {
+    workspaceId: workspace.id,
+    name: "demo",
+    permissions: ["campaigns:read", "campaigns:write", "webhooks:read", "webhooks:write", "admin:api_keys"],
+  });
+  await writeFile(DEMO_KEY_FILE, JSON.stringify({ key: created.key, workspace_id: workspace.id }), { mode: 0o600 });
+  return { key: created.key, workspaceId: workspace.id };
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`functions exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`functions did not become healthy at ${url}`);
+}
+
+async function main() {
+  await mkdir(DATA_DIR, { recursive: true });
+  let database: RunningPostgres | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    say("using DATABASE_URL");
+  } else {
+    say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in .data/postgres)`);
+    database = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
+    databaseUrl = database.url;
+  }
+  say("applying migrations with the Supabase CLI");
+  await prepareDatabase(databaseUrl);
+
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const demo = await demoKey(sql);
+  await sql.end();
+  await writeFile(LOCAL_STATE_FILE, JSON.stringify({ database_url: databaseUrl, port: PORT }));
+
+  const baseUrl = `http://127.0.0.1:${PORT}`;
+  const dispatcherSecret = randomBytes(24).toString("base64url");
+  say("starting functions under Deno");
+  const functions = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      DATABASE_URL: databaseUrl,
+      SUPABASE_URL: baseUrl,
+      DISPATCHER_SECRET: dispatcherSecret,
+      WEBHOOK_ALLOW_PRIVATE_URLS: "1",
+    },
+  });
+
+  let ticker: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(ticker);
+    functions.kill("SIGTERM");
+    await database?.stop().catch(() => {});
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  functions.on("exit", (code) => {
+    if (!stopping) {
+      say(`functions exited (code ${code}); stopping`);
+      void stop(1);
+    }
+  });
+
+  const gateway = `${baseUrl}/functions/v1/api-gateway`;
+  await waitForHealth(`${gateway}/health`, functions);
+
+  // Stands in for pg_cron + pg_net, which the embedded Postgres lacks.
+  ticker = setInterval(() => {
+    fetch(`${baseUrl}/functions/v1/webhook-dispatcher`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${dispatcherSecret}` },
+    }).then((res) => res.body?.cancel(), () => {});
+  }, DISPATCH_INTERVAL_MS);
+
+  console.log(`
+API gateway:  ${gateway}
+DATABASE_URL=${databaseUrl}
+Demo key:     ${demo.key}  (workspace ${demo.workspaceId})
+
+Try it:
+  curl -s -X POST ${gateway}/v1/campaigns \\
+    -H "Authorization: Bearer ${demo.key}" -H "Content-Type: application/json" -d '{"name":"Spring launch"}'
+  curl -s -X DELETE ${gateway}/v1/campaigns/<id from above> \\
+    -H "Authorization: Bearer ${demo.key}"
+
+Ctrl-C stops everything.
+`);
+}
+
+main().catch((error) => {
+  console.error(`[start] failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

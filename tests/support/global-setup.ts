@@ -1,0 +1,43 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { prepareDatabase, startEmbeddedPostgres } from "../../scripts/local/database.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+/**
+ * One real Postgres for the whole run: DATABASE_URL when set, otherwise a throwaway embedded cluster in the
+ * system temp folder (world-traversable, which the unprivileged `postgres` user needs when tests run as root).
+ */
+export default async function setup(project: TestProject) {
+  let url = process.env.DATABASE_URL;
+  let teardown = async () => {};
+  if (!url) {
+    const dir = await mkdtemp(path.join(tmpdir(), "leadlex-test-pg-"));
+    await chmod(dir, 0o755);
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, "data"), port: await freePort(), persistent: false });
+    url = pg.url;
+    teardown = async () => {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+  await prepareDatabase(url);
+  project.provide("databaseUrl", url);
+  return teardown;
+}

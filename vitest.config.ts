@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/support/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Suites share one Postgres; each works in workspaces of its own, so files may run side by side.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
