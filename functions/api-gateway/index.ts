@@ -1,4 +1,6 @@
+import { denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
 import { createGatewayApp } from "./app.ts";
 import { gatewayServicesFromEnv } from "./services.ts";
 
-Deno.serve(createGatewayApp(gatewayServicesFromEnv(Deno.env.toObject())).fetch);
+const services = gatewayServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost, waitUntil });
+Deno.serve(createGatewayApp(services).fetch);

@@ -1,18 +1,18 @@
 import type { GatewayServices } from "../_shared/http/context.ts";
 import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
+import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 
-declare const EdgeRuntime: { waitUntil(promise: Promise<unknown>): void } | undefined;
-
-function waitUntil(promise: Promise<unknown>): void {
-  // Supabase's edge runtime keeps the isolate alive for it; plain Deno and Node just let it run.
-  if (typeof EdgeRuntime !== "undefined") EdgeRuntime.waitUntil(promise);
+export interface Platform {
+  resolveHost: ResolveHost;
+  waitUntil: (promise: Promise<unknown>) => void;
 }
 
-export function gatewayServicesFromEnv(env: Env): GatewayServices {
+export function gatewayServicesFromEnv(env: Env, platform: Platform): GatewayServices {
   return {
     db: databaseFromEnv(env),
     log: jsonLogger,
-    kickDispatcher: dispatcherKicker(env, waitUntil),
+    kickDispatcher: dispatcherKicker(env, platform.waitUntil),
     allowPrivateWebhookUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
+    resolveHost: platform.resolveHost,
   };
 }

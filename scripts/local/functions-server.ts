@@ -2,10 +2,11 @@
 // local stack does, with each function built exactly as its deployed entrypoint builds it.
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
+import { denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
 
 const env = Deno.env.toObject();
 const handlers: Record<string, (request: Request) => Response | Promise<Response>> = {
-  "api-gateway": createGatewayApp(gatewayServicesFromEnv(env)).fetch,
+  "api-gateway": createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
 };
 
 const PREFIX = "/functions/v1/";

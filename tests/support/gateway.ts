@@ -1,4 +1,5 @@
 import { type ServerType, serve } from "@hono/node-server";
+import { lookup } from "node:dns/promises";
 import type { AddressInfo } from "node:net";
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
@@ -26,6 +27,7 @@ export async function startGateway(overrides: Partial<GatewayServices> & { db?: 
     log: (line) => state.logs.push(line),
     kickDispatcher: () => state.kicks++,
     allowPrivateWebhookUrls: false,
+    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
     ...overrides,
   });
   const server: ServerType = await new Promise((resolve) => {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Database } from "../db/database.ts";
 import type { Permission } from "../auth/permissions.ts";
+import type { ResolveHost } from "../webhooks/url-policy.ts";
 
 export type LogLine = Record<string, unknown>;
 
@@ -12,6 +13,8 @@ export interface GatewayServices {
   kickDispatcher: () => void;
   /** Whether webhook URLs may point at loopback/private hosts (local development only). */
   allowPrivateWebhookUrls: boolean;
+  /** DNS lookup for webhook URL checks. */
+  resolveHost: ResolveHost;
 }
 
 export interface RateLimitState {
