@@ -1,5 +1,4 @@
 import type { ErrorHandler, Hono, NotFoundHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { GatewayContext, GatewayEnv } from "./context.ts";
 import { ApiError, DatabaseUnavailableError } from "./errors.ts";
 import { respond } from "./respond.ts";
@@ -9,9 +8,6 @@ function toApiError(c: GatewayContext, err: unknown): ApiError {
   if (err instanceof DatabaseUnavailableError) {
     c.set("failure", err.message);
     return new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.");
-  }
-  if (err instanceof HTTPException && err.status === 413) {
-    return new ApiError("payload_too_large", "Request body exceeds the 1 MiB limit");
   }
   c.set("failure", err instanceof Error ? (err.stack ?? err.message) : String(err));
   return new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support.");
@@ -44,12 +40,11 @@ export function notFoundHandler(app: Hono<GatewayEnv>): NotFoundHandler<GatewayE
     if (allowed.length === 0) {
       return onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c);
     }
-    const response = onError(
+    return onError(
       new ApiError("method_not_allowed", `Method ${c.req.method} is not allowed here`, {
         headers: { Allow: allowed.join(", ") },
       }),
       c,
     );
-    return response;
   };
 }
