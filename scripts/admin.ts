@@ -7,6 +7,7 @@ import { LOCAL_STATE_FILE } from "./local/paths.ts";
 import {
   createApiKey,
   createWorkspace,
+  isIsoTime,
   listApiKeys,
   PLANS,
   ProvisioningError,
@@ -22,13 +23,45 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-async function databaseUrl(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+class UnreachableError extends Error {}
+
+/** DATABASE_URL, or the database of the running (or last) `npm start`, which records it in .data/local.json. */
+async function database(): Promise<{ url: string; source: string }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: "DATABASE_URL" };
   try {
-    return (JSON.parse(await readFile(LOCAL_STATE_FILE, "utf8")) as { database_url: string }).database_url;
+    const url = (JSON.parse(await readFile(LOCAL_STATE_FILE, "utf8")) as { database_url?: unknown }).database_url;
+    if (typeof url === "string" && url) return { url, source: "npm start (.data/local.json)" };
   } catch {
-    throw new UsageError("no database: set DATABASE_URL, or run `npm start` first");
+    // no npm start yet
   }
+  throw new UsageError("no database: set DATABASE_URL, or run `npm start` first");
+}
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "CONNECT_TIMEOUT", "57P03"]);
+
+/** Where the URL points, without its password. */
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+function expiresAt(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isIsoTime(value)) {
+    throw new UsageError(`--expires-at must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z (got: ${value})`);
+  }
+  if (new Date(value).getTime() <= Date.now()) throw new UsageError(`--expires-at is in the past: ${value}`);
+  return value;
+}
+
+function permissionList(value: string): string[] {
+  const list = [...new Set(value.split(",").map((p) => p.trim()).filter(Boolean))];
+  if (list.length === 0) throw new UsageError("--permissions needs at least one permission");
+  return list;
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -51,26 +84,52 @@ async function main(argv: string[]): Promise<unknown> {
     },
   });
   const [resource, command, arg] = positionals;
-  const sql = postgres(await databaseUrl(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  try {
-    switch (`${resource} ${command}`) {
-      case "workspace create":
-        return await createWorkspace(sql, { name: required(values.name, "name"), plan: values.plan });
-      case "key create":
-        return await createApiKey(sql, {
-          workspaceId: required(values.workspace, "workspace"),
-          permissions: required(values.permissions, "permissions").split(",").map((p) => p.trim()).filter(Boolean),
-          name: values.name,
-          tier: values.tier,
-          expiresAt: values["expires-at"],
-        });
-      case "key revoke":
-        return await revokeApiKey(sql, required(arg, "key id (positional)"));
-      case "key list":
-        return { api_keys: await listApiKeys(sql, required(values.workspace, "workspace")) };
-      default:
-        throw new UsageError(`unknown command: ${positionals.join(" ") || "(none)"}`);
+  // The command and its flags are checked before any database is looked for.
+  let run: (sql: postgres.Sql) => Promise<unknown>;
+  switch (`${resource} ${command}`) {
+    case "workspace create": {
+      const input = { name: required(values.name, "name"), plan: values.plan };
+      run = (sql) => createWorkspace(sql, input);
+      break;
     }
+    case "key create": {
+      const input = {
+        workspaceId: required(values.workspace, "workspace"),
+        permissions: permissionList(required(values.permissions, "permissions")),
+        name: values.name,
+        tier: values.tier,
+        expiresAt: expiresAt(values["expires-at"]),
+      };
+      run = (sql) => createApiKey(sql, input);
+      break;
+    }
+    case "key revoke": {
+      const id = required(arg, "key id (positional)");
+      run = (sql) => revokeApiKey(sql, id);
+      break;
+    }
+    case "key list": {
+      const workspaceId = required(values.workspace, "workspace");
+      run = async (sql) => ({ api_keys: await listApiKeys(sql, workspaceId) });
+      break;
+    }
+    default:
+      throw new UsageError(`unknown command: ${positionals.join(" ") || "(none)"}`);
+  }
+
+  const { url, source } = await database();
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    return await run(sql);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code && UNREACHABLE.has(code)) {
+      throw new UnreachableError(
+        `cannot reach the database at ${hostOf(url)} (from ${source}): ${(error as Error).message}` +
+          (source.startsWith("npm start") ? ". Is `npm start` still running?" : ""),
+      );
+    }
+    throw error;
   } finally {
     await sql.end({ timeout: 2 });
   }
@@ -79,12 +138,7 @@ async function main(argv: string[]): Promise<unknown> {
 try {
   console.log(JSON.stringify(await main(process.argv.slice(2))));
 } catch (error) {
-  const known = error instanceof UsageError || error instanceof ProvisioningError ||
-    (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-  if (known) {
-    console.error(`admin: ${(error as Error).message}\n${error instanceof UsageError ? USAGE : ""}`.trim());
-  } else {
-    console.error(`admin: ${(error as Error).message ?? error}`);
-  }
-  process.exit(error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 64 : 1);
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  console.error(`admin: ${(error as Error).message ?? error}${usage ? `\n${USAGE}` : ""}`);
+  process.exit(usage ? 64 : 1);
 }

@@ -3,11 +3,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import path from "node:path";
 import postgres from "postgres";
 import { hashApiKey } from "../functions/_shared/auth/api-key.ts";
 import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
-import { prepareDatabase, type RunningPostgres, startEmbeddedPostgres } from "./local/database.ts";
+import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
 
@@ -41,8 +42,8 @@ async function demoKey(sql: postgres.Sql): Promise<{ key: string; workspaceId: s
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`functions exited with code ${child.exitCode}`);
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error("functions exited during start-up");
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -51,27 +52,67 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`functions did not become healthy at ${url}`);
+  throw new Error(`functions did not become healthy at ${url} within 60 s`);
+}
+
+/** Fails early and clearly when a port is taken (say, by another `npm start`), instead of half starting. */
+async function ensurePortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer()
+      .once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            error.code === "EADDRINUSE"
+              ? `port ${port} (${what}) is already in use: is another \`npm start\` running? Set ${what} to move it.`
+              : `cannot use port ${port} (${what}): ${error.message}`,
+          ),
+        )
+      )
+      .listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+// Everything started so far, stopped in reverse order on Ctrl-C, SIGTERM, a crash of the functions, or a failed
+// start-up. A second signal, or a stop that hangs, ends the process anyway.
+const cleanups: (() => Promise<void> | void)[] = [];
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say("stopping");
+  setTimeout(() => process.exit(code), 15_000).unref();
+  for (const cleanup of cleanups.reverse()) {
+    await Promise.resolve().then(cleanup).catch((error) => say(`while stopping: ${error}`));
+  }
+  process.exit(code);
 }
 
 async function main() {
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  process.on("SIGHUP", () => void stop(0));
+
+  await ensurePortFree(PORT, "PORT");
   await mkdir(DATA_DIR, { recursive: true });
-  let database: RunningPostgres | undefined;
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
     say("using DATABASE_URL");
   } else {
+    await ensurePortFree(PG_PORT, "PG_PORT");
     say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in .data/postgres)`);
-    database = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
+    const database = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
+    cleanups.push(() => database.stop());
     databaseUrl = database.url;
   }
+  if (stopping) return;
   say("applying migrations with the Supabase CLI");
   await prepareDatabase(databaseUrl);
 
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  const demo = await demoKey(sql);
-  await sql.end();
+  const demo = await demoKey(sql).finally(() => sql.end());
   await writeFile(LOCAL_STATE_FILE, JSON.stringify({ database_url: databaseUrl, port: PORT }));
+  if (stopping) return;
 
   const baseUrl = `http://127.0.0.1:${PORT}`;
   const dispatcherSecret = randomBytes(24).toString("base64url");
@@ -88,53 +129,51 @@ async function main() {
       WEBHOOK_ALLOW_PRIVATE_URLS: "1",
     },
   });
-
-  let ticker: NodeJS.Timeout | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(ticker);
+  const functionsExited = new Promise<void>((resolve) => functions.once("exit", () => resolve()));
+  cleanups.push(async () => {
+    if (functions.exitCode !== null || functions.signalCode !== null) return;
     functions.kill("SIGTERM");
-    await database?.stop().catch(() => {});
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
-  functions.on("exit", (code) => {
-    if (!stopping) {
-      say(`functions exited (code ${code}); stopping`);
-      void stop(1);
-    }
+    const killer = setTimeout(() => functions.kill("SIGKILL"), 5_000);
+    await functionsExited;
+    clearTimeout(killer);
+  });
+  functions.on("exit", (code, signal) => {
+    if (stopping) return;
+    say(`functions exited (${signal ?? `code ${code}`})`);
+    void stop(1);
   });
 
   const gateway = `${baseUrl}/functions/v1/api-gateway`;
   await waitForHealth(`${gateway}/health`, functions);
 
   // Stands in for pg_cron + pg_net, which the embedded Postgres lacks.
-  ticker = setInterval(() => {
+  const ticker = setInterval(() => {
     fetch(`${baseUrl}/functions/v1/webhook-dispatcher`, {
       method: "POST",
       headers: { Authorization: `Bearer ${dispatcherSecret}` },
     }).then((res) => res.body?.cancel(), () => {});
   }, DISPATCH_INTERVAL_MS);
+  cleanups.push(() => clearInterval(ticker));
 
   console.log(`
 API gateway:  ${gateway}
 DATABASE_URL=${databaseUrl}
 Demo key:     ${demo.key}  (workspace ${demo.workspaceId})
 
-Try it:
-  curl -s -X POST ${gateway}/v1/campaigns \\
-    -H "Authorization: Bearer ${demo.key}" -H "Content-Type: application/json" -d '{"name":"Spring launch"}'
-  curl -s -X DELETE ${gateway}/v1/campaigns/<id from above> \\
-    -H "Authorization: Bearer ${demo.key}"
+Try it (paste into a shell):
+  KEY=${demo.key}
+  BASE=${gateway}
+  ID=$(curl -s -X POST $BASE/v1/campaigns -H "Authorization: Bearer $KEY" \\
+         -H "Content-Type: application/json" -d '{"name":"Spring launch"}' | sed -E 's/.*"campaign":\\{"id":"([^"]+)".*/\\1/')
+  curl -s -X DELETE $BASE/v1/campaigns/$ID -H "Authorization: Bearer $KEY"
 
+Admin CLI against this database: npm run -s admin -- workspace create --name Acme
 Ctrl-C stops everything.
 `);
 }
 
 main().catch((error) => {
+  if (stopping) return;
   console.error(`[start] failed: ${error instanceof Error ? error.message : error}`);
-  process.exit(1);
+  void stop(1);
 });

@@ -6,6 +6,7 @@ import { ApiError } from "../_shared/http/errors.ts";
 import { requestLog } from "../_shared/http/request-log.ts";
 import { registerHealth } from "./routes/health.ts";
 import { campaignsRoutes } from "./routes/v1/campaigns/index.ts";
+import { webhooksRoutes } from "./routes/v1/webhooks/index.ts";
 
 export const FUNCTION_NAME = "api-gateway";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -18,8 +19,10 @@ export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   registerHealth(api);
   api.route("/v1/campaigns", campaignsRoutes());
+  api.route("/v1/webhooks", webhooksRoutes());
 
-  const app = new Hono<GatewayEnv>();
+  // Not strict: "/v1/campaigns/" is the same route as "/v1/campaigns", as the 405 check below assumes.
+  const app = new Hono<GatewayEnv>({ strict: false });
   app.use(async (c, next) => {
     c.set("services", services);
     await next();

@@ -11,6 +11,18 @@ export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
 
 export class ProvisioningError extends Error {}
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A date, or a date and time with `Z` or an offset (never a local time); `new Date` alone also takes "1". */
+export function isIsoTime(value: string): boolean {
+  return ISO_8601.test(value) && !Number.isNaN(new Date(value).getTime());
+}
+
+async function requireWorkspace(sql: postgres.Sql, id: string): Promise<void> {
+  const [workspace] = await sql`select 1 from public.workspaces where id::text = ${id}`;
+  if (!workspace) throw new ProvisioningError(`no workspace with id ${id}`);
+}
+
 export interface Workspace {
   id: string;
   name: string;
@@ -59,12 +71,13 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
   }
   let expiresAt: string | null = null;
   if (input.expiresAt !== undefined) {
-    const parsed = new Date(input.expiresAt);
-    if (Number.isNaN(parsed.getTime())) throw new ProvisioningError(`not an ISO 8601 time: ${input.expiresAt}`);
-    expiresAt = parsed.toISOString();
+    if (!isIsoTime(input.expiresAt)) throw new ProvisioningError(`not an ISO 8601 time with a zone: ${input.expiresAt}`);
+    expiresAt = new Date(input.expiresAt).toISOString();
   }
-  const [workspace] = await sql`select 1 from public.workspaces where id::text = ${input.workspaceId}`;
-  if (!workspace) throw new ProvisioningError(`no workspace with id ${input.workspaceId}`);
+  if (input.name !== undefined && (input.name.length < 1 || input.name.length > 120)) {
+    throw new ProvisioningError("key name must be 1 to 120 characters");
+  }
+  await requireWorkspace(sql, input.workspaceId);
 
   const { key, prefix } = generateApiKey();
   const name = input.name ?? `key ${prefix}`;
@@ -92,6 +105,7 @@ export async function revokeApiKey(sql: postgres.Sql, id: string): Promise<{ id:
 }
 
 export async function listApiKeys(sql: postgres.Sql, workspaceId: string) {
+  await requireWorkspace(sql, workspaceId);
   const rows = await sql`
     select id, prefix, name, permissions, rate_limit_tier, expires_at, revoked_at, last_used_at, created_at
       from public.api_keys where workspace_id::text = ${workspaceId} order by created_at`;

@@ -1,13 +1,25 @@
-// Deno program: serves every function of the project on one port under /functions/v1/<name>, the way Supabase's
-// local stack does, with each function built exactly as its deployed entrypoint builds it.
+// Deno program: serves the project's functions on one port under /functions/v1/<name>, the way Supabase's local
+// stack does, with each function built exactly as its deployed entrypoint builds it. FUNCTIONS=name,... serves a
+// subset, so a function can run in a process of its own (as it does deployed) when its memory is measured.
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
+import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
+import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
 import { denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
 
+type Handler = (request: Request) => Response | Promise<Response>;
+
 const env = Deno.env.toObject();
-const handlers: Record<string, (request: Request) => Response | Promise<Response>> = {
-  "api-gateway": createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
+const factories: Record<string, () => Handler> = {
+  "api-gateway": () => createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
+  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost })).fetch,
 };
+const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);
+const handlers: Record<string, Handler> = {};
+for (const name of selected) {
+  if (!factories[name]) throw new Error(`FUNCTIONS names an unknown function: ${name}`);
+  handlers[name] = factories[name]();
+}
 
 const PREFIX = "/functions/v1/";
 

@@ -92,25 +92,32 @@ begin
 
   select * into lim from public.plan_limits(k.plan, k.rate_limit_tier);
 
-  insert into public.rate_limit_counters as r (workspace_id, day_start, day_count, minute_start, minute_count)
-  values (k.workspace_id, today, 1, this_minute, 1)
-  on conflict (workspace_id) do update set
-    day_count = case when r.day_start = excluded.day_start then r.day_count + 1 else 1 end,
-    day_start = excluded.day_start,
-    minute_count = case when r.minute_start = excluded.minute_start then r.minute_count + 1 else 1 end,
-    minute_start = excluded.minute_start
-  where (r.day_start <> excluded.day_start or r.day_count < lim.per_day)
-    and (r.minute_start <> excluded.minute_start or r.minute_count < lim.per_minute)
-  returning r.day_count, r.minute_count into counted;
+  -- A workspace already over a limit is refused from a plain read, without locking or writing the counter row, so
+  -- a flood of refused requests cannot queue behind it. Counts only grow within a window, so this never refuses
+  -- wrongly; requests that pass it are counted (or refused, having lost the last slot) by the locked upsert.
+  select * into current_row from public.rate_limit_counters where workspace_id = k.workspace_id;
+  if not (found and ((current_row.day_start = today and current_row.day_count >= lim.per_day)
+                     or (current_row.minute_start = this_minute and current_row.minute_count >= lim.per_minute))) then
+    insert into public.rate_limit_counters as r (workspace_id, day_start, day_count, minute_start, minute_count)
+    values (k.workspace_id, today, 1, this_minute, 1)
+    on conflict (workspace_id) do update set
+      day_count = case when r.day_start = excluded.day_start then r.day_count + 1 else 1 end,
+      day_start = excluded.day_start,
+      minute_count = case when r.minute_start = excluded.minute_start then r.minute_count + 1 else 1 end,
+      minute_start = excluded.minute_start
+    where (r.day_start <> excluded.day_start or r.day_count < lim.per_day)
+      and (r.minute_start <> excluded.minute_start or r.minute_count < lim.per_minute)
+    returning r.day_count, r.minute_count into counted;
 
-  if found then
-    return jsonb_build_object('outcome', 'ok', 'workspace_id', k.workspace_id, 'key_id', k.id,
-      'key_prefix', k.prefix, 'permissions', to_jsonb(k.permissions),
-      'rate_limit', jsonb_build_object('limit', lim.per_day, 'remaining', lim.per_day - counted.day_count,
-        'reset', extract(epoch from next_day)::bigint));
+    if found then
+      return jsonb_build_object('outcome', 'ok', 'workspace_id', k.workspace_id, 'key_id', k.id,
+        'key_prefix', k.prefix, 'permissions', to_jsonb(k.permissions),
+        'rate_limit', jsonb_build_object('limit', lim.per_day, 'remaining', lim.per_day - counted.day_count,
+          'reset', extract(epoch from next_day)::bigint));
+    end if;
+    select * into current_row from public.rate_limit_counters where workspace_id = k.workspace_id;
   end if;
 
-  select * into current_row from public.rate_limit_counters where workspace_id = k.workspace_id;
   day_exceeded := current_row.day_start = today and current_row.day_count >= lim.per_day;
   reset_at := case when day_exceeded then next_day else this_minute + interval '1 minute' end;
   return jsonb_build_object('outcome', 'rate_limited', 'workspace_id', k.workspace_id, 'key_prefix', k.prefix,

@@ -48,7 +48,8 @@ as $$
     'started_at', public.iso_utc(c.started_at), 'paused_at', public.iso_utc(c.paused_at))
 $$;
 
-create function public.list_campaigns(p_workspace_id uuid, p_status text, p_page integer, p_per_page integer)
+-- p_page is bigint: any page >= 1 is valid (past the end it is empty), and the offset must not overflow.
+create function public.list_campaigns(p_workspace_id uuid, p_status text, p_page bigint, p_per_page integer)
 returns json
 language sql stable
 set search_path = ''
@@ -212,12 +213,12 @@ $$;
 
 revoke execute on function
   public.iso_utc(timestamptz), public.campaign_json(public.campaigns),
-  public.list_campaigns(uuid, text, integer, integer), public.get_campaign(uuid, uuid),
+  public.list_campaigns(uuid, text, bigint, integer), public.get_campaign(uuid, uuid),
   public.create_campaign(uuid, jsonb), public.update_campaign(uuid, uuid, jsonb),
   public.start_campaign(uuid, uuid), public.pause_campaign(uuid, uuid), public.delete_campaign(uuid, uuid)
   from public, anon, authenticated;
 grant execute on function
-  public.list_campaigns(uuid, text, integer, integer), public.get_campaign(uuid, uuid),
+  public.list_campaigns(uuid, text, bigint, integer), public.get_campaign(uuid, uuid),
   public.create_campaign(uuid, jsonb), public.update_campaign(uuid, uuid, jsonb),
   public.start_campaign(uuid, uuid), public.pause_campaign(uuid, uuid), public.delete_campaign(uuid, uuid)
   to service_role;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { db, insertCampaign, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { securitySuite } from "../support/security-suite.ts";
 
 let gateway: RunningGateway;
 let tenant: TestTenant;
@@ -10,6 +11,13 @@ beforeAll(async () => {
   tenant = await newTenant();
 });
 afterAll(() => gateway.close());
+
+securitySuite({
+  method: "DELETE",
+  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId)}`,
+  permission: "campaigns:write",
+  notFoundCode: "campaign_not_found",
+});
 
 const del = (id: string, key = tenant.key) => call(`${gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key });
 

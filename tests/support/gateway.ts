@@ -1,5 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { lookup } from "node:dns/promises";
+import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
@@ -49,10 +50,13 @@ export async function startGateway(overrides: Partial<GatewayServices> & { db?: 
   };
 }
 
-/** fetch with a bearer key and, when a body is given, JSON encoding. */
+/**
+ * fetch with a bearer key and, when a body is given, JSON encoding. `rawBody` is sent as it is, with no
+ * Content-Type added (a ReadableStream goes out chunked, without Content-Length).
+ */
 export async function call(
   url: string,
-  init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; key?: string; body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {},
 ) {
   const headers: Record<string, string> = { ...init.headers };
   if (init.key) headers.Authorization = `Bearer ${init.key}`;
@@ -60,8 +64,46 @@ export async function call(
   const res = await fetch(url, {
     method: init.method ?? "GET",
     headers,
-    body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
-  });
+    body: init.rawBody ??
+      (init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body)),
+    ...(init.rawBody instanceof ReadableStream ? { duplex: "half" } : {}),
+  } as RequestInit);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
+}
+
+/**
+ * One request on a connection of its own (node:http, `Connection: close`), for bodies the server may answer
+ * before reading them in full, such as an oversized upload: the server then closes that connection, which must
+ * not be one a later request reuses. With `chunked`, the body goes out in 64 KiB chunks without Content-Length.
+ */
+export async function callOnOwnConnection(
+  url: string,
+  init: { method: string; key?: string; headers?: Record<string, string>; body: Uint8Array; chunked?: boolean },
+) {
+  const headers: Record<string, string> = { ...init.headers, Connection: "close" };
+  if (init.key) headers.Authorization = `Bearer ${init.key}`;
+  if (!init.chunked) headers["Content-Length"] = String(init.body.length);
+  return await new Promise<{ status: number; headers: Headers; body: any; text: string }>((resolve, reject) => {
+    let responded = false;
+    const req = httpRequest(url, { method: init.method, headers, agent: false }, (res) => {
+      responded = true;
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        resolve({ status: res.statusCode!, headers: responseHeaders, body: text ? JSON.parse(text) : undefined, text });
+      });
+      res.on("error", reject);
+    });
+    // The server may close the connection while the rest of an oversized body is still being written; what
+    // counts is the response it sent first.
+    req.on("error", (error) => (responded ? undefined : reject(error)));
+    for (let i = 0; i < init.body.length; i += 64 * 1024) req.write(init.body.subarray(i, i + 64 * 1024));
+    req.end();
+  });
 }

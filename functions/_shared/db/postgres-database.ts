@@ -65,8 +65,10 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          query.cancel();
           reject(new DatabaseUnavailableError(`rpc ${name} timed out after ${timeoutMs} ms`));
+          // Best effort: ask the server to drop the query. A server that stopped answering never confirms, and
+          // an unhandled rejection from that would take the whole isolate down.
+          Promise.resolve(query.cancel()).catch(() => {});
         }, timeoutMs + 500);
       });
       try {

@@ -7,6 +7,17 @@ import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 const UNAVAILABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0|57014|PGRST00)/;
 
+/**
+ * The seam only talks to PostgREST, but supabase-js builds a Realtime client too, and on a runtime without a global
+ * WebSocket (Node 20: the tests, the benchmark) that constructor throws unless it is handed a transport. This one
+ * is never used; it fails loudly if anything ever tries to open a Realtime socket through the seam's client.
+ */
+class NoRealtimeTransport {
+  constructor() {
+    throw new Error("the database seam does not use Supabase Realtime");
+  }
+}
+
 export interface SupabaseDatabaseOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -18,6 +29,7 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
   const client = createClient(url, secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: options.fetch ? { fetch: options.fetch } : {},
+    realtime: { transport: NoRealtimeTransport as unknown as typeof WebSocket },
   });
 
   return {
@@ -25,9 +37,18 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
       const { data, error, status } = await client.rpc(name, args).abortSignal(AbortSignal.timeout(timeoutMs));
       if (!error) return data as T;
       if (UNAVAILABLE_STATUSES.has(status) || UNAVAILABLE_SQLSTATES.test(error.code ?? "")) {
-        throw new DatabaseUnavailableError(`rpc ${name}: ${status} ${error.code} ${error.message}`);
+        throw new DatabaseUnavailableError(`rpc ${name}: ${describe(status, error)}`);
       }
-      throw new Error(`rpc ${name} failed: ${status} ${error.code} ${error.message}`);
+      throw new Error(`rpc ${name} failed: ${describe(status, error)}`);
     },
   };
+}
+
+/** For the log line: the status and SQLSTATE, or for a network failure (status 0) its underlying cause. */
+function describe(status: number, error: { code?: string; message: string; details?: string | null }): string {
+  if (status === 0) {
+    const cause = /Caused by: ([^\n]+)/.exec(error.details ?? "")?.[1];
+    return `network error: ${error.message}${cause ? ` (${cause})` : ""}`;
+  }
+  return `${status}${error.code ? ` ${error.code}` : ""} ${error.message}`;
 }

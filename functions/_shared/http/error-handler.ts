@@ -37,7 +37,7 @@ export function notFoundHandler(app: Hono<GatewayEnv>): NotFoundHandler<GatewayE
       .filter((r) => r.method !== "ALL")
       .map((r) => ({ pattern: patternToRegExp(r.path), method: r.method }));
     const allowed = [...new Set(table.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
-    if (allowed.length === 0) {
+    if (allowed.length === 0 || allowed.includes(c.req.method)) {
       return onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), c);
     }
     return onError(

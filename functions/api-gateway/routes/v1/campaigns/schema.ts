@@ -45,14 +45,20 @@ const timezone = z.string().transform((name, ctx) => {
   return canonical;
 });
 
+const NAME_LENGTH = "Must be 1 to 200 characters";
+// The column is a Postgres integer: anything above its maximum would fail in the RPC as a 500.
+const INT4_MAX = 2_147_483_647;
+
 const writableFields = {
-  name: z.string().min(1, "Must be 1 to 200 characters").max(200, "Must be 1 to 200 characters"),
+  name: z.string({ error: (issue) => (issue.input === undefined ? "Required" : "Expected a string") })
+    .min(1, NAME_LENGTH).max(200, NAME_LENGTH),
   description: z.string().max(2000, "Must be at most 2000 characters").nullable(),
   template: z.string().max(100_000, "Must be at most 100000 characters").nullable(),
   daily_send_limit: z.number().int("Must be an integer from 1 to 500")
     .min(1, "Must be an integer from 1 to 500").max(500, "Must be an integer from 1 to 500"),
-  delay_between_emails: z.number().int("Must be an integer of at least 30 seconds")
-    .min(30, "Must be an integer of at least 30 seconds"),
+  delay_between_emails: z.number().int(`Must be an integer from 30 to ${INT4_MAX} seconds`)
+    .min(30, `Must be an integer from 30 to ${INT4_MAX} seconds`)
+    .max(INT4_MAX, `Must be an integer from 30 to ${INT4_MAX} seconds`),
   sending_timezone: timezone,
   send_on_weekends: z.boolean(),
   track_opens: z.boolean(),
@@ -61,7 +67,7 @@ const writableFields = {
 };
 
 export const updateCampaignBody = z.strictObject(writableFields, { error: "Expected a JSON object" }).partial();
-export const createCampaignBody = updateCampaignBody.required({ name: true });
+export const createCampaignBody = updateCampaignBody.extend({ name: writableFields.name });
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const CAMPAIGN_FIELD_CODES: Partial<Record<string, ErrorCode>> = {

@@ -11,8 +11,9 @@ type Outcome = { outcome: "ok"; campaign: Campaign } | { outcome: "not_found" } 
 
 export function registerUpdateCampaign(app: Hono<GatewayEnv>) {
   app.patch("/:id", ...protect("campaigns:write"), async (c) => {
-    const id = campaignIdParam(c);
+    // Input validation (400) comes before the resource (404), also for an id that cannot name a campaign.
     const fields = parseOrThrow(updateCampaignBody, await readJsonBody(c), "campaign", CAMPAIGN_FIELD_CODES);
+    const id = campaignIdParam(c);
     const result = await c.var.services.db.rpc<Outcome>("update_campaign", {
       p_workspace_id: callerOf(c).workspaceId,
       p_id: id,

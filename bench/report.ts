@@ -1,0 +1,195 @@
+// Turns the measurements into ratios, target checks, a printed table and the JSON file. Targets are reported
+// (pass/miss), never asserted: the exit code does not depend on them.
+import type { DispatcherResult } from "./dispatcher.ts";
+import type { Environment } from "./environment.ts";
+import type { ScenarioResult } from "./scenarios.ts";
+import type { MemoryReport } from "./stack.ts";
+
+export interface Ratio {
+  group: string;
+  concurrency: number;
+  /** gateway / baseline */
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** gateway p50 - baseline p50, ms */
+  p50DeltaMs: number;
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  /** null when the figure could not be measured (e.g. dispatcher not available). */
+  pass: boolean | null;
+}
+
+export interface Report {
+  generatedAt: string;
+  environment: Environment;
+  config: { seconds: number; saturation: number; deliveries: number; steadyRate: number };
+  scenarios: ScenarioResult[];
+  ratios: Ratio[];
+  dispatcher: DispatcherResult;
+  memory: MemoryReport | null;
+  targets: Target[];
+}
+
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function ratios(scenarios: ScenarioResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const gw of scenarios.filter((s) => s.side === "gateway")) {
+    const base = scenarios.find((s) =>
+      s.side === "baseline" && s.group === gw.group && s.concurrency === gw.concurrency
+    );
+    if (!base) continue;
+    out.push({
+      group: gw.group,
+      concurrency: gw.concurrency,
+      rps: round(gw.rps / base.rps),
+      p50: round(gw.latencyMs.p50 / base.latencyMs.p50, 2),
+      p90: round(gw.latencyMs.p90 / base.latencyMs.p90, 2),
+      p99: round(gw.latencyMs.p99 / base.latencyMs.p99, 2),
+      p50DeltaMs: round(gw.latencyMs.p50 - base.latencyMs.p50),
+    });
+  }
+  return out;
+}
+
+export function targets(input: {
+  scenarios: ScenarioResult[];
+  ratios: Ratio[];
+  saturation: number;
+  dispatcher: DispatcherResult;
+  memory: MemoryReport | null;
+}): Target[] {
+  const out: Target[] = [];
+  const find = (group: string, side: "baseline" | "gateway", concurrency: number) =>
+    input.scenarios.find((s) => s.group === group && s.side === side && s.concurrency === concurrency);
+  for (const group of ["delete", "read"]) {
+    const c1 = input.ratios.find((r) => r.group === group && r.concurrency === 1);
+    out.push({
+      target: `${group}: gateway p50 at c=1 within 1.5 ms of baseline p50`,
+      measured: c1 ? `${c1.p50DeltaMs >= 0 ? "+" : ""}${c1.p50DeltaMs.toFixed(3)} ms` : "n/a",
+      pass: c1 ? c1.p50DeltaMs <= 1.5 : null,
+    });
+    const sat = input.ratios.find((r) => r.group === group && r.concurrency === input.saturation);
+    out.push({
+      target: `${group}: gateway req/s at c=${input.saturation} >= 50% of baseline`,
+      measured: sat ? `${(sat.rps * 100).toFixed(1)}%` : "n/a",
+      pass: sat ? sat.rps >= 0.5 : null,
+    });
+  }
+  const refusals = find("refuse 401 invalid_key", "gateway", input.saturation);
+  const deletes = find("delete", "gateway", input.saturation);
+  out.push({
+    target: "401 invalid_key req/s >= 3x successful gateway deletes",
+    measured: refusals && deletes ? `${round(refusals.rps / deletes.rps, 2)}x` : "n/a",
+    pass: refusals && deletes ? refusals.rps >= 3 * deletes.rps : null,
+  });
+  const d = input.dispatcher;
+  out.push({
+    target: "dispatcher >= 500 deliveries/s",
+    measured: "skipped" in d ? "skipped" : `${d.drain.perSecond}/s`,
+    pass: "skipped" in d ? null : d.drain.perSecond >= 500,
+  });
+  out.push({
+    target: "dispatcher commit-to-receipt p50 < 1 s (steady rate)",
+    measured: "skipped" in d ? "skipped" : `${d.steady.latencyMs.p50} ms`,
+    pass: "skipped" in d ? null : d.steady.latencyMs.p50 < 1000,
+  });
+  // One Deno process serves both functions (as under npm start): its peak over the whole run is what counts.
+  out.push({
+    target: "gateway (Deno) peak RSS < 150 MB",
+    measured: input.memory ? `${input.memory.peakRssMb} MB` : "n/a",
+    pass: input.memory ? input.memory.peakRssMb < 150 : null,
+  });
+  return out;
+}
+
+// ---- printing ------------------------------------------------------------------------------------------------
+
+function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
+const others = (u: Record<string, number>) =>
+  Object.entries(u).map(([k, v]) => `${k}:${v}`).join(" ") || "-";
+
+export function header(env: Environment, config: Report["config"]): string {
+  return [
+    `machine   ${env.cores} cores (${env.cpu}), ${env.memoryGb} GB, ${env.os}, load ${env.loadAverage.join(" ")}`,
+    `software  node ${env.node}; ${env.deno}; postgres ${env.postgres}`,
+    `packages  ${Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(" ")}`,
+    `config    ${config.seconds} s per scenario, saturation = ${config.saturation} connections, ` +
+    `${config.deliveries} queued deliveries, steady phase ${config.steadyRate} writes/s`,
+  ].join("\n");
+}
+
+export function formatReport(report: Report): string {
+  const rows: string[][] = [];
+  for (const s of report.scenarios) {
+    rows.push([
+      s.group, s.side, String(s.concurrency), s.rps.toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p90),
+      ms(s.latencyMs.p99), String(s.ok), `${others(s.unexpected)}${s.note ? ` (${s.note})` : ""}`,
+    ]);
+    const r = s.side === "gateway"
+      ? report.ratios.find((x) => x.group === s.group && x.concurrency === s.concurrency)
+      : undefined;
+    if (r) {
+      rows.push([
+        "", "gw/base", String(r.concurrency), `${r.rps.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p90.toFixed(2)}x`,
+        `${r.p99.toFixed(2)}x`, "", `p50 ${r.p50DeltaMs >= 0 ? "+" : ""}${r.p50DeltaMs.toFixed(3)} ms`,
+      ]);
+    }
+  }
+  const parts = [
+    table(
+      ["scenario", "side", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "ok", "other answers"],
+      rows,
+      new Set([2, 3, 4, 5, 6, 7]),
+    ),
+  ];
+
+  const d = report.dispatcher;
+  if ("skipped" in d) {
+    parts.push(`dispatcher: skipped: ${d.skipped}`);
+  } else {
+    parts.push(table(
+      ["dispatcher phase", "deliveries", "seconds", "per s", "p50 ms", "p90 ms", "p99 ms", "note"],
+      [
+        [
+          `drain ${d.drain.deliveries} queued`, String(d.drain.received), d.drain.seconds.toFixed(2),
+          d.drain.perSecond.toFixed(1), ms(d.drain.latencyMs.p50), ms(d.drain.latencyMs.p90),
+          ms(d.drain.latencyMs.p99), "latency: receipt - occurred_at (all queued up front)",
+        ],
+        [
+          `steady ${d.steady.rate} writes/s`, `${d.steady.received}/${d.steady.expected}`, d.steady.seconds.toFixed(2),
+          d.steady.perSecond.toFixed(1), ms(d.steady.latencyMs.p50), ms(d.steady.latencyMs.p90),
+          ms(d.steady.latencyMs.p99), "commit-to-receipt: receipt - occurred_at",
+        ],
+      ],
+      new Set([1, 2, 3, 4, 5, 6]),
+    ));
+    for (const note of d.notes) parts.push(`dispatcher: ${note}`);
+  }
+
+  const m = report.memory;
+  parts.push(m
+    ? `api-gateway (Deno) RSS: ${m.startRssMb} MB after start, peak ${m.peakRssMb} MB over the run ` +
+      `(${m.samples} samples of /proc/<pid>/status)\n  peak so far after: ` +
+      Object.entries(m.peakByPhaseMb).map(([phase, v]) => `${phase} ${v}`).join(", ") + " (MB)"
+    : "api-gateway (Deno) RSS: not available (no /proc)");
+
+  parts.push(table(
+    ["target (reported, not asserted)", "measured", "result"],
+    report.targets.map((t) => [t.target, t.measured, t.pass === null ? "n/a" : t.pass ? "pass" : "MISS"]),
+    new Set([1]),
+  ));
+  return parts.join("\n\n");
+}

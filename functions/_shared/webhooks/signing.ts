@@ -1,0 +1,48 @@
+// Both signatures of the contract (api.md section 5), with crypto.subtle only so the same code runs in Deno and
+// Node. Importing an HMAC key costs more than using it, so keys are kept per secret for the isolate's life.
+const encoder = new TextEncoder();
+const MAX_CACHED_KEYS = 1_000;
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(cacheKey: string, material: () => Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  let key = keys.get(cacheKey);
+  if (!key) {
+    // Evicting the oldest entry is enough to bound memory; a miss only costs one more import.
+    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
+    key = crypto.subtle.importKey("raw", material(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keys.set(cacheKey, key);
+    key.catch(() => keys.delete(cacheKey));
+  }
+  return key;
+}
+
+async function hmac(key: Promise<CryptoKey>, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(message)));
+}
+
+const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/**
+ * The signature headers for one attempt: `X-LeadLex-Signature` over the body with the whole secret string as key,
+ * and the Standard Webhooks trio over "id.timestamp.body" with the base64-decoded part after `whsec_` as key.
+ */
+export async function signatureHeaders(
+  secret: string,
+  deliveryId: string,
+  body: string,
+  sentAt: Date,
+): Promise<Record<string, string>> {
+  const timestamp = Math.floor(sentAt.getTime() / 1000);
+  const [leadlex, standard] = await Promise.all([
+    hmac(hmacKey(`leadlex:${secret}`, () => encoder.encode(secret)), body),
+    hmac(hmacKey(`standard:${secret}`, () => fromBase64(secret.replace(/^whsec_/, ""))), `${deliveryId}.${timestamp}.${body}`),
+  ]);
+  return {
+    "X-LeadLex-Signature": `sha256=${toHex(leadlex)}`,
+    "webhook-id": deliveryId,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": `v1,${toBase64(standard)}`,
+  };
+}

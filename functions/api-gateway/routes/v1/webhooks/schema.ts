@@ -1,0 +1,92 @@
+import { z } from "zod";
+import type { GatewayContext } from "../../../../_shared/http/context.ts";
+import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
+import { pagination } from "../../../../_shared/http/pagination.ts";
+import { SUBSCRIBABLE_EVENTS, type SubscribableEvent } from "../../../../_shared/webhooks/events.ts";
+import { checkWebhookUrl } from "../../../../_shared/webhooks/url-policy.ts";
+
+/** The webhook object as the RPCs return it (already in the contract's shape, never with the secret). */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: SubscribableEvent[];
+  description: string | null;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export function webhookNotFound(): ApiError {
+  return new ApiError("webhook_not_found", "No webhook with this ID");
+}
+
+export function duplicateWebhook(): ApiError {
+  return new ApiError("duplicate_webhook", "A webhook with this URL already exists in this workspace");
+}
+
+const guid = z.guid();
+
+/** A path id that is not a UUID cannot name anything: `notFound` without asking the database. */
+export function uuidParam(c: GatewayContext, name: string, notFound: () => ApiError): string {
+  const id = c.req.param(name) ?? "";
+  if (!guid.safeParse(id).success) throw notFound();
+  return id.toLowerCase();
+}
+
+export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
+
+const URL_PROBLEM = "Must be an https:// URL";
+const EVENTS_PROBLEM = `Must be a non-empty array of: ${SUBSCRIBABLE_EVENTS.join(", ")}`;
+
+function isSubscribable(name: unknown): name is SubscribableEvent {
+  return (SUBSCRIBABLE_EVENTS as readonly unknown[]).includes(name);
+}
+
+// Elements are checked here rather than by an element schema so that every problem lands on the `events` field,
+// the one WEBHOOK_FIELD_CODES maps to invalid_events.
+const events = z.array(z.unknown(), EVENTS_PROBLEM).min(1, EVENTS_PROBLEM).transform((names, ctx) => {
+  const unknown = names.filter((name) => !isSubscribable(name));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: "custom", message: `Unknown events ${JSON.stringify(unknown)}. ${EVENTS_PROBLEM}` });
+    return z.NEVER;
+  }
+  return [...new Set(names as SubscribableEvent[])];
+});
+
+// url and events are required without `.required()`, whose generic message would hide the field's own problem.
+export const createWebhookBody = z.strictObject({
+  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM).max(2048, "Must be at most 2048 characters"),
+  events,
+  description: z.string().max(200, "Must be at most 200 characters").nullable().optional(),
+  active: z.boolean().optional(),
+}, { error: "Expected a JSON object" });
+export const updateWebhookBody = createWebhookBody.partial();
+
+/** Fields whose problems have a dedicated error code in the contract. */
+export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
+  url: "invalid_url",
+  events: "invalid_events",
+};
+
+/**
+ * `fields` with its url, if any, passed through the URL policy (scheme, credentials, where the host resolves)
+ * and normalised, so that the duplicate check sees `https://Example.com/x` and `https://example.com/x` as one.
+ */
+export async function withAllowedUrl<F extends { url?: string }>(c: GatewayContext, fields: F): Promise<F> {
+  if (fields.url === undefined) return fields;
+  const { resolveHost, allowPrivateWebhookUrls } = c.var.services;
+  const verdict = await checkWebhookUrl(fields.url, resolveHost, allowPrivateWebhookUrls);
+  if (!verdict.ok) {
+    throw new ApiError("invalid_url", verdict.reason, { details: { fields: { url: verdict.reason } } });
+  }
+  return { ...fields, url: verdict.url.href };
+}
+
+export const listWebhooksQuery = z.strictObject(pagination);
+
+export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
+
+export const webhookLogsQuery = z.strictObject({
+  status: z.enum(ATTEMPT_STATUSES, `Must be one of: ${ATTEMPT_STATUSES.join(", ")}`).optional(),
+  ...pagination,
+});

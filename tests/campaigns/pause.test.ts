@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
+import {
+  campaignsApi, campaignStatus, expectCampaignNotFound, expectEventFired, expectRefusedChange,
+} from "../support/campaigns.ts";
+import { db, eventsOf, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { type RunningGateway, startGateway } from "../support/gateway.ts";
+import { securitySuite } from "../support/security-suite.ts";
+
+let gateway: RunningGateway;
+let tenant: TestTenant;
+let api: ReturnType<typeof campaignsApi>;
+
+beforeAll(async () => {
+  gateway = await startGateway();
+  tenant = await newTenant();
+  api = campaignsApi(gateway, tenant.key);
+});
+afterAll(() => gateway.close());
+
+securitySuite({
+  method: "POST",
+  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId, { status: "active" })}/pause`,
+  permission: "campaigns:write",
+  notFoundCode: "campaign_not_found",
+});
+
+describe("POST /v1/campaigns/{id}/pause", () => {
+  it("pauses an active campaign: {campaign: {id, status: paused, paused_at}}", async () => {
+    const id = await insertCampaign(tenant.workspaceId, { status: "active" });
+    await db()`update public.campaigns set started_at = '2026-01-01T00:00:00Z' where id = ${id}`;
+    const res = await api.pause(id);
+    expect(res.status).toBe(200);
+    expectGatewayHeaders(res);
+    expect(res.body).toEqual({ data: { campaign: { id, status: "paused", paused_at: expect.stringMatching(ISO_UTC) } } });
+    const campaign = (await api.get(id)).body.data.campaign;
+    expect(campaign).toMatchObject({
+      status: "paused",
+      paused_at: res.body.data.campaign.paused_at,
+      started_at: "2026-01-01T00:00:00.000Z",
+    });
+  });
+
+  it("pauses a pending_approval campaign, which counts as active", async () => {
+    const id = await insertCampaign(tenant.workspaceId, { status: "pending_approval" });
+    const res = await api.pause(id);
+    expect(res.status).toBe(200);
+    expect(res.body.data.campaign.status).toBe("paused");
+    expect(await campaignStatus(id)).toBe("paused");
+  });
+
+  it.each(["draft", "paused", "completed"])("409 campaign_not_active for a %s campaign; nothing changes, no event", async (status) => {
+    const id = await insertCampaign(tenant.workspaceId, { status });
+    await expectRefusedChange(await api.pause(id), "campaign_not_active", { id, workspaceId: tenant.workspaceId, status });
+  });
+
+  it("404 campaign_not_found for an unknown id and an id that is not a UUID", async () => {
+    for (const id of [crypto.randomUUID(), "cmp_abc123"]) {
+      expectCampaignNotFound(await api.pause(id));
+    }
+  });
+
+  it("fires campaign.paused: one event carrying data.campaign; kicks the dispatcher only when a delivery was queued", async () => {
+    await expectEventFired(gateway, "campaign.paused", async (api, t) => {
+      const id = await insertCampaign(t.workspaceId, { status: "active" });
+      expect((await api.pause(id)).status).toBe(200);
+      return id;
+    });
+  });
+
+  it("10 concurrent pauses of one active campaign: exactly one succeeds, one event", async () => {
+    const id = await insertCampaign(tenant.workspaceId, { status: "active" });
+    const responses = await Promise.all(Array.from({ length: 10 }, () => api.pause(id)));
+    expect(statusCounts(responses)).toEqual({ 200: 1, 409: 9 });
+    for (const res of responses.filter((r) => r.status === 409)) expect(res.body.error.details).toEqual({ status: "paused" });
+    expect((await eventsOf(tenant.workspaceId, id)).map((e) => e.event)).toEqual(["campaign.paused"]);
+  });
+});

@@ -1,0 +1,216 @@
+// THE ONE FAKE IN THE SUITE. PostgREST cannot run here (no Docker, and no PostgREST binary or package is reachable
+// from this machine), so this is a stand-in for it: a real HTTP server that plays Supabase's API front + PostgREST
+// for `POST /rest/v1/rpc/<fn>` only. What it fakes is the HTTP layer; what it answers is real: it checks each
+// request exactly as PostgREST receives it from supabase-js, runs the function on the real test Postgres the way
+// PostgREST does (one transaction, `service_role`, read-only for STABLE/IMMUTABLE functions, arguments converted
+// by Postgres from the JSON body) and answers with PostgREST's bodies and status codes.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import postgres from "postgres";
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The raw body text, as sent. */
+  body: string;
+  /** The status the stand-in answered with (set once answered). */
+  status?: number;
+}
+
+export interface PostgrestStandIn {
+  /** The project URL to hand to supabase-js, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** Every request received, in order. */
+  requests: SeenRequest[];
+  /** Requests that PostgREST (or the API front before it) would have refused, and why. Tests expect none. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+const RPC_PATH = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/;
+
+/** PostgREST's SQLSTATE -> HTTP status table (docs/errors.rst "HTTP Status Codes", plus 57P01 -> 503). */
+export function postgrestStatus(sqlstate: string): number {
+  const exact: Record<string, number> = {
+    "23503": 409, "23505": 409, "25006": 405, "42883": 404, "42P01": 404, "42501": 403, "57P01": 503, "P0001": 400,
+  };
+  if (exact[sqlstate]) return exact[sqlstate];
+  if (sqlstate.startsWith("PT")) {
+    const status = Number(sqlstate.slice(2));
+    return Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500;
+  }
+  const byClass: Record<string, number> = {
+    "08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500, "39": 500, "3B": 500,
+    "40": 500, "53": 503, "54": 413, "55": 500, "57": 500, "58": 500, F0: 500, HV: 500, P0: 500, XX: 500,
+  };
+  return byClass[sqlstate.slice(0, 2)] ?? 400;
+}
+
+const CONNECTION_FAILURES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_DESTROYED",
+]);
+
+interface Signature {
+  args: { name: string; type: string; hasDefault: boolean }[];
+  readOnly: boolean;
+}
+
+/**
+ * Starts the stand-in. `key` is the only key the API front accepts (apikey header and bearer token both).
+ * `statementTimeoutMs` plays the role-level statement_timeout Supabase sets.
+ */
+export async function startPostgrestStandIn(options: {
+  databaseUrl: string;
+  key: string;
+  statementTimeoutMs?: number;
+}): Promise<PostgrestStandIn> {
+  const sql = postgres(options.databaseUrl, {
+    max: 4,
+    onnotice: () => {},
+    connect_timeout: 2,
+    connection: { application_name: "postgrest-stand-in" },
+  });
+  const requests: SeenRequest[] = [];
+  const problems: string[] = [];
+
+  async function signatures(fn: string): Promise<Signature[]> {
+    const rows = await sql<{ names: string[] | null; types: string[]; defaults: number; volatility: string }[]>`
+      select p.proargnames as names, p.pronargdefaults as defaults, p.provolatile as volatility,
+             array(select format_type(t, null) from unnest(p.proargtypes) as t) as types
+        from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.proname = ${fn}`;
+    return rows.map((r) => ({
+      args: r.types.map((type, i) => ({ name: r.names?.[i] ?? "", type, hasDefault: i >= r.types.length - r.defaults })),
+      readOnly: r.volatility !== "v",
+    }));
+  }
+
+  async function call(fn: string, args: Record<string, unknown>, rawBody: string): Promise<{ status: number; body: string }> {
+    const keys = Object.keys(args);
+    // PostgREST picks the overload whose parameter names match the JSON keys (parameters with defaults may be left out).
+    const match = (await signatures(fn)).find((s) =>
+      keys.every((k) => s.args.some((a) => a.name === k)) &&
+      s.args.every((a) => a.hasDefault || keys.includes(a.name))
+    );
+    if (!match) {
+      return error(404, {
+        code: "PGRST202",
+        details: `Searched for the function public.${fn} with parameters ${keys.sort().join(", ") || "(none)"}` +
+          " or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.",
+        hint: null,
+        message: `Could not find the function public.${fn}(${keys.sort().join(", ")}) in the schema cache`,
+      });
+    }
+    const used = match.args.filter((a) => keys.includes(a.name));
+    const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
+    const call = `public.${quote(fn)}(${used.map((a) => `${quote(a.name)} := _.${quote(a.name)}`).join(", ")})`;
+    // The JSON body goes in as a literal (standard_conforming_strings is on: only quotes need doubling).
+    const from = used.length
+      ? ` from json_to_record('${rawBody.replaceAll("'", "''")}'::json) as _(${
+        used.map((a) => `${quote(a.name)} ${a.type}`).join(", ")
+      })`
+      : "";
+    // Like PostgREST: one transaction as the key's role, read-only for STABLE/IMMUTABLE functions, and the value
+    // as JSON ('null' for SQL NULL). Sent as one multi-statement query, which Postgres runs as one implicit
+    // transaction that it rolls back by itself on error, so a connection killed mid-call needs no cleanup here.
+    const results = await sql.unsafe<{ body: string }[][]>(`
+      set local role service_role;
+      set local statement_timeout = ${Math.trunc(options.statementTimeoutMs ?? 8000)};
+      ${match.readOnly ? "set transaction read only;" : ""}
+      select coalesce((json_agg(pgrst_call.pgrst_scalar) -> 0)::text, 'null') as body
+        from (select ${call} as pgrst_scalar${from}) as pgrst_call`);
+    const result = results.at(-1)!;
+    return { status: 200, body: result[0].body };
+  }
+
+  function error(status: number, body: { code: string; details: string | null; hint: string | null; message: string }) {
+    return { status, body: JSON.stringify(body) };
+  }
+
+  async function handle(seen: SeenRequest): Promise<{ status: number; body: string }> {
+    const refuse = (problem: string, status: number, code: string) => {
+      problems.push(problem);
+      return error(status, { code, details: null, hint: null, message: problem });
+    };
+    // The API front: the key must come as `apikey` and as the bearer token.
+    if (seen.headers.apikey !== options.key) return refuse("Invalid API key (apikey header)", 401, "401");
+    if (seen.headers.authorization !== `Bearer ${options.key}`) {
+      return refuse("Invalid API key (Authorization header)", 401, "PGRST301");
+    }
+    const match = RPC_PATH.exec(seen.path);
+    if (!match) return refuse(`not an RPC path: ${seen.path}`, 404, "PGRST125");
+    if (seen.method !== "POST") return refuse(`RPC called with ${seen.method}, expected POST`, 405, "PGRST101");
+    const profile = seen.headers["content-profile"];
+    if (profile !== undefined && profile !== "public") return refuse(`schema ${profile} is not exposed`, 406, "PGRST106");
+    if (seen.headers["content-type"] !== "application/json") {
+      return refuse(`Content-Type ${seen.headers["content-type"]}, expected application/json`, 415, "PGRST107");
+    }
+    let args: unknown;
+    try {
+      args = JSON.parse(seen.body);
+    } catch {
+      return refuse("body is not JSON", 400, "PGRST102");
+    }
+    if (args === null || typeof args !== "object" || Array.isArray(args)) {
+      return refuse("body is not a JSON object of named arguments", 400, "PGRST102");
+    }
+    try {
+      return await call(match[1], args as Record<string, unknown>, seen.body);
+    } catch (e) {
+      const err = e as { code?: string; message?: string; detail?: string; hint?: string };
+      if (err.code && CONNECTION_FAILURES.has(err.code)) {
+        // What PostgREST answers while it cannot reach Postgres.
+        return error(503, {
+          code: "PGRST000",
+          details: err.message ?? null,
+          hint: null,
+          message: "Could not connect with the database due to an incorrect db-uri or due to the PostgreSQL service not running.",
+        });
+      }
+      if (!err.code || !/^[0-9A-Z]{5}$/.test(err.code)) throw e;
+      return error(postgrestStatus(err.code), {
+        code: err.code,
+        details: err.detail ?? null,
+        hint: err.hint ?? null,
+        message: err.message ?? "",
+      });
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const seen: SeenRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      requests.push(seen);
+      handle(seen).then(
+        ({ status, body }) => {
+          seen.status = status;
+          res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(body);
+        },
+        (e) => {
+          problems.push(`stand-in failed: ${e instanceof Error ? e.stack : e}`);
+          res.writeHead(500).end();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    problems,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await sql.end({ timeout: 1 });
+    },
+  };
+}

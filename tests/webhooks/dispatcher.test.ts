@@ -1,0 +1,420 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import { claimDeliveries, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
+import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
+import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
+import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
+import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
+import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
+import { type Reply, type RunningReceiver, startReceiver } from "../support/webhook-receiver.ts";
+
+// The dispatcher drains the whole outbox, so this suite has a database of its own (see private-database.ts).
+let pdb: PrivateDatabase;
+let gatewayDb: PostgresDatabase;
+let dispatcherDb: PostgresDatabase;
+let gateway: RunningGateway;
+const running: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  pdb = await createPrivateDatabase();
+  gatewayDb = createPostgresDatabase(pdb.url, { maxConnections: 20 });
+  dispatcherDb = createPostgresDatabase(pdb.url);
+  gateway = await startGateway({ db: gatewayDb });
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.close()));
+  // Each test starts from an empty queue, whatever retries the previous one left scheduled.
+  await pdb.sql`update public.webhook_deliveries set status = 'cancelled' where status = 'pending'`;
+});
+afterAll(async () => {
+  await gateway?.close();
+  await Promise.all([gatewayDb?.close(), dispatcherDb?.close()]);
+  await pdb?.drop();
+});
+
+async function tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T> {
+  const started = await thing;
+  running.push(started);
+  return started;
+}
+
+const receiver = (reply?: (request: { body: string }, index: number) => Reply) => tracked(startReceiver(reply));
+const dispatcher = (options: Omit<Parameters<typeof startDispatcher>[0], "db"> = {}) =>
+  tracked(startDispatcher({ db: dispatcherDb, ...options }));
+
+/** A fresh workspace and a key that may write campaigns (which is what queues deliveries). */
+async function tenant() {
+  const workspace = await createWorkspace(pdb.sql, { name: "dispatch test", plan: "org" });
+  const key = await createApiKey(pdb.sql, {
+    workspaceId: workspace.id,
+    permissions: ["campaigns:read", "campaigns:write"],
+    tier: "unmetered",
+  });
+  return { workspaceId: workspace.id, key: key.key };
+}
+type Tenant = Awaited<ReturnType<typeof tenant>>;
+
+/** An endpoint row as POST /v1/webhooks would store it, secret in the contract's format. */
+async function addEndpoint(workspaceId: string, url: string, events = ["campaign.created"]) {
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+  const [row] = await pdb.sql<{ id: string }[]>`
+    insert into public.webhook_endpoints (workspace_id, url, events, secret)
+    values (${workspaceId}, ${url}, ${events}, ${secret}) returning id`;
+  return { id: row.id, secret };
+}
+
+/** Creates a campaign through the gateway: the real RPC writes the event and its deliveries. */
+async function createCampaign(t: Tenant, name = "Spring launch") {
+  const res = await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.data.campaign as Record<string, unknown>;
+}
+
+async function deliveriesOf(endpointId: string) {
+  return await pdb.sql<{ id: string; event_id: string; status: string; attempts: number; lease_expires_at: Date | null }[]>`
+    select id, event_id, status, attempts, lease_expires_at from public.webhook_deliveries
+     where endpoint_id = ${endpointId} order by created_at, id`;
+}
+
+async function attemptsOf(deliveryId: string) {
+  return await pdb.sql`
+    select attempt, status, status_code, error, response_body, duration_ms, next_attempt_at,
+           extract(epoch from next_attempt_at - created_at)::float8 as retry_after_seconds
+      from public.webhook_attempts where delivery_id = ${deliveryId} order by id`;
+}
+
+const dueNow = (deliveryId: string) =>
+  pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`;
+
+describe("retry schedule", () => {
+  it("defaults to 30 s, 2 min, 10 min, 1 h, 6 h: six attempts in all", () => {
+    const delays = parseRetryDelays(undefined);
+    expect(delays).toEqual([30, 120, 600, 3600, 21600]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(n, delays, 0))).toEqual([
+      30_000, 120_000, 600_000, 3_600_000, 21_600_000, null,
+    ]);
+  });
+
+  it("adds at most 10% jitter, never less than the delay", () => {
+    expect(retryDelayMs(1, [30], 0.999)).toBeLessThanOrEqual(33_000);
+    expect(retryDelayMs(1, [30], 0.5)).toBeGreaterThan(30_000);
+    expect(retryDelayMs(1, [0], 0.9)).toBe(0);
+  });
+
+  it("parses WEBHOOK_RETRY_DELAYS and refuses nonsense", () => {
+    expect(parseRetryDelays("0, 0.5")).toEqual([0, 0.5]);
+    expect(parseRetryDelays("")).toEqual(parseRetryDelays(undefined));
+    for (const bad of ["a", "-1", "1,,2", "30,"]) expect(() => parseRetryDelays(bad), bad).toThrow();
+  });
+});
+
+describe("webhook-dispatcher", () => {
+  it("delivers the contract's envelope, signed both ways, and records the attempt", async () => {
+    const t = await tenant();
+    const hook = await receiver(() => ({ status: 200, body: "thanks" }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    const campaign = await createCampaign(t);
+    const d = await dispatcher();
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1, rescheduled: 0, failed: 0, stale: 0 });
+
+    const [delivery] = await deliveriesOf(endpoint.id);
+    const [event] = await pdb.sql`
+      select public.iso_utc(occurred_at) as occurred_at from public.webhook_events where id = ${delivery.event_id}`;
+    expect(hook.received).toHaveLength(1);
+    const { headers, body } = hook.received[0];
+    const envelope = JSON.parse(body);
+    expect(Object.keys(envelope)).toEqual(["event", "delivery_id", "occurred_at", "workspace_id", "data"]);
+    expect(envelope).toEqual({
+      event: "campaign.created",
+      delivery_id: delivery.id,
+      occurred_at: event.occurred_at,
+      workspace_id: t.workspaceId,
+      data: { campaign },
+    });
+
+    expect(headers["content-type"]).toBe("application/json");
+    expect(headers["user-agent"]).toBe("LeadLex-Webhook/1.0");
+    expect(headers["x-leadlex-delivery-id"]).toBe(delivery.id);
+    expect(headers["webhook-id"]).toBe(delivery.id);
+    const sentAt = String(headers["x-leadlex-timestamp"]);
+    expect(sentAt).toMatch(ISO_UTC);
+    expect(headers["webhook-timestamp"]).toBe(String(Math.floor(Date.parse(sentAt) / 1000)));
+
+    // The documented recipe, with nothing but node:crypto.
+    const hex = createHmac("sha256", Buffer.from(endpoint.secret, "utf8")).update(body).digest("hex");
+    expect(headers["x-leadlex-signature"]).toBe(`sha256=${hex}`);
+    // An independent Standard Webhooks implementation.
+    const standard = {
+      "webhook-id": String(headers["webhook-id"]),
+      "webhook-timestamp": String(headers["webhook-timestamp"]),
+      "webhook-signature": String(headers["webhook-signature"]),
+    };
+    expect(new Webhook(endpoint.secret).verify(body, standard)).toEqual(envelope);
+    expect(() => new Webhook(endpoint.secret).verify(body.replace("Spring", "Autumn"), standard)).toThrow();
+
+    expect(delivery).toMatchObject({ status: "success", attempts: 1, lease_expires_at: null });
+    const attempts = await attemptsOf(delivery.id);
+    expect(attempts).toMatchObject([
+      { attempt: 1, status: "success", status_code: 200, error: null, response_body: "thanks", next_attempt_at: null },
+    ]);
+    expect(attempts[0].duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("retries a failing receiver per WEBHOOK_RETRY_DELAYS with the same delivery id, then gives up", async () => {
+    const t = await tenant();
+    const hook = await receiver(() => ({ status: 500, body: "boom" }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t);
+    const d = await dispatcher({ env: { WEBHOOK_RETRY_DELAYS: "0,0" } });
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
+    expect(await d.drain()).toMatchObject({ claimed: 0 });
+
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: "failed", attempts: 3 });
+    expect(hook.received.map((r) => r.headers["x-leadlex-delivery-id"])).toEqual([delivery.id, delivery.id, delivery.id]);
+    expect(hook.received.map((r) => JSON.parse(r.body).delivery_id)).toEqual([delivery.id, delivery.id, delivery.id]);
+    const attempts = await attemptsOf(delivery.id);
+    expect(attempts.map((a) => [a.attempt, a.status, a.status_code, a.error, a.response_body])).toEqual([
+      [1, "pending", 500, "http_error", "boom"],
+      [2, "pending", 500, "http_error", "boom"],
+      [3, "failed", 500, "http_error", "boom"],
+    ]);
+    expect(attempts.map((a) => a.next_attempt_at === null)).toEqual([false, false, true]);
+  });
+
+  it("follows the default schedule: six attempts, each retry 30 s .. 6 h later with at most 10% jitter", async () => {
+    const t = await tenant();
+    const hook = await receiver(() => ({ status: 503 }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t);
+    const d = await dispatcher();
+    const [{ id }] = await deliveriesOf(endpoint.id);
+
+    for (let n = 1; n <= 6; n++) {
+      await d.drain();
+      await dueNow(id); // stands in for waiting out the delay
+    }
+    const attempts = await attemptsOf(id);
+    expect(attempts.map((a) => a.status)).toEqual(["pending", "pending", "pending", "pending", "pending", "failed"]);
+    [30, 120, 600, 3600, 21600].forEach((delay, i) => {
+      expect(attempts[i].retry_after_seconds).toBeGreaterThanOrEqual(delay);
+      expect(attempts[i].retry_after_seconds).toBeLessThanOrEqual(delay * 1.1);
+    });
+    expect(attempts[5].next_attempt_at).toBeNull();
+    expect(hook.received).toHaveLength(6);
+    expect((await deliveriesOf(endpoint.id))[0]).toMatchObject({ status: "failed", attempts: 6 });
+  });
+
+  it("cuts a hanging receiver off at the timeout and retries it as 'timeout'", async () => {
+    const t = await tenant();
+    const hook = await receiver((_, index) => (index === 0 ? "hang" : { status: 204 }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t);
+    const d = await dispatcher({ env: { WEBHOOK_RETRY_DELAYS: "0" }, settings: { timeoutMs: 500 } });
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1 });
+
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(await attemptsOf(delivery.id)).toMatchObject([
+      { attempt: 1, status: "pending", status_code: null, error: "timeout", response_body: null },
+      { attempt: 2, status: "success", status_code: 204, error: null },
+    ]);
+    expect([...hook.countsById()]).toEqual([[delivery.id, 2]]);
+  });
+
+  it("loses nothing when a dispatcher dies mid-delivery: the lease runs out and the delivery is sent again", async () => {
+    const t = await tenant();
+    const hook = await receiver();
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t, "first");
+    await createCampaign(t, "second");
+    const [first, second] = await deliveriesOf(endpoint.id);
+
+    // Two dispatchers claim and die without recording: one holds a long lease, the other a short one.
+    const held = await claimDeliveries(dispatcherDb, 1, 3600);
+    const dead = await claimDeliveries(dispatcherDb, 1, 0.5);
+    expect(held.deliveries.map((x) => x.delivery_id)).toEqual([first.id]);
+    expect(dead.deliveries.map((x) => x.delivery_id)).toEqual([second.id]);
+
+    const d = await dispatcher();
+    for (let round = 0; round < 100 && hook.received.length === 0; round++) {
+      await d.drain();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect([...hook.countsById()]).toEqual([[second.id, 1]]);
+    expect(JSON.parse(hook.received[0].body).delivery_id).toBe(second.id);
+    const [stillHeld, resent] = await deliveriesOf(endpoint.id);
+    expect(stillHeld).toMatchObject({ status: "pending", attempts: 1 });
+    expect(resent).toMatchObject({ status: "success", attempts: 2 });
+    expect(await attemptsOf(second.id)).toMatchObject([{ attempt: 2, status: "success" }]);
+
+    // The dead dispatcher comes back and records its attempt: too late, nothing changes.
+    const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
+    expect(await recordAttempt(dispatcherDb, dead.deliveries[0], late, 0)).toBe("stale");
+    expect((await deliveriesOf(endpoint.id))[1]).toMatchObject({ status: "success", attempts: 2 });
+    expect(await attemptsOf(second.id)).toHaveLength(1);
+  });
+
+  it("two dispatchers draining one queue at once never send an attempt twice", async () => {
+    const t = await tenant();
+    const hook = await receiver();
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => createCampaign(t, `bulk ${batch}-${i}`)));
+    }
+    const other = createPostgresDatabase(pdb.url);
+    const [a, b] = await Promise.all([dispatcher(), tracked(startDispatcher({ db: other }))]);
+    running.push({ close: () => other.close() });
+
+    let claimed = 0;
+    for (let round = 0; round < 20; round++) {
+      const summaries = await Promise.all([a.drain(), b.drain()]);
+      claimed += summaries[0].claimed + summaries[1].claimed;
+      const [{ pending }] = await pdb.sql`
+        select count(*)::int as pending from public.webhook_deliveries
+         where endpoint_id = ${endpoint.id} and status = 'pending'`;
+      if (pending === 0) break;
+    }
+
+    expect(claimed).toBe(200);
+    const counts = hook.countsById();
+    expect(counts.size).toBe(200);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    const deliveries = await deliveriesOf(endpoint.id);
+    expect(new Set(counts.keys())).toEqual(new Set(deliveries.map((x) => x.id)));
+    expect(deliveries.every((x) => x.status === "success" && x.attempts === 1)).toBe(true);
+    const [{ rows, first }] = await pdb.sql`
+      select count(*)::int as rows, count(*) filter (where a.attempt = 1)::int as first
+        from public.webhook_attempts a where a.endpoint_id = ${endpoint.id}`;
+    expect({ rows, first }).toEqual({ rows: 200, first: 200 });
+  });
+
+  it("a 410 Gone disables the endpoint; its other deliveries are cancelled, not sent", async () => {
+    const t = await tenant();
+    const hook = await receiver(() => ({ status: 410, body: "gone" }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t, "first");
+    await createCampaign(t, "second");
+    const [first, second] = await deliveriesOf(endpoint.id);
+    await pdb.sql`update public.webhook_deliveries set next_attempt_at = now() + interval '1 hour' where id = ${second.id}`;
+    const d = await dispatcher();
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
+    const [row] = await pdb.sql`select active from public.webhook_endpoints where id = ${endpoint.id}`;
+    expect(row.active).toBe(false);
+    expect(await attemptsOf(first.id)).toMatchObject([
+      { attempt: 1, status: "failed", status_code: 410, error: "http_error", response_body: "gone", next_attempt_at: null },
+    ]);
+
+    await dueNow(second.id);
+    expect(await d.drain()).toMatchObject({ claimed: 0, cancelled: 1 });
+    expect((await deliveriesOf(endpoint.id)).map((x) => x.status)).toEqual(["failed", "cancelled"]);
+    expect(hook.received).toHaveLength(1);
+  });
+
+  it("a deleted endpoint receives nothing more, even with deliveries still pending", async () => {
+    const t = await tenant();
+    const hook = await receiver(() => ({ status: 500 }));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t, "first");
+    await createCampaign(t, "second");
+    const d = await dispatcher({ env: { WEBHOOK_RETRY_DELAYS: "0,0,0" } });
+    expect(await d.drain()).toMatchObject({ claimed: 2, rescheduled: 2 });
+
+    // Only the soft delete, without delete_webhook's cancelling, so that the dispatcher's own check is what counts.
+    await pdb.sql`update public.webhook_endpoints set deleted_at = now() where id = ${endpoint.id}`;
+    expect(await d.drain()).toMatchObject({ claimed: 0, cancelled: 2 });
+    expect(hook.received).toHaveLength(2);
+    expect((await deliveriesOf(endpoint.id)).map((x) => x.status)).toEqual(["cancelled", "cancelled"]);
+  });
+
+  it("re-checks the URL at every attempt: a host now resolving to a private address is blocked_url", async () => {
+    const t = await tenant();
+    const endpoint = await addEndpoint(t.workspaceId, "https://hooks.customer.example/leadlex");
+    await createCampaign(t);
+    const lookups: string[] = [];
+    const d = await dispatcher({
+      settings: {
+        allowPrivateUrls: false,
+        resolveHost: async (host) => {
+          lookups.push(host);
+          return ["10.0.0.1"];
+        },
+      },
+    });
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(lookups).toEqual(["hooks.customer.example"]);
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await attemptsOf(delivery.id)).toMatchObject([
+      { attempt: 1, status: "pending", status_code: null, error: "blocked_url", response_body: null },
+    ]);
+  });
+
+  it("sends nothing to a blocked address even when the host would reach a live receiver", async () => {
+    const t = await tenant();
+    const hook = await receiver();
+    // localhost reaches the receiver; the check is told it resolves to the cloud metadata address instead.
+    await addEndpoint(t.workspaceId, hook.url.replace("127.0.0.1", "localhost"));
+    await createCampaign(t);
+    const d = await dispatcher({ settings: { resolveHost: async () => ["169.254.169.254"] } });
+
+    expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(hook.received).toHaveLength(0);
+  });
+
+  it("refuses callers without the dispatcher secret, and never logs a secret", async () => {
+    const t = await tenant();
+    const hook = await receiver();
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t);
+    const d = await dispatcher();
+    const unconfigured = await dispatcher({ secret: undefined });
+
+    const attempts: [string, Record<string, string>, string][] = [
+      [d.url, {}, "missing_auth"],
+      [d.url, { Authorization: `Basic ${d.secret}` }, "missing_auth"],
+      [d.url, { Authorization: "Bearer wrong" }, "invalid_key"],
+      [d.url, { Authorization: `Bearer ${d.secret}x` }, "invalid_key"],
+      [d.url, { Authorization: `Bearer ${d.secret!.slice(0, -1)}` }, "invalid_key"],
+      [unconfigured.url, { Authorization: `Bearer ${d.secret}` }, "invalid_key"],
+    ];
+    for (const [url, headers, code] of attempts) {
+      const res = await call(url, { method: "POST", headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(res.headers.get("x-request-id")).toMatch(REQUEST_ID);
+      expect(Object.keys(res.body)).toEqual(["error"]);
+      expect(res.body.error.code).toBe(code);
+    }
+    expect(hook.received).toHaveLength(0);
+    expect((await deliveriesOf(endpoint.id))[0]).toMatchObject({ status: "pending", attempts: 0 });
+
+    const wrongMethod = await call(d.url, { headers: { Authorization: `Bearer ${d.secret}` } });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+
+    // The deployed path prefix answers too.
+    const deployed = await call(d.url.replace("/functions/v1", ""), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${d.secret}` },
+    });
+    expect(deployed.status).toBe(200);
+    expect(deployed.body.data).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(hook.received).toHaveLength(1);
+
+    const logs = JSON.stringify([...d.logs, ...unconfigured.logs]);
+    expect(logs).toContain("webhook drain");
+    expect(logs).not.toContain(d.secret);
+    expect(logs).not.toContain(endpoint.secret);
+  });
+});
