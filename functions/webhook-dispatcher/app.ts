@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { bearerSecretChecker } from "../_shared/auth/shared-secret.ts";
-import { ApiError, DatabaseUnavailableError } from "../_shared/http/errors.ts";
+import { ApiError, classifyError } from "../_shared/http/errors.ts";
 import { newRequestId } from "../_shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "../_shared/http/respond.ts";
 import { drain } from "../_shared/webhooks/drain.ts";
@@ -42,22 +42,15 @@ export function createDispatcherApp(services: DispatcherServices): Hono {
       }
       try {
         const summary = await drain(services.db, services.settings, services.log);
-        services.log({ level: "info", msg: "webhook drain", request_id: requestId, ...summary });
+        // The scheduler calls every few seconds; only drains that found work are worth a log line.
+        if (summary.claimed + summary.cancelled > 0) {
+          services.log({ level: "info", msg: "webhook drain", request_id: requestId, ...summary });
+        }
         return json(c, { data: summary }, 200, { "X-Request-ID": requestId });
-      } catch (error) {
-        services.log({
-          level: "error",
-          msg: "webhook drain failed",
-          request_id: requestId,
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-        return errorResponse(
-          c,
-          error instanceof DatabaseUnavailableError
-            ? new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.")
-            : new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support."),
-          requestId,
-        );
+      } catch (thrown) {
+        const { error, failure } = classifyError(thrown);
+        services.log({ level: "error", msg: "webhook drain failed", request_id: requestId, error: failure });
+        return errorResponse(c, error, requestId);
       }
     });
     app.all(path, (c) =>

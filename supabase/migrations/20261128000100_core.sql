@@ -137,4 +137,6 @@ as $$ select jsonb_build_object('status', 'ok') $$;
 
 revoke execute on function public.plan_limits(text, text), public.resolve_api_key(text), public.health_check()
   from public, anon, authenticated;
-grant execute on function public.resolve_api_key(text), public.health_check() to service_role;
+-- Helpers too: the RPCs run as their caller, so service_role needs them, whatever the default privileges say.
+grant execute on function public.plan_limits(text, text), public.resolve_api_key(text), public.health_check()
+  to service_role;

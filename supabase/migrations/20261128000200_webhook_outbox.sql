@@ -94,3 +94,4 @@ end;
 $$;
 
 revoke execute on function public.enqueue_webhook_event(uuid, text, json) from public, anon, authenticated;
+grant execute on function public.enqueue_webhook_event(uuid, text, json) to service_role;

@@ -137,54 +137,57 @@ begin
 end;
 $$;
 
--- draft or paused -> active. pending_approval counts as active, so it is not startable.
-create function public.start_campaign(p_workspace_id uuid, p_id uuid)
+-- The shared shape of start and pause: lock the row, check its status is one of p_from, move it to p_to (stamping
+-- started_at or paused_at), and queue p_event, all in the caller's transaction. Refusals carry the status.
+create function public.transition_campaign(
+  p_workspace_id uuid, p_id uuid, p_from text[], p_to text, p_event text, p_refusal text)
 returns json
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
   c public.campaigns;
+  body json;
   deliveries integer;
 begin
   select * into c from public.campaigns where id = p_id and workspace_id = p_workspace_id for update;
   if not found then
     return json_build_object('outcome', 'not_found');
   end if;
-  if c.status not in ('draft', 'paused') then
-    return json_build_object('outcome', 'not_startable', 'status', c.status);
+  if not c.status = any (p_from) then
+    return json_build_object('outcome', p_refusal, 'status', c.status);
   end if;
-  update public.campaigns set status = 'active', started_at = now(), updated_at = now()
-   where id = p_id returning * into c;
-  deliveries := public.enqueue_webhook_event(p_workspace_id, 'campaign.started',
-    json_build_object('campaign', public.campaign_json(c)));
-  return json_build_object('outcome', 'ok', 'campaign', public.campaign_json(c), 'deliveries', deliveries);
+  update public.campaigns set
+    status = p_to,
+    started_at = case when p_to = 'active' then now() else started_at end,
+    paused_at = case when p_to = 'paused' then now() else paused_at end,
+    updated_at = now()
+  where id = p_id
+  returning * into c;
+  body := public.campaign_json(c);
+  deliveries := public.enqueue_webhook_event(p_workspace_id, p_event, json_build_object('campaign', body));
+  return json_build_object('outcome', 'ok', 'campaign', body, 'deliveries', deliveries);
 end;
+$$;
+
+-- draft or paused -> active. pending_approval counts as active, so it is not startable.
+create function public.start_campaign(p_workspace_id uuid, p_id uuid)
+returns json
+language sql volatile
+set search_path = ''
+as $$
+  select public.transition_campaign(p_workspace_id, p_id, array['draft', 'paused'], 'active', 'campaign.started',
+                                    'not_startable')
 $$;
 
 -- active (or pending_approval, which counts as active) -> paused.
 create function public.pause_campaign(p_workspace_id uuid, p_id uuid)
 returns json
-language plpgsql volatile
+language sql volatile
 set search_path = ''
 as $$
-declare
-  c public.campaigns;
-  deliveries integer;
-begin
-  select * into c from public.campaigns where id = p_id and workspace_id = p_workspace_id for update;
-  if not found then
-    return json_build_object('outcome', 'not_found');
-  end if;
-  if c.status not in ('active', 'pending_approval') then
-    return json_build_object('outcome', 'not_active', 'status', c.status);
-  end if;
-  update public.campaigns set status = 'paused', paused_at = now(), updated_at = now()
-   where id = p_id returning * into c;
-  deliveries := public.enqueue_webhook_event(p_workspace_id, 'campaign.paused',
-    json_build_object('campaign', public.campaign_json(c)));
-  return json_build_object('outcome', 'ok', 'campaign', public.campaign_json(c), 'deliveries', deliveries);
-end;
+  select public.transition_campaign(p_workspace_id, p_id, array['active', 'pending_approval'], 'paused',
+                                    'campaign.paused', 'not_active')
 $$;
 
 -- draft only. A concurrent delete that waited on the row lock finds it gone and reports not_found.
@@ -215,9 +218,12 @@ revoke execute on function
   public.iso_utc(timestamptz), public.campaign_json(public.campaigns),
   public.list_campaigns(uuid, text, bigint, integer), public.get_campaign(uuid, uuid),
   public.create_campaign(uuid, jsonb), public.update_campaign(uuid, uuid, jsonb),
-  public.start_campaign(uuid, uuid), public.pause_campaign(uuid, uuid), public.delete_campaign(uuid, uuid)
+  public.start_campaign(uuid, uuid), public.pause_campaign(uuid, uuid), public.delete_campaign(uuid, uuid),
+  public.transition_campaign(uuid, uuid, text[], text, text, text)
   from public, anon, authenticated;
 grant execute on function
+  public.iso_utc(timestamptz), public.campaign_json(public.campaigns),
+  public.transition_campaign(uuid, uuid, text[], text, text, text),
   public.list_campaigns(uuid, text, bigint, integer), public.get_campaign(uuid, uuid),
   public.create_campaign(uuid, jsonb), public.update_campaign(uuid, uuid, jsonb),
   public.start_campaign(uuid, uuid), public.pause_campaign(uuid, uuid), public.delete_campaign(uuid, uuid)

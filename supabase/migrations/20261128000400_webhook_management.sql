@@ -232,6 +232,7 @@ revoke execute on function
   public.send_test_webhook(uuid, uuid, text), public.retry_webhook_delivery(uuid, uuid, uuid)
   from public, anon, authenticated;
 grant execute on function
+  public.webhook_json(public.webhook_endpoints),
   public.list_webhooks(uuid, bigint, integer), public.get_webhook(uuid, uuid), public.create_webhook(uuid, jsonb, text),
   public.update_webhook(uuid, uuid, jsonb), public.delete_webhook(uuid, uuid),
   public.list_webhook_logs(uuid, uuid, text, bigint, integer), public.send_test_webhook(uuid, uuid, text),

@@ -1,21 +1,12 @@
 import type { ErrorHandler, Hono, NotFoundHandler } from "hono";
-import type { GatewayContext, GatewayEnv } from "./context.ts";
-import { ApiError, DatabaseUnavailableError } from "./errors.ts";
+import type { GatewayEnv } from "./context.ts";
+import { ApiError, classifyError } from "./errors.ts";
 import { respond } from "./respond.ts";
-
-function toApiError(c: GatewayContext, err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof DatabaseUnavailableError) {
-    c.set("failure", err.message);
-    return new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.");
-  }
-  c.set("failure", err instanceof Error ? (err.stack ?? err.message) : String(err));
-  return new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support.");
-}
 
 /** The one place any failure becomes the contract's error envelope. */
 export const onError: ErrorHandler<GatewayEnv> = (err, c) => {
-  const apiError = toApiError(c, err);
+  const { error: apiError, failure } = classifyError(err);
+  if (failure) c.set("failure", failure);
   const response = respond(c, apiError.body, apiError.status as 400);
   for (const [name, value] of Object.entries(apiError.headers ?? {})) response.headers.set(name, value);
   return response;

@@ -66,3 +66,18 @@ export class DatabaseUnavailableError extends Error {
     this.name = "DatabaseUnavailableError";
   }
 }
+
+/** What the client sees for any thrown value, and what only the log line may see (internals, stack traces). */
+export function classifyError(err: unknown): { error: ApiError; failure?: string } {
+  if (err instanceof ApiError) return { error: err };
+  if (err instanceof DatabaseUnavailableError) {
+    return {
+      error: new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly."),
+      failure: err.message,
+    };
+  }
+  return {
+    error: new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support."),
+    failure: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  };
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
 import type { GatewayContext } from "../../../../_shared/http/context.ts";
 import { pagination } from "../../../../_shared/http/pagination.ts";
+import { uuidParam } from "../../../../_shared/http/params.ts";
 
 export const CAMPAIGN_STATUSES = ["draft", "pending_approval", "active", "paused", "completed"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -14,18 +15,11 @@ export interface Campaign {
   [field: string]: unknown;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function campaignNotFound(): ApiError {
   return new ApiError("campaign_not_found", "No campaign with this ID");
 }
 
-/** A path id that is not a UUID cannot name a campaign: 404 without asking the database. */
-export function campaignIdParam(c: GatewayContext): string {
-  const id = c.req.param("id") ?? "";
-  if (!UUID.test(id)) throw campaignNotFound();
-  return id.toLowerCase();
-}
+export const campaignIdParam = (c: GatewayContext): string => uuidParam(c, "id", campaignNotFound);
 
 function canonicalTimezone(name: string): string | undefined {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;

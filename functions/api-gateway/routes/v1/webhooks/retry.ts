@@ -3,7 +3,8 @@ import { protect } from "../../../../_shared/auth/authenticate.ts";
 import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
 import { ApiError } from "../../../../_shared/http/errors.ts";
 import { respond } from "../../../../_shared/http/respond.ts";
-import { uuidParam, webhookIdParam, webhookNotFound } from "./schema.ts";
+import { uuidParam } from "../../../../_shared/http/params.ts";
+import { webhookIdParam, webhookNotFound } from "./schema.ts";
 
 type Outcome =
   | { outcome: "ok"; delivery_id: string }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { GatewayContext } from "../../../../_shared/http/context.ts";
 import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
 import { pagination } from "../../../../_shared/http/pagination.ts";
+import { uuidParam } from "../../../../_shared/http/params.ts";
 import { SUBSCRIBABLE_EVENTS, type SubscribableEvent } from "../../../../_shared/webhooks/events.ts";
 import { checkWebhookUrl } from "../../../../_shared/webhooks/url-policy.ts";
 
@@ -22,15 +23,6 @@ export function webhookNotFound(): ApiError {
 
 export function duplicateWebhook(): ApiError {
   return new ApiError("duplicate_webhook", "A webhook with this URL already exists in this workspace");
-}
-
-const guid = z.guid();
-
-/** A path id that is not a UUID cannot name anything: `notFound` without asking the database. */
-export function uuidParam(c: GatewayContext, name: string, notFound: () => ApiError): string {
-  const id = c.req.param(name) ?? "";
-  if (!guid.safeParse(id).success) throw notFound();
-  return id.toLowerCase();
 }
 
 export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
