@@ -100,7 +100,7 @@ async function main() {
     say("using DATABASE_URL");
   } else {
     await ensurePortFree(PG_PORT, "PG_PORT");
-    say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in .data/postgres)`);
+    say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in ${path.relative(PROJECT_ROOT, DATA_DIR) || "."}/postgres)`);
     const database = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
     cleanups.push(() => database.stop());
     databaseUrl = database.url;
