@@ -1,5 +1,11 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { db } from "../support/fixtures.ts";
+import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { databaseUrl, db } from "../support/fixtures.ts";
+
+const run = promisify(execFile);
 
 // What `supabase db advisors` checks, asserted on the migrated schema so a migration cannot quietly regress it.
 describe("schema security", () => {
@@ -29,5 +35,14 @@ describe("schema security", () => {
       expect(f.proconfig, f.name).toContain('search_path=""');
       expect(f, f.name).toMatchObject({ service_role: true, anon: false, authenticated: false });
     }
+  });
+
+  it("supabase db advisors finds nothing at warn level or above", async () => {
+    const cli = path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase");
+    // --fail-on makes the CLI exit non-zero (so execFile rejects) on any finding.
+    const { stdout } = await run(cli, [
+      "db", "advisors", "--db-url", `${databaseUrl()}?sslmode=disable`, "--level", "warn", "--fail-on", "warn",
+    ], { cwd: PROJECT_ROOT });
+    expect(stdout).not.toContain('"name"');
   });
 });
