@@ -5,12 +5,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { prepareDatabase, startEmbeddedPostgres } from "../scripts/local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../scripts/local/paths.ts";
+import { freePort } from "../scripts/local/ports.ts";
 
 export const say = (message: string) => console.error(`[bench] ${message}`);
 
@@ -63,15 +63,6 @@ export function installSignalHandlers(onInterrupt: () => void): void {
 }
 
 // ---- processes -----------------------------------------------------------------------------------------------
-
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
 
 export interface Database {
   url: string;

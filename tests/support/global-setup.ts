@@ -1,9 +1,9 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { prepareDatabase, startEmbeddedPostgres } from "../../scripts/local/database.ts";
+import { freePort } from "../../scripts/local/ports.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -11,14 +11,6 @@ declare module "vitest" {
   }
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
 
 /**
  * One real Postgres for the whole run: DATABASE_URL when set, otherwise a throwaway embedded cluster in the

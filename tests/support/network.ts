@@ -2,15 +2,8 @@
 // a peer that accepts and then never says a word.
 import { createServer, type Server, type Socket } from "node:net";
 
-/** A loopback port that was free a moment ago (bound, read, released). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
+export { freePort } from "../../scripts/local/ports.ts";
+
 
 export interface TcpPeer {
   port: number;
