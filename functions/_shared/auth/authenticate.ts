@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { Caller, GatewayEnv, RateLimitState } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "./api-key.ts";
+import { bearerToken } from "./bearer.ts";
 import type { Permission } from "./permissions.ts";
 
 type Resolution =
@@ -23,8 +24,6 @@ type Resolution =
     retry_after: number;
   };
 
-const BEARER = /^Bearer +(\S+) *$/i;
-
 function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   return {
     "X-RateLimit-Limit": String(state.limit),
@@ -39,11 +38,10 @@ function rateLimitHeaders(state: RateLimitState): Record<string, string> {
  * errors included.
  */
 export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
-  const match = BEARER.exec(c.req.header("authorization") ?? "");
-  if (!match) {
+  const token = bearerToken(c.req.header("authorization"));
+  if (token === undefined) {
     throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
   }
-  const token = match[1];
   if (!isWellFormedApiKey(token)) {
     throw new ApiError("invalid_key", "Invalid or expired API key");
   }

@@ -1,9 +1,10 @@
 // Service-to-service authentication with one shared secret (pg_cron, the local ticker and the gateway's kick call
 // the dispatcher with it). Both sides are hashed before comparing, so the comparison takes the same time whatever
 // the length or content of a guess.
+import { bearerToken } from "./bearer.ts";
+
 export type SecretVerdict = "ok" | "missing" | "invalid";
 
-const BEARER = /^Bearer +(\S+) *$/i;
 const encoder = new TextEncoder();
 
 async function digest(text: string): Promise<Uint8Array> {
@@ -14,9 +15,9 @@ async function digest(text: string): Promise<Uint8Array> {
 export function bearerSecretChecker(secret: string | undefined): (authorization: string | undefined) => Promise<SecretVerdict> {
   const expected = secret ? digest(secret) : undefined;
   return async (authorization) => {
-    const match = BEARER.exec(authorization ?? "");
-    if (!match) return "missing";
-    const presented = await digest(match[1]);
+    const token = bearerToken(authorization);
+    if (token === undefined) return "missing";
+    const presented = await digest(token);
     if (!expected) return "invalid";
     const wanted = await expected;
     let difference = 0;
