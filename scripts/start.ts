@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import postgres from "postgres";
 import { hashApiKey } from "../functions/_shared/auth/api-key.ts";
+import { PERMISSIONS } from "../functions/_shared/auth/permissions.ts";
 import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
@@ -35,7 +36,7 @@ async function demoKey(sql: postgres.Sql): Promise<{ key: string; workspaceId: s
   const created = await createApiKey(sql, {
     workspaceId: workspace.id,
     name: "demo",
-    permissions: ["campaigns:read", "campaigns:write", "webhooks:read", "webhooks:write", "admin:api_keys"],
+    permissions: [...PERMISSIONS],
   });
   await writeFile(DEMO_KEY_FILE, JSON.stringify({ key: created.key, workspace_id: workspace.id }), { mode: 0o600 });
   return { key: created.key, workspaceId: workspace.id };

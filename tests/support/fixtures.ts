@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import { inject } from "vitest";
-import type { Permission } from "../../functions/_shared/auth/permissions.ts";
+import { type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
 import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "../../scripts/admin/provisioning.ts";
 
 export const databaseUrl = (): string => inject("databaseUrl");
@@ -12,9 +12,7 @@ export function db(): postgres.Sql {
   return shared;
 }
 
-export const ALL_PERMISSIONS: Permission[] = [
-  "campaigns:read", "campaigns:write", "webhooks:read", "webhooks:write", "admin:api_keys",
-];
+export const ALL_PERMISSIONS: Permission[] = [...PERMISSIONS];
 
 export interface TestTenant {
   workspaceId: string;
