@@ -5,6 +5,7 @@ import { notFoundHandler, onError } from "../_shared/http/error-handler.ts";
 import { ApiError } from "../_shared/http/errors.ts";
 import { requestLog } from "../_shared/http/request-log.ts";
 import { registerHealth } from "./routes/health.ts";
+import { apiKeysRoutes } from "./routes/v1/api-keys/index.ts";
 import { campaignsRoutes } from "./routes/v1/campaigns/index.ts";
 import { webhooksRoutes } from "./routes/v1/webhooks/index.ts";
 
@@ -20,6 +21,7 @@ export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
   registerHealth(api);
   api.route("/v1/campaigns", campaignsRoutes());
   api.route("/v1/webhooks", webhooksRoutes());
+  api.route("/v1/api-keys", apiKeysRoutes());
 
   // Not strict: "/v1/campaigns/" is the same route as "/v1/campaigns", as the 405 check below assumes.
   const app = new Hono<GatewayEnv>({ strict: false });

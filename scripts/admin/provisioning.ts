@@ -2,21 +2,22 @@
 // the admin CLI, `npm start`'s demo key, the tests and the benchmark all use it.
 import type postgres from "postgres";
 import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key.ts";
+import {
+  type ApiKeyFields,
+  type CreateApiKeyOutcome,
+  isIsoTime,
+  KEY_NAME_MAX_LENGTH,
+  RATE_LIMIT_TIERS,
+  type RateLimitTier,
+} from "../../functions/_shared/auth/api-key-record.ts";
 import { isPermission, type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
+
+export { isIsoTime, RATE_LIMIT_TIERS, type RateLimitTier };
 
 export const PLANS = ["starter", "pro", "org"] as const;
 export type Plan = (typeof PLANS)[number];
-export const RATE_LIMIT_TIERS = ["standard", "high", "unmetered"] as const;
-export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
 
 export class ProvisioningError extends Error {}
-
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-/** A date, or a date and time with `Z` or an offset (never a local time); `new Date` alone also takes "1". */
-export function isIsoTime(value: string): boolean {
-  return ISO_8601.test(value) && !Number.isNaN(new Date(value).getTime());
-}
 
 async function requireWorkspace(sql: postgres.Sql, id: string): Promise<void> {
   const [workspace] = await sql`select 1 from public.workspaces where id::text = ${id}`;
@@ -74,26 +75,27 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
     if (!isIsoTime(input.expiresAt)) throw new ProvisioningError(`not an ISO 8601 time with a zone: ${input.expiresAt}`);
     expiresAt = new Date(input.expiresAt).toISOString();
   }
-  if (input.name !== undefined && (input.name.length < 1 || input.name.length > 120)) {
-    throw new ProvisioningError("key name must be 1 to 120 characters");
+  if (input.name !== undefined && (input.name.length < 1 || input.name.length > KEY_NAME_MAX_LENGTH)) {
+    throw new ProvisioningError(`key name must be 1 to ${KEY_NAME_MAX_LENGTH} characters`);
   }
   await requireWorkspace(sql, input.workspaceId);
 
+  // The same RPC the API's POST /v1/api-keys calls, so both make keys of one format under one set of rules.
   const { key, prefix } = generateApiKey();
-  const name = input.name ?? `key ${prefix}`;
-  const hash = await hashApiKey(key);
-  const [row] = await sql<{ id: string }[]>`
-    insert into public.api_keys (workspace_id, key_hash, prefix, name, permissions, rate_limit_tier, expires_at)
-    values (${input.workspaceId}, decode(${hash}, 'hex'), ${prefix}, ${name}, ${input.permissions}, ${tier}, ${expiresAt})
-    returning id`;
-  return {
-    id: row.id,
-    key,
-    prefix,
+  const fields = {
+    name: input.name ?? `key ${prefix}`,
     permissions: input.permissions as Permission[],
     rate_limit_tier: tier as RateLimitTier,
     expires_at: expiresAt,
-  };
+  } satisfies ApiKeyFields;
+  const [{ result }] = await sql<{ result: CreateApiKeyOutcome }[]>`
+    select public.create_api_key(${input.workspaceId}, ${await hashApiKey(key)}, ${prefix},
+                                 ${sql.json(fields)}) as result`;
+  if (result.outcome === "duplicate_name") {
+    throw new ProvisioningError(`an active key named "${fields.name}" already exists in this workspace`);
+  }
+  const { id, permissions, rate_limit_tier, expires_at } = result.api_key;
+  return { id, key, prefix, permissions, rate_limit_tier, expires_at };
 }
 
 export async function revokeApiKey(sql: postgres.Sql, id: string): Promise<{ id: string; revoked_at: string }> {

@@ -74,6 +74,14 @@ describe("admin CLI", () => {
     expect(expectError(await list(), 401, "invalid_key").message).toBe("Invalid or expired API key");
   });
 
+  it("key create refuses a name an active key of the workspace already has", async () => {
+    const args = ["key", "create", "--workspace", workspace.id, "--permissions", "campaigns:read", "--name", "ops"];
+    await ok(...args);
+    const res = await admin(...args);
+    expect({ code: res.code, stdout: res.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(res.stderr).toMatch(/^admin: an active key named "ops" already exists in this workspace\n$/);
+  });
+
   it.each([
     ["an unknown plan", ["workspace", "create", "--name", "X", "--plan", "enterprise"], /plan must be one of: starter, pro, org/],
     ["a missing --name", ["workspace", "create"], /missing --name/],

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { GatewayContext } from "../../../../_shared/http/context.ts";
 import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
+import { nameList } from "../../../../_shared/http/name-list.ts";
 import { pagination } from "../../../../_shared/http/pagination.ts";
 import { uuidParam } from "../../../../_shared/http/params.ts";
 import { SUBSCRIBABLE_EVENTS, type SubscribableEvent } from "../../../../_shared/webhooks/events.ts";
@@ -28,22 +29,7 @@ export function duplicateWebhook(): ApiError {
 export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
 
 const URL_PROBLEM = "Must be an https:// URL";
-const EVENTS_PROBLEM = `Must be a non-empty array of: ${SUBSCRIBABLE_EVENTS.join(", ")}`;
-
-function isSubscribable(name: unknown): name is SubscribableEvent {
-  return (SUBSCRIBABLE_EVENTS as readonly unknown[]).includes(name);
-}
-
-// Elements are checked here rather than by an element schema so that every problem lands on the `events` field,
-// the one WEBHOOK_FIELD_CODES maps to invalid_events.
-const events = z.array(z.unknown(), EVENTS_PROBLEM).min(1, EVENTS_PROBLEM).transform((names, ctx) => {
-  const unknown = names.filter((name) => !isSubscribable(name));
-  if (unknown.length > 0) {
-    ctx.addIssue({ code: "custom", message: `Unknown events ${JSON.stringify(unknown)}. ${EVENTS_PROBLEM}` });
-    return z.NEVER;
-  }
-  return [...new Set(names as SubscribableEvent[])];
-});
+const events = nameList(SUBSCRIBABLE_EVENTS, "events");
 
 // url and events are required without `.required()`, whose generic message would hide the field's own problem.
 export const createWebhookBody = z.strictObject({
