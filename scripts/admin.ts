@@ -10,7 +10,6 @@ import {
   isIsoTime,
   listApiKeys,
   PLANS,
-  ProvisioningError,
   RATE_LIMIT_TIERS,
   revokeApiKey,
 } from "./admin/provisioning.ts";

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
 import { type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createApiKey } from "../../scripts/admin/provisioning.ts";
 import { expectError, expectFieldErrors, expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
 import { databaseUrl, db, newTenant, type TestTenant } from "../support/fixtures.ts";
-import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
+import { call, gatewaySession, startGateway } from "../support/gateway.ts";
 import { lockWorkspaceRow, untilWaiting } from "../support/locks.ts";
 import { securitySuite } from "../support/security-suite.ts";
 
@@ -18,14 +18,7 @@ const LISTED_FIELDS = [
   "rate_limit_tier", "revoked_at",
 ];
 
-let gateway: RunningGateway;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  tenant = await newTenant();
-});
-afterAll(() => gateway.close());
+const s = gatewaySession();
 
 securitySuite({
   method: "POST",
@@ -47,19 +40,19 @@ async function insertKey(workspaceId: string, permissions: Permission[], name?: 
 }
 
 function apiKeys(path = "", init: Parameters<typeof call>[1] = {}) {
-  return call(`${gateway.url}/v1/api-keys${path}`, { key: tenant.key, ...init });
+  return call(`${s.gateway.url}/v1/api-keys${path}`, { key: s.tenant.key, ...init });
 }
 
-const create = (body: unknown, t: TestTenant = tenant) => apiKeys("", { method: "POST", key: t.key, body });
-const revoke = (id: string, key = tenant.key) => apiKeys(`/${id}`, { method: "DELETE", key });
+const create = (body: unknown, t: TestTenant = s.tenant) => apiKeys("", { method: "POST", key: t.key, body });
+const revoke = (id: string, key = s.tenant.key) => apiKeys(`/${id}`, { method: "DELETE", key });
 
-async function createKey(body: Record<string, unknown>, t: TestTenant = tenant) {
+async function createKey(body: Record<string, unknown>, t: TestTenant = s.tenant) {
   const res = await create({ name: `key ${crypto.randomUUID()}`, ...body }, t);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data.api_key as { id: string; key: string; prefix: string; [field: string]: unknown };
 }
 
-/** An admin key of the tenant's workspace besides its first one. */
+/** An admin key of the s.tenant's workspace besides its first one. */
 const createAdminKey = (t: TestTenant) =>
   createKey({ permissions: ["admin:api_keys"], rate_limit_tier: "unmetered" }, t);
 
@@ -120,7 +113,7 @@ describe("POST /v1/api-keys", () => {
 
   it("the new key works at once, with exactly the permissions it was given and its tier", async () => {
     const campaigns = (key: string, method = "GET") =>
-      call(`${gateway.url}/v1/campaigns`, { method, key, body: method === "POST" ? { name: "x" } : undefined });
+      call(`${s.gateway.url}/v1/campaigns`, { method, key, body: method === "POST" ? { name: "x" } : undefined });
     const reader = await createKey({ permissions: ["campaigns:read"] });
 
     const listed = await campaigns(reader.key);
@@ -130,7 +123,7 @@ describe("POST /v1/api-keys", () => {
       .toBe("Missing required permission: campaigns:write");
     expect(expectError(await apiKeys("", { key: reader.key }), 403, "insufficient_permissions").message)
       .toBe("Missing required permission: admin:api_keys");
-    const webhooks = await call(`${gateway.url}/v1/webhooks`, { key: reader.key });
+    const webhooks = await call(`${s.gateway.url}/v1/webhooks`, { key: reader.key });
     expectError(webhooks, 403, "insufficient_permissions");
 
     const high = await createKey({ permissions: ["campaigns:read"], rate_limit_tier: "high" });
@@ -143,7 +136,7 @@ describe("POST /v1/api-keys", () => {
 
   it("a key with an expiry works until then, and is invalid_key after it", async () => {
     const apiKey = await createKey({ permissions: ["campaigns:read"], expires_at: "2099-06-01T00:00:00Z" });
-    const campaigns = () => call(`${gateway.url}/v1/campaigns`, { key: apiKey.key });
+    const campaigns = () => call(`${s.gateway.url}/v1/campaigns`, { key: apiKey.key });
     expect((await campaigns()).status).toBe(200);
     await expire(apiKey.id);
     expectError(await campaigns(), 401, "invalid_key");
@@ -225,7 +218,7 @@ describe("GET /v1/api-keys", () => {
     await db()`update public.api_keys set created_at = now() - interval '1 hour' where id = ${first.id}`;
     const second = await createKey({ permissions: ["campaigns:read"], description: "second" }, t);
     const third = await createKey({ permissions: ["webhooks:read"], expires_at: "2099-01-01T00:00:00Z" }, t);
-    await call(`${gateway.url}/v1/campaigns`, { key: second.key });
+    await call(`${s.gateway.url}/v1/campaigns`, { key: second.key });
 
     const page1 = await apiKeys("?per_page=2", { key: t.key });
     expect(page1.status).toBe(200);
@@ -288,14 +281,14 @@ describe("DELETE /v1/api-keys/{id}", () => {
   it("204 with no body; the key is invalid_key at once, and listed as revoked", async () => {
     const t = await newTenant();
     const victim = await createKey({ permissions: ["campaigns:read"] }, t);
-    expect((await call(`${gateway.url}/v1/campaigns`, { key: victim.key })).status).toBe(200);
+    expect((await call(`${s.gateway.url}/v1/campaigns`, { key: victim.key })).status).toBe(200);
 
     const res = await revoke(victim.id, t.key);
     expect(res.status).toBe(204);
     expect(res.text).toBe("");
     expectGatewayHeaders(res);
     expect(await revokedAt(victim.id)).toBeInstanceOf(Date);
-    const error = expectError(await call(`${gateway.url}/v1/campaigns`, { key: victim.key }), 401, "invalid_key");
+    const error = expectError(await call(`${s.gateway.url}/v1/campaigns`, { key: victim.key }), 401, "invalid_key");
     expect(error.message).toBe("Invalid or expired API key");
     const listed = await apiKeys("?include_revoked=true", { key: t.key });
     expect(listed.body.data.api_keys.find((k: { id: string }) => k.id === victim.id).revoked_at).toMatch(ISO_UTC);
@@ -329,7 +322,7 @@ describe("DELETE /v1/api-keys/{id}", () => {
     });
     try {
       for (const id of ["key_123", "123", "00000000-0000-0000-0000-00000000000g"]) {
-        const res = await call(`${spied.url}/v1/api-keys/${id}`, { method: "DELETE", key: tenant.key });
+        const res = await call(`${spied.url}/v1/api-keys/${id}`, { method: "DELETE", key: s.tenant.key });
         expectError(res, 404, "api_key_not_found");
       }
       expect(calls).toEqual(["resolve_api_key", "resolve_api_key", "resolve_api_key"]);

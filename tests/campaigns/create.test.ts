@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectError, expectFieldErrors, expectGatewayHeaders } from "../support/assertions.ts";
 import {
-  campaignsApi, EDGE_CAMPAIGN_FIELDS, expectCampaignObject, expectEventFired, INVALID_CAMPAIGN_BODIES,
+  campaignsApi, campaignsSession, EDGE_CAMPAIGN_FIELDS, expectCampaignObject, expectEventFired, INVALID_CAMPAIGN_BODIES,
 } from "../support/campaigns.ts";
-import { db, eventsOf, newTenant, type TestTenant } from "../support/fixtures.ts";
-import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
+import { db, eventsOf, newTenant } from "../support/fixtures.ts";
+import { call } from "../support/gateway.ts";
 import { securitySuite } from "../support/security-suite.ts";
 
-let gateway: RunningGateway;
-let tenant: TestTenant;
-let api: ReturnType<typeof campaignsApi>;
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  tenant = await newTenant();
-  api = campaignsApi(gateway, tenant.key);
-});
-afterAll(() => gateway.close());
+const s = campaignsSession();
 
 securitySuite({
   method: "POST",
@@ -33,7 +24,7 @@ async function campaignCount(workspaceId: string): Promise<number> {
 
 describe("POST /v1/campaigns", () => {
   it("201 with data.campaign: every field, the defaults, draft status, ISO UTC timestamps", async () => {
-    const res = await api.create({ name: "Spring launch" });
+    const res = await s.api.create({ name: "Spring launch" });
     expect(res.status).toBe(201);
     expectGatewayHeaders(res);
     expect(Object.keys(res.body)).toEqual(["data"]);
@@ -58,8 +49,8 @@ describe("POST /v1/campaigns", () => {
     expect(campaign.updated_at).toBe(campaign.created_at);
 
     const [row] = await db()`select workspace_id, status from public.campaigns where id = ${campaign.id}`;
-    expect(row).toEqual({ workspace_id: tenant.workspaceId, status: "draft" });
-    expect((await api.get(campaign.id)).body.data.campaign).toEqual(campaign);
+    expect(row).toEqual({ workspace_id: s.tenant.workspaceId, status: "draft" });
+    expect((await s.api.get(campaign.id)).body.data.campaign).toEqual(campaign);
   });
 
   it("stores and returns every writable field, at the edges of their ranges", async () => {
@@ -71,32 +62,32 @@ describe("POST /v1/campaigns", () => {
       track_clicks: false,
       show_unsubscribe: false,
     };
-    const res = await api.create(fields);
+    const res = await s.api.create(fields);
     expect(res.status).toBe(201);
     expectCampaignObject(res.body.data.campaign, { ...fields, status: "draft" });
-    expect((await api.create({ name: "n", daily_send_limit: 1, description: null, template: null })).status).toBe(201);
+    expect((await s.api.create({ name: "n", daily_send_limit: 1, description: null, template: null })).status).toBe(201);
   });
 
   it("counts name length in characters, not UTF-16 units", async () => {
-    const res = await api.create({ name: "😀".repeat(200) });
+    const res = await s.api.create({ name: "😀".repeat(200) });
     expect(res.status).toBe(201);
     expect(res.body.data.campaign.name).toBe("😀".repeat(200));
   });
 
   it("stores a time zone under its canonical IANA name", async () => {
-    const res = await api.create({ name: "x", sending_timezone: "europe/berlin" });
+    const res = await s.api.create({ name: "x", sending_timezone: "europe/berlin" });
     expect(res.status).toBe(201);
     expect(res.body.data.campaign.sending_timezone).toBe("Europe/Berlin");
   });
 
   it("400 validation_error when name is missing", async () => {
-    const fields = expectFieldErrors(await api.create({ description: "no name" }), ["name"]);
+    const fields = expectFieldErrors(await s.api.create({ description: "no name" }), ["name"]);
     expect(fields.name).toBe("Required");
   });
 
   it.each(INVALID_CAMPAIGN_BODIES)("400 for $why, naming the field; nothing is created", async ({ body, fields, code }) => {
     const t = await newTenant();
-    const res = await campaignsApi(gateway, t.key).create(body);
+    const res = await campaignsApi(s.gateway, t.key).create(body);
     const problems = expectFieldErrors(res, fields, code);
     for (const problem of Object.values(problems)) expect(problem.length).toBeGreaterThan(0);
     if (code) expect(res.body.error.message).toBe(problems[fields[0]]);
@@ -105,22 +96,22 @@ describe("POST /v1/campaigns", () => {
   });
 
   it("invalid_timezone names the zone it did not know", async () => {
-    const error = expectError(await api.create({ name: "x", sending_timezone: "Mars/Olympus_Mons" }), 400, "invalid_timezone");
+    const error = expectError(await s.api.create({ name: "x", sending_timezone: "Mars/Olympus_Mons" }), 400, "invalid_timezone");
     expect(error.message).toContain("Mars/Olympus_Mons");
   });
 
   it("fires campaign.created: one event carrying data.campaign; kicks the dispatcher only when a delivery was queued", async () => {
-    await expectEventFired(gateway, "campaign.created", async (api) => {
-      const res = await api.create({ name: "observed" });
+    await expectEventFired(s.gateway, "campaign.created", async (observed) => {
+      const res = await observed.create({ name: "observed" });
       expect(res.status).toBe(201);
       return res.body.data.campaign.id;
     });
   });
 
   it("answers on the deployed path prefix too", async () => {
-    const res = await call(`${gateway.url.replace("/functions/v1", "")}/v1/campaigns`, {
+    const res = await call(`${s.gateway.url.replace("/functions/v1", "")}/v1/campaigns`, {
       method: "POST",
-      key: tenant.key,
+      key: s.tenant.key,
       body: { name: "deployed" },
     });
     expect(res.status).toBe(201);

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
-import { db, insertCampaign, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { describe, expect, it } from "vitest";
+import { call, gatewaySession } from "../support/gateway.ts";
+import { db, insertCampaign, newKey, newTenant } from "../support/fixtures.ts";
 import { securitySuite } from "../support/security-suite.ts";
 
-let gateway: RunningGateway;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  tenant = await newTenant();
-});
-afterAll(() => gateway.close());
+const s = gatewaySession();
 
 securitySuite({
   method: "DELETE",
@@ -19,7 +12,7 @@ securitySuite({
   notFoundCode: "campaign_not_found",
 });
 
-const del = (id: string, key = tenant.key) => call(`${gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key });
+const del = (id: string, key = s.tenant.key) => call(`${s.gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key });
 
 async function subscribe(workspaceId: string, events: string[]) {
   await db()`insert into public.webhook_endpoints (workspace_id, url, events, secret)
@@ -28,7 +21,7 @@ async function subscribe(workspaceId: string, events: string[]) {
 
 describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   it("deletes a draft: 200 with the documented body, the row is gone", async () => {
-    const id = await insertCampaign(tenant.workspaceId);
+    const id = await insertCampaign(s.tenant.workspaceId);
     const res = await del(id);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
@@ -38,16 +31,16 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   });
 
   it("answers on the deployed path prefix too", async () => {
-    const id = await insertCampaign(tenant.workspaceId);
-    const res = await call(`${gateway.url.replace("/functions/v1", "")}/v1/campaigns/${id}`, {
+    const id = await insertCampaign(s.tenant.workspaceId);
+    const res = await call(`${s.gateway.url.replace("/functions/v1", "")}/v1/campaigns/${id}`, {
       method: "DELETE",
-      key: tenant.key,
+      key: s.tenant.key,
     });
     expect(res.status).toBe(200);
   });
 
   it.each(["active", "paused", "completed", "pending_approval"])("refuses a %s campaign with 409", async (status) => {
-    const id = await insertCampaign(tenant.workspaceId, { status });
+    const id = await insertCampaign(s.tenant.workspaceId, { status });
     const res = await del(id);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe("campaign_not_draft");
@@ -68,8 +61,8 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   });
 
   it("403 without campaigns:write, naming the permission", async () => {
-    const readOnly = await newKey(tenant, ["campaigns:read"]);
-    const id = await insertCampaign(tenant.workspaceId);
+    const readOnly = await newKey(s.tenant, ["campaigns:read"]);
+    const id = await insertCampaign(s.tenant.workspaceId);
     const res = await del(id, readOnly);
     expect(res.status).toBe(403);
     expect(res.body.error).toEqual({
@@ -79,19 +72,19 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   });
 
   it("401 for missing, malformed, unknown, revoked and expired keys", async () => {
-    const id = await insertCampaign(tenant.workspaceId);
-    const url = `${gateway.url}/v1/campaigns/${id}`;
+    const id = await insertCampaign(s.tenant.workspaceId);
+    const url = `${s.gateway.url}/v1/campaigns/${id}`;
     const missing = await call(url, { method: "DELETE" });
     expect(missing.status).toBe(401);
     expect(missing.body.error.code).toBe("missing_auth");
-    const notBearer = await call(url, { method: "DELETE", headers: { Authorization: `Basic ${tenant.key}` } });
+    const notBearer = await call(url, { method: "DELETE", headers: { Authorization: `Basic ${s.tenant.key}` } });
     expect(notBearer.body.error.code).toBe("missing_auth");
 
-    const revoked = await newKey(tenant, ["campaigns:write"]);
+    const revoked = await newKey(s.tenant, ["campaigns:write"]);
     await db()`update public.api_keys set revoked_at = now() where prefix = ${revoked.slice(0, 12)}`;
-    const expired = await newKey(tenant, ["campaigns:write"]);
+    const expired = await newKey(s.tenant, ["campaigns:write"]);
     await db()`update public.api_keys set expires_at = now() - interval '1 second' where prefix = ${expired.slice(0, 12)}`;
-    const typo = tenant.key.slice(0, -1) + (tenant.key.endsWith("a") ? "b" : "a");
+    const typo = s.tenant.key.slice(0, -1) + (s.tenant.key.endsWith("a") ? "b" : "a");
     for (const key of ["wbk_your_api_key_here", typo, revoked, expired, `wbk_${"A".repeat(36)}`]) {
       const res = await del(id, key);
       expect(res.status, key.slice(0, 12)).toBe(401);
@@ -120,7 +113,7 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   });
 
   it("20 concurrent deletes of one draft: exactly one 200, nineteen 404", async () => {
-    const id = await insertCampaign(tenant.workspaceId);
+    const id = await insertCampaign(s.tenant.workspaceId);
     const statuses = (await Promise.all(Array.from({ length: 20 }, () => del(id)))).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 404)).toHaveLength(19);
@@ -128,10 +121,10 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
 
   it("a delete racing a start: exactly one of them is applied", async () => {
     for (let round = 0; round < 10; round++) {
-      const id = await insertCampaign(tenant.workspaceId);
+      const id = await insertCampaign(s.tenant.workspaceId);
       const [deleted, started] = await Promise.all([
         del(id),
-        call(`${gateway.url}/v1/campaigns/${id}/start`, { method: "POST", key: tenant.key }),
+        call(`${s.gateway.url}/v1/campaigns/${id}/start`, { method: "POST", key: s.tenant.key }),
       ]);
       const [row] = await db()`select status from public.campaigns where id = ${id}`;
       if (deleted.status === 200) {
@@ -146,16 +139,16 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
   });
 
   it("logs one JSON line with request id, route, status, workspace and key prefix, never the key", async () => {
-    const id = await insertCampaign(tenant.workspaceId);
+    const id = await insertCampaign(s.tenant.workspaceId);
     const res = await del(id);
-    const line = gateway.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
+    const line = s.gateway.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
     expect(line).toMatchObject({
       method: "DELETE",
       route: "/functions/v1/api-gateway/v1/campaigns/:id",
       status: 200,
-      workspace_id: tenant.workspaceId,
-      key_prefix: tenant.key.slice(0, 12),
+      workspace_id: s.tenant.workspaceId,
+      key_prefix: s.tenant.key.slice(0, 12),
     });
-    expect(JSON.stringify(gateway.logs)).not.toContain(tenant.key);
+    expect(JSON.stringify(s.gateway.logs)).not.toContain(s.tenant.key);
   });
 });

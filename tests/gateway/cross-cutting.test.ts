@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { expectError, expectFieldErrors, expectGatewayHeaders, REQUEST_ID } from "../support/assertions.ts";
-import { databaseUrl, db, insertCampaign, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
-import { call, callOnOwnConnection, type RunningGateway, startGateway } from "../support/gateway.ts";
+import { databaseUrl, db, insertCampaign, newKey, newTenant } from "../support/fixtures.ts";
+import { call, callOnOwnConnection, gatewaySession, startGateway } from "../support/gateway.ts";
 import { setCounter } from "../support/rate-limit.ts";
 
-let gateway: RunningGateway;
-let tenant: TestTenant;
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  tenant = await newTenant();
-});
-afterAll(() => gateway.close());
+const s = gatewaySession();
 
 const MIB = 1024 * 1024;
 
@@ -32,23 +25,23 @@ async function campaignCount(workspaceId: string): Promise<number> {
 
 describe("routing", () => {
   it("unknown routes: 404 not_found with a request id that the log line carries too", async () => {
-    const origin = new URL(gateway.url).origin;
-    const deployed = gateway.url.replace("/functions/v1", "");
+    const origin = new URL(s.gateway.url).origin;
+    const deployed = s.gateway.url.replace("/functions/v1", "");
     const urls = [
-      `${gateway.url}/v1/nothing`,
-      `${gateway.url}/v2/campaigns`,
-      `${gateway.url}/v1/campaigns/${crypto.randomUUID()}/archive`,
+      `${s.gateway.url}/v1/nothing`,
+      `${s.gateway.url}/v2/campaigns`,
+      `${s.gateway.url}/v1/campaigns/${crypto.randomUUID()}/archive`,
       `${deployed}/v1/nothing`,
       `${origin}/`,
       `${origin}/functions/v1/another-function/v1/campaigns`,
     ];
     const ids = new Set<string>();
     for (const url of urls) {
-      const res = await call(url, { key: tenant.key });
+      const res = await call(url, { key: s.tenant.key });
       expectError(res, 404, "not_found");
       const requestId = res.headers.get("x-request-id")!;
       ids.add(requestId);
-      expect(gateway.logs.find((line) => line.request_id === requestId)).toMatchObject({ status: 404 });
+      expect(s.gateway.logs.find((line) => line.request_id === requestId)).toMatchObject({ status: 404 });
     }
     expect(ids.size).toBe(urls.length);
   });
@@ -63,18 +56,18 @@ describe("routing", () => {
     ["POST", "/health", "GET"],
   ])("%s %s: 405 method_not_allowed, Allow: %s", async (method, path, allow) => {
     const concrete = path.replace(":id", crypto.randomUUID());
-    for (const base of [gateway.url, gateway.url.replace("/functions/v1", "")]) {
-      const res = await call(`${base}${concrete}`, { method, key: tenant.key });
+    for (const base of [s.gateway.url, s.gateway.url.replace("/functions/v1", "")]) {
+      const res = await call(`${base}${concrete}`, { method, key: s.tenant.key });
       expectError(res, 405, "method_not_allowed");
       expect(res.headers.get("allow")?.split(", ").sort().join(", ")).toBe(allow);
     }
   });
 
   it("a trailing slash names the same route", async () => {
-    const list = await call(`${gateway.url}/v1/campaigns/`, { key: tenant.key });
+    const list = await call(`${s.gateway.url}/v1/campaigns/`, { key: s.tenant.key });
     expect(list.status).toBe(200);
     expect(list.body.data.campaigns).toBeInstanceOf(Array);
-    expect((await call(`${gateway.url}/health/`)).body).toEqual({ status: "ok" });
+    expect((await call(`${s.gateway.url}/health/`)).body).toEqual({ status: "ok" });
   });
 });
 
@@ -82,7 +75,7 @@ describe("request bodies", () => {
   it("413 payload_too_large for a body over 1 MiB, with Content-Length and chunked", async () => {
     const t = await newTenant();
     const send = (body: string, chunked: boolean) =>
-      callOnOwnConnection(`${gateway.url}/v1/campaigns`, {
+      callOnOwnConnection(`${s.gateway.url}/v1/campaigns`, {
         method: "POST",
         key: t.key,
         headers: { "Content-Type": "application/json" },
@@ -102,7 +95,7 @@ describe("request bodies", () => {
     const t = await newTenant();
     const json = JSON.stringify({ name: "typed" });
     for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", undefined]) {
-      const res = await call(`${gateway.url}/v1/campaigns`, {
+      const res = await call(`${s.gateway.url}/v1/campaigns`, {
         method: "POST",
         key: t.key,
         rawBody: new TextEncoder().encode(json),
@@ -112,7 +105,7 @@ describe("request bodies", () => {
     }
     expect(await campaignCount(t.workspaceId)).toBe(0);
     for (const contentType of ["application/json; charset=utf-8", "APPLICATION/JSON"]) {
-      const res = await call(`${gateway.url}/v1/campaigns`, {
+      const res = await call(`${s.gateway.url}/v1/campaigns`, {
         method: "POST", key: t.key, body: json, headers: { "Content-Type": contentType },
       });
       expect(res.status, contentType).toBe(201);
@@ -122,8 +115,8 @@ describe("request bodies", () => {
   it.each(['{"name":', "{'name':'x'}", "name=x", '{"name":"x"} trailing', ""])(
     "400 validation_error for a body that is not JSON: %j",
     async (raw) => {
-      const res = await call(`${gateway.url}/v1/campaigns`, {
-        method: "POST", key: tenant.key, rawBody: raw, headers: { "Content-Type": "application/json" },
+      const res = await call(`${s.gateway.url}/v1/campaigns`, {
+        method: "POST", key: s.tenant.key, rawBody: raw, headers: { "Content-Type": "application/json" },
       });
       const error = expectError(res, 400, "validation_error");
       expect(error.message).toMatch(/JSON/);
@@ -133,7 +126,7 @@ describe("request bodies", () => {
 
 describe("GET /health", () => {
   it("200 {status: ok} without auth, on both path prefixes", async () => {
-    for (const base of [gateway.url, gateway.url.replace("/functions/v1", "")]) {
+    for (const base of [s.gateway.url, s.gateway.url.replace("/functions/v1", "")]) {
       const res = await call(`${base}/health`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ status: "ok" });
@@ -149,7 +142,7 @@ describe("GET /health", () => {
       expect(health.status).toBe(503);
       expect(health.body).toEqual({ status: "unavailable" });
       expectGatewayHeaders(health);
-      expectError(await call(`${down.url}/v1/campaigns`, { key: tenant.key }), 503, "service_unavailable");
+      expectError(await call(`${down.url}/v1/campaigns`, { key: s.tenant.key }), 503, "service_unavailable");
     } finally {
       await down.close();
       await dead.close();
@@ -166,7 +159,7 @@ describe("failures", () => {
     };
     const failing = await startGateway({ db: broken });
     try {
-      const res = await call(`${failing.url}/v1/campaigns/${crypto.randomUUID()}`, { key: tenant.key });
+      const res = await call(`${failing.url}/v1/campaigns/${crypto.randomUUID()}`, { key: s.tenant.key });
       expectError(res, 500, "internal_error");
       expect(res.text).not.toContain("secret_table");
       const line = failing.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
@@ -180,7 +173,7 @@ describe("failures", () => {
 });
 
 describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
-  const create = (init: Parameters<typeof call>[1]) => call(`${gateway.url}/v1/campaigns`, { method: "POST", ...init });
+  const create = (init: Parameters<typeof call>[1]) => call(`${s.gateway.url}/v1/campaigns`, { method: "POST", ...init });
 
   it("no auth beats a bad body", async () => {
     const raw = { rawBody: '{"name":', headers: { "Content-Type": "text/plain" } };
@@ -190,10 +183,10 @@ describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
   });
 
   it("403 beats 400, and 404", async () => {
-    const readOnly = await newKey(tenant, ["campaigns:read"]);
+    const readOnly = await newKey(s.tenant, ["campaigns:read"]);
     expectError(await create({ key: readOnly, body: { colour: "red" } }), 403, "insufficient_permissions");
     expectError(await create({ key: readOnly, rawBody: "{", headers: { "Content-Type": "text/plain" } }), 403, "insufficient_permissions");
-    const patch = await call(`${gateway.url}/v1/campaigns/${crypto.randomUUID()}`, {
+    const patch = await call(`${s.gateway.url}/v1/campaigns/${crypto.randomUUID()}`, {
       method: "PATCH", key: readOnly, body: { colour: "red" },
     });
     expectError(patch, 403, "insufficient_permissions");
@@ -208,19 +201,19 @@ describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
   });
 
   it("400 beats 404 and 409", async () => {
-    const completed = await insertCampaign(tenant.workspaceId, { status: "completed" });
+    const completed = await insertCampaign(s.tenant.workspaceId, { status: "completed" });
     for (const id of [crypto.randomUUID(), completed]) {
-      const res = await call(`${gateway.url}/v1/campaigns/${id}`, { method: "PATCH", key: tenant.key, body: { name: "" } });
+      const res = await call(`${s.gateway.url}/v1/campaigns/${id}`, { method: "PATCH", key: s.tenant.key, body: { name: "" } });
       expectFieldErrors(res, ["name"]);
     }
   });
 
   it("every response, whatever its outcome, has a distinct request id", async () => {
     const responses = await Promise.all([
-      call(`${gateway.url}/health`),
-      call(`${gateway.url}/v1/campaigns`),
-      call(`${gateway.url}/v1/campaigns`, { key: tenant.key }),
-      call(`${gateway.url}/v1/unknown`),
+      call(`${s.gateway.url}/health`),
+      call(`${s.gateway.url}/v1/campaigns`),
+      call(`${s.gateway.url}/v1/campaigns`, { key: s.tenant.key }),
+      call(`${s.gateway.url}/v1/unknown`),
     ]);
     const ids = responses.map((r) => r.headers.get("x-request-id"));
     for (const id of ids) expect(id).toMatch(REQUEST_ID);

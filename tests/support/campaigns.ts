@@ -1,8 +1,21 @@
-import { expect } from "vitest";
+import { beforeAll, expect } from "vitest";
 import { SUBSCRIBABLE_EVENTS } from "../../functions/_shared/webhooks/events.ts";
 import { type ApiResponse, expectError, ISO_UTC } from "./assertions.ts";
 import { db, eventsOf, insertEndpoint, newTenant, type TestTenant } from "./fixtures.ts";
-import { call, type RunningGateway } from "./gateway.ts";
+import { call, type GatewaySession, gatewaySession, type RunningGateway } from "./gateway.ts";
+
+export interface CampaignsSession extends GatewaySession {
+  api: CampaignsApi;
+}
+
+/** gatewaySession() plus the campaign routes called with the tenant's key. */
+export function campaignsSession(): CampaignsSession {
+  const session = gatewaySession() as CampaignsSession;
+  beforeAll(() => {
+    session.api = campaignsApi(session.gateway, session.tenant.key);
+  });
+  return session;
+}
 
 /** The campaign routes, called over HTTP with one key. */
 export function campaignsApi(gateway: RunningGateway, key: string) {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { type ServerType, serve } from "@hono/node-server";
 import { lookup } from "node:dns/promises";
 import { request as httpRequest } from "node:http";
@@ -6,7 +7,7 @@ import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import type { GatewayServices, LogLine } from "../../functions/_shared/http/context.ts";
-import { databaseUrl } from "./fixtures.ts";
+import { databaseUrl, newTenant, type TestTenant } from "./fixtures.ts";
 
 export interface RunningGateway {
   /** Base URL of the function, e.g. http://127.0.0.1:PORT/functions/v1/api-gateway */
@@ -106,4 +107,23 @@ export async function callOnOwnConnection(
     for (let i = 0; i < init.body.length; i += 64 * 1024) req.write(init.body.subarray(i, i + 64 * 1024));
     req.end();
   });
+}
+
+export interface GatewaySession {
+  gateway: RunningGateway;
+  tenant: TestTenant;
+}
+
+/**
+ * A gateway and a tenant for the tests of the enclosing file or describe block: started before them, stopped
+ * after them. Read the fields inside tests and hooks, once they are filled.
+ */
+export function gatewaySession(): GatewaySession {
+  const session = {} as GatewaySession;
+  beforeAll(async () => {
+    session.gateway = await startGateway();
+    session.tenant = await newTenant();
+  });
+  afterAll(() => session.gateway.close());
+  return session;
 }

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
 import type { Permission } from "../../functions/_shared/auth/permissions.ts";
 import { createApiKey } from "../../scripts/admin/provisioning.ts";
 import { expectError, expectGatewayHeaders } from "./assertions.ts";
-import { ALL_PERMISSIONS, db, newKey, newTenant, type TestTenant } from "./fixtures.ts";
-import { call, type RunningGateway, startGateway } from "./gateway.ts";
+import { ALL_PERMISSIONS, db, newKey, newTenant } from "./fixtures.ts";
+import { call, gatewaySession } from "./gateway.ts";
 
 export interface SecuritySuiteOptions {
   /** HTTP method of the route. */
@@ -42,17 +42,10 @@ export function securitySuite(options: SecuritySuiteOptions): void {
   const { method, permission, notFoundCode } = options;
 
   describe(`${method} security (requires ${permission})`, () => {
-    let gateway: RunningGateway;
-    let tenant: TestTenant;
+    const s = gatewaySession();
 
-    beforeAll(async () => {
-      gateway = await startGateway();
-      tenant = await newTenant();
-    });
-    afterAll(() => gateway.close());
-
-    async function send(auth: { key?: string; authorization?: string }, workspaceId = tenant.workspaceId) {
-      return call(`${gateway.url}${await options.path(workspaceId)}`, {
+    async function send(auth: { key?: string; authorization?: string }, workspaceId = s.tenant.workspaceId) {
+      return call(`${s.gateway.url}${await options.path(workspaceId)}`, {
         method,
         key: auth.key,
         body: options.body,
@@ -61,19 +54,19 @@ export function securitySuite(options: SecuritySuiteOptions): void {
     }
 
     it("401 missing_auth without an Authorization header, or without the Bearer scheme", async () => {
-      for (const authorization of [undefined, "", `Basic ${tenant.key}`, tenant.key, "Bearer", "Bearer  "]) {
+      for (const authorization of [undefined, "", `Basic ${s.tenant.key}`, s.tenant.key, "Bearer", "Bearer  "]) {
         const error = expectError(await send({ authorization }), 401, "missing_auth");
         expect(error.message).toContain("Authorization");
       }
     });
 
     it("401 invalid_key for garbage, typo'd, unknown, revoked and expired keys", async () => {
-      const revoked = await createApiKey(db(), { workspaceId: tenant.workspaceId, permissions: [permission] });
+      const revoked = await createApiKey(db(), { workspaceId: s.tenant.workspaceId, permissions: [permission] });
       await db()`update public.api_keys set revoked_at = now() where id = ${revoked.id}`;
-      const expired = await createApiKey(db(), { workspaceId: tenant.workspaceId, permissions: [permission] });
+      const expired = await createApiKey(db(), { workspaceId: s.tenant.workspaceId, permissions: [permission] });
       await db()`update public.api_keys set expires_at = now() - interval '1 second' where id = ${expired.id}`;
-      const last = tenant.key.at(-1);
-      const typo = tenant.key.slice(0, -1) + (last === "a" ? "b" : "a");
+      const last = s.tenant.key.at(-1);
+      const typo = s.tenant.key.slice(0, -1) + (last === "a" ? "b" : "a");
       const keys = ["garbage", "wbk_your_api_key_here", typo, generateApiKey().key, revoked.key, expired.key];
       for (const key of keys) {
         const error = expectError(await send({ key }), 401, "invalid_key");
@@ -84,13 +77,13 @@ export function securitySuite(options: SecuritySuiteOptions): void {
     if (notFoundCode) {
       it(`404 ${notFoundCode} for another workspace's resource, never 403`, async () => {
         const other = await newTenant();
-        const error = expectError(await send({ key: tenant.key }, other.workspaceId), 404, notFoundCode);
+        const error = expectError(await send({ key: s.tenant.key }, other.workspaceId), 404, notFoundCode);
         expect(error.details).toBeUndefined();
       });
     }
 
     it(`403 naming ${permission} for a key with every other permission`, async () => {
-      const key = await newKey(tenant, ALL_PERMISSIONS.filter((p) => p !== permission));
+      const key = await newKey(s.tenant, ALL_PERMISSIONS.filter((p) => p !== permission));
       const error = expectError(await send({ key }), 403, "insufficient_permissions");
       expect(error).toEqual({
         code: "insufficient_permissions",
@@ -99,7 +92,7 @@ export function securitySuite(options: SecuritySuiteOptions): void {
     });
 
     it(`a key with only ${permission} gets through`, async () => {
-      const res = await send({ key: await newKey(tenant, [permission]) });
+      const res = await send({ key: await newKey(s.tenant, [permission]) });
       expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(200);
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
       expectGatewayHeaders(res);

@@ -6,10 +6,10 @@ import { claimDeliveries, recordAttempt } from "../../functions/_shared/webhooks
 import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
-import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
+import { startDispatcher } from "../support/dispatcher.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
-import { type Reply, type RunningReceiver, startReceiver } from "../support/webhook-receiver.ts";
+import { type Reply, startReceiver } from "../support/webhook-receiver.ts";
 
 // The dispatcher drains the whole outbox, so this suite has a database of its own (see private-database.ts).
 let pdb: PrivateDatabase;
