@@ -30,21 +30,77 @@ export interface PostgrestStandIn {
 
 const RPC_PATH = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/;
 
-/** PostgREST's SQLSTATE -> HTTP status table (docs/errors.rst "HTTP Status Codes", plus 57P01 -> 503). */
-export function postgrestStatus(sqlstate: string): number {
-  const exact: Record<string, number> = {
-    "23503": 409, "23505": 409, "25006": 405, "42883": 404, "42P01": 404, "42501": 403, "57P01": 503, "P0001": 400,
-  };
-  if (exact[sqlstate]) return exact[sqlstate];
-  if (sqlstate.startsWith("PT")) {
-    const status = Number(sqlstate.slice(2));
-    return Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500;
+interface ServerError {
+  code: string;
+  message: string;
+  /** The error's DETAIL, if any. */
+  detail?: string;
+}
+
+/**
+ * PostgREST's SQLSTATE -> HTTP status table for an error Postgres raised while running the call (the authenticated
+ * case: the stand-in only runs calls made with the secret key). Mirrors mapSQLtoHTTP in PostgREST's
+ * src/library/PostgREST/Error.hs (github.com/PostgREST/postgrest, as of 2026-08), rule by rule and in its order:
+ * the first rule that matches wins, so exact codes come before their class.
+ */
+export function postgrestStatus({ code, message, detail }: ServerError): number {
+  const rules: [test: string | ((code: string) => boolean), status: number | (() => number)][] = [
+    [klass("08"), 503], // connection exception
+    [klass("09"), 500], // triggered action exception
+    [klass("0L"), 403], // invalid grantor
+    [klass("0P"), 403], // invalid role specification
+    ["23503", 409], // foreign_key_violation
+    ["23505", 409], // unique_violation
+    ["25006", 405], // read_only_sql_transaction
+    // cardinality_violation: pg-safeupdate's refusal is the client's fault, anything else the function's.
+    ["21000", () => (message.endsWith("requires a WHERE clause") ? 400 : 500)],
+    // invalid_parameter_value: a JWT role that does not exist is 401.
+    ["22023", () => (message.startsWith("role") && message.endsWith("does not exist") ? 401 : 400)],
+    [klass("25"), 500], // invalid transaction state
+    [klass("28"), 403], // invalid authorization specification
+    [klass("2D"), 500], // invalid transaction termination
+    [klass("38"), 500], // external routine exception
+    [klass("39"), 500], // external routine invocation exception
+    [klass("3B"), 500], // savepoint exception
+    [klass("40"), 500], // transaction rollback
+    ["53400", 500], // configuration_limit_exceeded
+    [klass("53"), 503], // insufficient resources
+    [klass("54"), 500], // program limit exceeded
+    [klass("55"), 500], // object not in prerequisite state
+    ["57P01", 503], // admin_shutdown
+    [klass("57"), 500], // operator intervention
+    [klass("58"), 500], // system error
+    [klass("F0"), 500], // configuration file error
+    [klass("HV"), 500], // foreign data wrapper error
+    ["P0001", 400], // raise_exception, the default of RAISE
+    [klass("P0"), 500], // PL/pgSQL error
+    [klass("XX"), 500], // internal error
+    ["42883", () => (message.startsWith("function xmlagg(") ? 406 : 404)], // undefined_function
+    ["42P01", 404], // undefined_table
+    ["42P17", 500], // invalid_object_definition (infinite recursion)
+    ["42501", 403], // insufficient_privilege (401 when the request carried no JWT role)
+    [klass("PT"), () => {
+      const status = Number(code.slice(2));
+      return Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500;
+    }],
+    // RAISE ... USING ERRCODE = 'PGRST': the status comes from the JSON in DETAIL; unparseable is a 500.
+    ["PGRST", () => {
+      try {
+        const status = JSON.parse(detail ?? "").status;
+        return Number.isInteger(status) ? status : 500;
+      } catch {
+        return 500;
+      }
+    }],
+  ];
+  for (const [test, status] of rules) {
+    if (typeof test === "string" ? test === code : test(code)) return typeof status === "number" ? status : status();
   }
-  const byClass: Record<string, number> = {
-    "08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500, "39": 500, "3B": 500,
-    "40": 500, "53": 503, "54": 413, "55": 500, "57": 500, "58": 500, F0: 500, HV: 500, P0: 500, XX: 500,
-  };
-  return byClass[sqlstate.slice(0, 2)] ?? 400;
+  return 400;
+}
+
+function klass(prefix: string): (code: string) => boolean {
+  return (code) => code.startsWith(prefix);
 }
 
 const CONNECTION_FAILURES = new Set([
@@ -169,7 +225,7 @@ export async function startPostgrestStandIn(options: {
         });
       }
       if (!err.code || !/^[0-9A-Z]{5}$/.test(err.code)) throw e;
-      return error(postgrestStatus(err.code), {
+      return error(postgrestStatus({ code: err.code, message: err.message ?? "", detail: err.detail }), {
         code: err.code,
         details: err.detail ?? null,
         hint: err.hint ?? null,

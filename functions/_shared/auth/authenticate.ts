@@ -1,28 +1,10 @@
 import { createMiddleware } from "hono/factory";
+import type { ApiKeyResolution } from "../db/rpc-catalogue.ts";
 import type { Caller, GatewayEnv, RateLimitState } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "./api-key.ts";
 import { bearerToken } from "./bearer.ts";
 import type { Permission } from "./permissions.ts";
-
-type Resolution =
-  | { outcome: "invalid_key" }
-  | {
-    outcome: "ok";
-    workspace_id: string;
-    key_id: string;
-    key_prefix: string;
-    permissions: Permission[];
-    rate_limit: RateLimitState | null;
-  }
-  | {
-    outcome: "rate_limited";
-    workspace_id: string;
-    key_prefix: string;
-    rate_limit: RateLimitState;
-    reset_at: string;
-    retry_after: number;
-  };
 
 function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   return {
@@ -47,7 +29,7 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
   }
   c.set("logIdentity", { keyPrefix: displayPrefix(token) });
 
-  const resolution = await c.var.services.db.rpc<Resolution>("resolve_api_key", {
+  const resolution = await c.var.services.db.rpc<ApiKeyResolution>("resolve_api_key", {
     p_key_hash: await hashApiKey(token),
   });
   if (resolution.outcome === "invalid_key") {

@@ -1,0 +1,199 @@
+// Every RPC the functions and the operator CLI call: its name, its argument names and the JSON value it returns.
+// `RpcCatalogue` gives the types, `RPC_ARGUMENTS` the argument names at run time; tests/db/rpc-catalogue.test.ts
+// holds both against pg_proc, so a rename on either side fails a test instead of a request.
+import type { z } from "zod";
+import type {
+  Campaign,
+  CampaignStatus,
+  createCampaignBody,
+  updateCampaignBody,
+} from "../../api-gateway/routes/v1/campaigns/schema.ts";
+import type {
+  ATTEMPT_STATUSES,
+  createWebhookBody,
+  updateWebhookBody,
+  Webhook,
+} from "../../api-gateway/routes/v1/webhooks/schema.ts";
+import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
+import type { Permission } from "../auth/permissions.ts";
+import type { RateLimitState } from "../http/context.ts";
+import type { AttemptError } from "../webhooks/deliver.ts";
+import type { Claim, RecordOutcome } from "../webhooks/delivery-queue.ts";
+import type { TEST_EVENT } from "../webhooks/events.ts";
+
+/** Argument names per RPC, in the order the SQL function declares them. */
+export const RPC_ARGUMENTS = {
+  health_check: [],
+  resolve_api_key: ["p_key_hash"],
+  create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields"],
+  list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
+  revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
+  list_campaigns: ["p_workspace_id", "p_status", "p_page", "p_per_page"],
+  get_campaign: ["p_workspace_id", "p_id"],
+  create_campaign: ["p_workspace_id", "p_fields"],
+  update_campaign: ["p_workspace_id", "p_id", "p_fields"],
+  start_campaign: ["p_workspace_id", "p_id"],
+  pause_campaign: ["p_workspace_id", "p_id"],
+  delete_campaign: ["p_workspace_id", "p_id"],
+  list_webhooks: ["p_workspace_id", "p_page", "p_per_page"],
+  get_webhook: ["p_workspace_id", "p_id"],
+  create_webhook: ["p_workspace_id", "p_fields", "p_secret"],
+  update_webhook: ["p_workspace_id", "p_id", "p_fields"],
+  delete_webhook: ["p_workspace_id", "p_id"],
+  list_webhook_logs: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
+  retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
+  claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
+  record_webhook_attempt: [
+    "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
+  ],
+} as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
+
+export type RpcName = keyof RpcCatalogue;
+export type RpcArgs<N extends RpcName> = RpcCatalogue[N]["args"];
+export type RpcResult<N extends RpcName> = RpcCatalogue[N]["result"];
+export const RPC_NAMES = Object.keys(RPC_ARGUMENTS) as RpcName[];
+
+type Uuid = string;
+type Page = { p_page: number; p_per_page: number };
+
+export type ApiKeyResolution =
+  | { outcome: "invalid_key" }
+  | {
+    outcome: "ok";
+    workspace_id: Uuid;
+    key_id: Uuid;
+    key_prefix: string;
+    permissions: Permission[];
+    rate_limit: RateLimitState | null;
+  }
+  | {
+    outcome: "rate_limited";
+    workspace_id: Uuid;
+    key_prefix: string;
+    rate_limit: RateLimitState;
+    reset_at: string;
+    retry_after: number;
+  };
+
+export type RevokeApiKeyOutcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
+
+/** The outcome of a state change that queues a webhook event; `deliveries` is how many it queued. */
+type CampaignChange<Refusal extends string> =
+  | { outcome: "ok"; campaign: Campaign; deliveries: number }
+  | { outcome: "not_found" }
+  | { outcome: Refusal; status: CampaignStatus };
+export type GetCampaignOutcome = { outcome: "ok"; campaign: Campaign } | { outcome: "not_found" };
+export type CreateCampaignOutcome = { outcome: "ok"; campaign: Campaign; deliveries: number };
+export type UpdateCampaignOutcome =
+  | { outcome: "ok"; campaign: Campaign }
+  | { outcome: "not_found" }
+  | { outcome: "completed"; status: "completed" };
+export type StartCampaignOutcome = CampaignChange<"not_startable">;
+export type PauseCampaignOutcome = CampaignChange<"not_active">;
+export type DeleteCampaignOutcome =
+  | { outcome: "ok"; id: Uuid; deliveries: number }
+  | { outcome: "not_found" }
+  | { outcome: "not_draft"; status: CampaignStatus };
+
+export type ListedWebhook = Webhook & { last_delivery_status: AttemptStatus | null; last_delivery_at: string | null };
+export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
+export type CreateWebhookOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
+export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
+export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
+
+type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+/** One delivery attempt, in the contract's shape. */
+export interface AttemptLog {
+  delivery_id: Uuid;
+  event: string;
+  attempt: number;
+  status: AttemptStatus;
+  status_code: number | null;
+  error: AttemptError | null;
+  response_body: string | null;
+  duration_ms: number;
+  created_at: string;
+  next_attempt_at: string | null;
+}
+export type WebhookLogsOutcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
+export type SendTestWebhookOutcome = { outcome: "ok"; delivery_id: Uuid } | { outcome: "not_found" };
+export type RetryDeliveryOutcome =
+  | { outcome: "ok"; delivery_id: Uuid }
+  | { outcome: "webhook_not_found" }
+  | { outcome: "delivery_not_found" }
+  | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
+
+export interface RpcCatalogue {
+  health_check: { args: Record<never, never>; result: { status: "ok" } };
+  resolve_api_key: { args: { p_key_hash: string }; result: ApiKeyResolution };
+
+  create_api_key: {
+    args: { p_workspace_id: Uuid; p_key_hash: string; p_prefix: string; p_fields: ApiKeyFields };
+    result: CreateApiKeyOutcome;
+  };
+  list_api_keys: {
+    args: { p_workspace_id: Uuid; p_include_revoked: boolean } & Page;
+    result: { api_keys: ListedApiKey[]; total: number };
+  };
+  revoke_api_key: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_admin_permission: Permission };
+    result: RevokeApiKeyOutcome;
+  };
+
+  list_campaigns: {
+    args: { p_workspace_id: Uuid; p_status: CampaignStatus | null } & Page;
+    result: { campaigns: Campaign[]; total: number };
+  };
+  get_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: GetCampaignOutcome };
+  create_campaign: {
+    args: { p_workspace_id: Uuid; p_fields: z.output<typeof createCampaignBody> };
+    result: CreateCampaignOutcome;
+  };
+  update_campaign: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_fields: z.output<typeof updateCampaignBody> };
+    result: UpdateCampaignOutcome;
+  };
+  start_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: StartCampaignOutcome };
+  pause_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: PauseCampaignOutcome };
+  delete_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: DeleteCampaignOutcome };
+
+  list_webhooks: { args: { p_workspace_id: Uuid } & Page; result: { webhooks: ListedWebhook[]; total: number } };
+  get_webhook: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: GetWebhookOutcome };
+  create_webhook: {
+    args: { p_workspace_id: Uuid; p_fields: z.output<typeof createWebhookBody>; p_secret: string };
+    result: CreateWebhookOutcome;
+  };
+  update_webhook: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_fields: z.output<typeof updateWebhookBody> };
+    result: UpdateWebhookOutcome;
+  };
+  delete_webhook: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: DeleteWebhookOutcome };
+  list_webhook_logs: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_status: AttemptStatus | null } & Page;
+    result: WebhookLogsOutcome;
+  };
+  send_test_webhook: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_event: typeof TEST_EVENT };
+    result: SendTestWebhookOutcome;
+  };
+  retry_webhook_delivery: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
+    result: RetryDeliveryOutcome;
+  };
+
+  claim_webhook_deliveries: { args: { p_limit: number; p_lease_seconds: number }; result: Claim };
+  record_webhook_attempt: {
+    args: {
+      p_delivery_id: Uuid;
+      p_attempt: number;
+      p_status_code: number | null;
+      p_error: AttemptError | null;
+      p_response_body: string | null;
+      p_duration_ms: number;
+      /** null: no retry, the failure is final. */
+      p_retry_in_ms: number | null;
+    };
+    result: { outcome: RecordOutcome };
+  };
+}

@@ -1,0 +1,104 @@
+// Every catalogued RPC over the production seam: the gateway and the dispatcher, built on supabase-js, talk to
+// the PostgREST stand-in (tests/support/postgrest-stand-in.ts, the suite's one fake, which runs each call as
+// service_role), on a database of its own bootstrapped with today's hosted defaults. One customer's session
+// touches every route and has a webhook delivered, failed, retried and delivered to a receiver on loopback.
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RPC_NAMES } from "../../functions/_shared/db/rpc-catalogue.ts";
+import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
+import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { startDispatcher, type RunningDispatcher } from "../support/dispatcher.ts";
+import { ALL_PERMISSIONS } from "../support/fixtures.ts";
+import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
+import { type PostgrestStandIn, startPostgrestStandIn } from "../support/postgrest-stand-in.ts";
+import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
+import { type RunningReceiver, startReceiver } from "../support/webhook-receiver.ts";
+
+const SECRET_KEY = "sb_secret_wire00000000000000000000000000";
+
+let pdb: PrivateDatabase;
+let standIn: PostgrestStandIn;
+let gateway: RunningGateway;
+let dispatcher: RunningDispatcher;
+let receiver: RunningReceiver;
+let key: string;
+
+beforeAll(async () => {
+  pdb = await createPrivateDatabase();
+  standIn = await startPostgrestStandIn({ databaseUrl: pdb.url, key: SECRET_KEY });
+  const seam = createSupabaseDatabase(standIn.url, SECRET_KEY);
+  gateway = await startGateway({ db: seam, allowPrivateWebhookUrls: true });
+  // No retries: the receiver's one failure is final, so it can be retried through the API.
+  dispatcher = await startDispatcher({ db: seam, settings: { retryDelaysSeconds: [] } });
+  receiver = await startReceiver((_, index) => (index === 0 ? { status: 500, body: "try later" } : { status: 200 }));
+  const workspace = await createWorkspace(pdb.sql, { name: "wire", plan: "org" });
+  // Metered, so every request writes the rate-limit counters through the seam too.
+  key = (await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ALL_PERMISSIONS, tier: "standard" })).key;
+});
+afterAll(async () => {
+  await Promise.all([gateway?.close(), dispatcher?.close(), receiver?.close()]);
+  await standIn?.close();
+  await pdb?.drop();
+});
+
+const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
+  call(`${gateway.url}${path}`, { ...init, key });
+
+describe("through supabase-js and PostgREST, as service_role on hosted defaults", () => {
+  it("a session over every route and a webhook delivery sends every catalogued RPC, each answered 200", async () => {
+    expect((await call(`${gateway.url}/health`)).status).toBe(200);
+
+    const created = await api("/v1/webhooks", {
+      method: "POST",
+      body: { url: receiver.url, events: ["campaign.created", "campaign.started", "campaign.paused", "campaign.deleted"] },
+    });
+    expect(created.status).toBe(201);
+    const { id: hook, secret } = created.body.data.webhook;
+    expect((await api("/v1/webhooks")).body.data.webhooks).toMatchObject([{ id: hook }]);
+    expect((await api(`/v1/webhooks/${hook}`)).body.data.webhook.id).toBe(hook);
+    const patched = await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { description: "wire" } });
+    expect(patched.body.data.webhook.description).toBe("wire");
+
+    const campaign = (await api("/v1/campaigns", { method: "POST", body: { name: "Wire" } })).body.data.campaign;
+    expect((await api("/v1/campaigns")).body.data.campaigns).toMatchObject([{ id: campaign.id }]);
+    expect((await api(`/v1/campaigns/${campaign.id}`)).body.data.campaign.name).toBe("Wire");
+    expect((await api(`/v1/campaigns/${campaign.id}`, { method: "PATCH", body: { name: "Wired" } })).status).toBe(200);
+    expect((await api(`/v1/campaigns/${campaign.id}/start`, { method: "POST" })).body.data.status).toBe("active");
+    expect((await api(`/v1/campaigns/${campaign.id}/pause`, { method: "POST" })).body.data.campaign.status).toBe("paused");
+    const draft = (await api("/v1/campaigns", { method: "POST", body: { name: "Gone" } })).body.data.campaign;
+    expect((await api(`/v1/campaigns/${draft.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await api(`/v1/webhooks/${hook}/test`, { method: "POST" })).status).toBe(202);
+
+    // created, started, paused, created, deleted, and the test event: the first one sent fails for good.
+    expect(await dispatcher.drain()).toMatchObject({ claimed: 6, delivered: 5, failed: 1 });
+    const { logs } = (await api(`/v1/webhooks/${hook}/logs?status=failed`)).body.data;
+    expect(logs).toMatchObject([{ status: "failed", status_code: 500, response_body: "try later" }]);
+    const retried = await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}/retry`, { method: "POST" });
+    expect(retried.status).toBe(202);
+    expect(await dispatcher.drain()).toMatchObject({ claimed: 1, delivered: 1 });
+
+    // Seven requests, six deliveries, each signed with the endpoint's secret.
+    expect(receiver.received).toHaveLength(7);
+    expect([...receiver.countsById().values()].sort()).toEqual([1, 1, 1, 1, 1, 2]);
+    for (const { headers, body } of receiver.received) {
+      const signed = new Webhook(secret).verify(body, {
+        "webhook-id": String(headers["webhook-id"]),
+        "webhook-timestamp": String(headers["webhook-timestamp"]),
+        "webhook-signature": String(headers["webhook-signature"]),
+      });
+      expect(signed).toMatchObject({ delivery_id: headers["webhook-id"] });
+    }
+
+    const minted = await api("/v1/api-keys", { method: "POST", body: { name: "reader", permissions: ["campaigns:read"] } });
+    expect(minted.status).toBe(201);
+    expect((await api("/v1/api-keys")).body.data.api_keys).toHaveLength(2);
+    expect((await api(`/v1/api-keys/${minted.body.data.api_key.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(`/v1/webhooks/${hook}`, { method: "DELETE" })).status).toBe(200);
+
+    expect(standIn.problems).toEqual([]);
+    const answered = standIn.requests.filter((r) => r.status !== 200).map((r) => `${r.path}: ${r.status}`);
+    expect(answered).toEqual([]);
+    const sent = new Set(standIn.requests.map((r) => r.path.replace("/rest/v1/rpc/", "")));
+    expect([...sent].sort()).toEqual([...RPC_NAMES].sort());
+  });
+});
