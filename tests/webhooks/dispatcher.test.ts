@@ -111,6 +111,41 @@ describe("retry schedule", () => {
   });
 });
 
+// pg_cron posts to the dispatcher only when this says a delivery is due (migration 20261130000300). The embedded
+// Postgres has no pg_cron, so the function is called here directly, as the job calls it.
+describe("webhook_delivery_due()", () => {
+  const due = async () => (await pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
+
+  it("is true exactly while a pending delivery is due and not leased by a drain", async () => {
+    expect(await due()).toBe(false);
+    const t = await tenant();
+    const endpoint = await addEndpoint(t.workspaceId, "https://hooks.customer.example/leadlex");
+    await createCampaign(t);
+    expect(await due()).toBe(true);
+
+    const held = await claimDeliveries(dispatcherDb, 10, 3600);
+    expect(held.deliveries).toHaveLength(1);
+    expect(await due()).toBe(false);
+    // A drain that died: its lease runs out (set in the past here instead of waiting) and the delivery is due again.
+    const [delivery] = await deliveriesOf(endpoint.id);
+    await pdb.sql`update public.webhook_deliveries set lease_expires_at = now() - interval '1 second'
+                   where id = ${delivery.id}`;
+    expect(await due()).toBe(true);
+
+    const retaken = await claimDeliveries(dispatcherDb, 10, 3600);
+    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
+    expect(await recordAttempt(dispatcherDb, retaken.deliveries[0], failed, 60_000)).toBe("pending");
+    expect(await due()).toBe(false); // the retry is a minute away
+    await dueNow(delivery.id);
+    expect(await due()).toBe(true);
+
+    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1 };
+    expect(await recordAttempt(dispatcherDb, (await claimDeliveries(dispatcherDb, 10, 3600)).deliveries[0], done, null))
+      .toBe("success");
+    expect(await due()).toBe(false);
+  });
+});
+
 describe("webhook-dispatcher", () => {
   it("delivers the contract's envelope, signed both ways, and records the attempt", async () => {
     const t = await tenant();
