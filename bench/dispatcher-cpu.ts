@@ -3,7 +3,8 @@
 // its Deno process as `npm start` runs it, and delivers to a receiver on 127.0.0.1; the CPU time is the process's
 // utime + stime from /proc/<pid>/stat around draining a backlog to the last recorded attempt, so it covers the
 // kicks, claims, signing, fetches and records, and every thread of the process (GC and I/O threads too: the edge
-// runtime counts only the JS thread, so this errs high). Linux only.
+// runtime counts only the JS thread, so this errs high). Then the same for single deliveries, each committed and
+// kicked alone, as at a low event rate: the CPU of one invocation that delivers one webhook. Linux only.
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import postgres from "postgres";
@@ -13,6 +14,7 @@ import { cleanup, installSignalHandlers, onCleanup, say, startDatabase, startFun
 const WARM_UP = 200;
 const DELIVERIES = Math.round(Number(process.env.BENCH_DELIVERIES ?? 2000));
 const ROUNDS = 3;
+const SINGLES = 200;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 async function cpuMs(pid: number): Promise<number> {
@@ -25,11 +27,11 @@ async function cpuMs(pid: number): Promise<number> {
 /** Kicks the dispatcher once and waits until nothing is pending: every attempt sent and recorded. */
 async function drainAll(sql: postgres.Sql, kick: () => Promise<Response>): Promise<void> {
   await (await kick()).body?.cancel();
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 3000; i++) {
     const [{ pending }] = await sql<{ pending: number }[]>`
       select count(*)::int as pending from public.webhook_deliveries where status = 'pending'`;
     if (pending === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error("deliveries still pending after 60 s");
 }
@@ -54,12 +56,20 @@ async function main(): Promise<void> {
     perDelivery.push(spent / DELIVERIES);
     say(`round ${round}: ${DELIVERIES} deliveries, ${spent.toFixed(0)} ms CPU, ${(spent / DELIVERIES).toFixed(3)} ms each`);
   }
+  const singlesBefore = await cpuMs(functions.dispatcherPid);
+  for (let i = 0; i < SINGLES && !wasInterrupted(); i++) {
+    await queueBacklog(sql, tenant.workspaceId, 1);
+    await drainAll(sql, kick);
+  }
+  const perSingle = ((await cpuMs(functions.dispatcherPid)) - singlesBefore) / SINGLES;
   const received = receiver.receipts.size;
-  if (received < WARM_UP + DELIVERIES * perDelivery.length) throw new Error(`only ${received} deliveries received`);
+  const expected = WARM_UP + DELIVERIES * perDelivery.length + SINGLES;
+  if (received < expected) throw new Error(`only ${received} of ${expected} deliveries received`);
   console.log(
     `dispatcher CPU per delivery: ${Math.max(...perDelivery).toFixed(3)} ms (worst of ${perDelivery.length} rounds ` +
       `of ${DELIVERIES}; all: ${perDelivery.map((x) => x.toFixed(3)).join(", ")})`,
   );
+  console.log(`dispatcher CPU per invocation delivering one webhook: ${perSingle.toFixed(3)} ms (${SINGLES} kicks)`);
 }
 
 installSignalHandlers(() => {});
