@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import postgres from "postgres";
 import { dispatch, queueBacklog, startReceiver, subscribedTenant } from "./dispatcher.ts";
-import { cleanup, installSignalHandlers, onCleanup, say, startDatabase, startFunctions, wasInterrupted } from "./stack.ts";
+import { onCleanup, runBench, say, startDatabase, startFunctions, wasInterrupted } from "./stack.ts";
 
 const WARM_UP = 200;
 const DELIVERIES = Math.round(Number(process.env.BENCH_DELIVERIES ?? 2000));
@@ -72,14 +72,4 @@ async function main(): Promise<void> {
   console.log(`dispatcher CPU per invocation delivering one webhook: ${perSingle.toFixed(3)} ms (${SINGLES} kicks)`);
 }
 
-installSignalHandlers(() => {});
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  exitCode = 1;
-  if (!wasInterrupted()) say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
-} finally {
-  await cleanup();
-}
-process.exit(wasInterrupted() ? 130 : exitCode);
+await runBench(main, () => {});

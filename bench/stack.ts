@@ -47,7 +47,7 @@ export const wasInterrupted = () => interrupted;
  * and exits); whatever is still registered when the process exits gets its synchronous half from the `exit`
  * handler: Deno is killed, and the temp dir removed (a postmaster whose lock file is gone shuts itself down).
  */
-export function installSignalHandlers(onInterrupt: () => void): void {
+function installSignalHandlers(onInterrupt: () => void): void {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       if (interrupted) return;
@@ -60,6 +60,22 @@ export function installSignalHandlers(onInterrupt: () => void): void {
   process.on("exit", () => {
     for (const step of [...steps].reverse()) step.sync?.();
   });
+}
+
+/** Runs a benchmark's `main` under the signal handlers, cleans up whatever happened, and exits (130 if interrupted). */
+export async function runBench(main: () => Promise<void>, onInterrupt: () => void): Promise<never> {
+  installSignalHandlers(onInterrupt);
+  let exitCode = 0;
+  try {
+    await main();
+  } catch (error) {
+    exitCode = 1;
+    if (!interrupted) say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+  } finally {
+    say("cleaning up");
+    await cleanup();
+  }
+  process.exit(interrupted ? 130 : exitCode);
 }
 
 // ---- processes -----------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ async function tracked<T extends { close(): Promise<void> }>(thing: Promise<T>):
   return started;
 }
 
-const receiver = (reply?: (request: { body: string }, index: number) => Reply) => tracked(startReceiver(reply));
+const receiver = (reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>) => tracked(startReceiver(reply));
 const dispatcher = (options: Omit<Parameters<typeof startDispatcher>[0], "db"> = {}) =>
   tracked(startDispatcher({ db: dispatcherDb, ...options }));
 
