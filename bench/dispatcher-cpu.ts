@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     await drainAll(sql, kick);
     const spent = (await cpuMs(functions.dispatcherPid)) - before;
     perDelivery.push(spent / DELIVERIES);
-    say(`round ${round}: ${DELIVERIES} deliveries, ${spent.toFixed(0)} ms CPU, ${(spent / DELIVERIES).toFixed(3)} ms each`);
+    const each = (spent / DELIVERIES).toFixed(3);
+    say(`round ${round}: ${DELIVERIES} deliveries, ${spent.toFixed(0)} ms CPU, ${each} ms each`);
   }
   const singlesBefore = await cpuMs(functions.dispatcherPid);
   for (let i = 0; i < SINGLES && !wasInterrupted(); i++) {
