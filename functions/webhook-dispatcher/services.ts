@@ -35,10 +35,10 @@ const LEASE_SECONDS = 30;
 // mid-batch sends its claimed deliveries again once their lease runs out. The runtime gives the function no CPU
 // clock of its own (process.cpuUsage() returns zeros there: ext/node/polyfills/process.ts), so the budget is a
 // number of deliveries. Measured under Deno, one delivery (its share of the kick, claim, signing, fetch, record)
-// costs 0.73-0.88 ms of CPU (`npm run -s bench:dispatcher-cpu`; README, "Dispatcher CPU and invocations"), taken
-// here as 1 ms. 250 ms a drain leaves 4x headroom to the soft limit and 8x to the hard one, for slower CPUs, TLS
-// handshakes and the PostgREST seam, and room for the one follow-up drain that may still run after the worker is
-// retired (coalesced-runs.ts). The claim window bounds the wall clock: the last claim at 25 s, its attempt (10 s)
+// costs 0.73-0.88 ms of CPU (`npm run -s bench:dispatcher-cpu`; README, "Dispatcher CPU and invocations"),
+// taken here as 1 ms. 250 ms a drain leaves 4x headroom to the soft limit and 8x to the hard one, for slower
+// CPUs, TLS handshakes and the PostgREST seam, and room for the one follow-up drain that may still run after the
+// worker is retired (coalesced-runs.ts). The claim window bounds the wall clock: the last claim at 25 s, its attempt (10 s)
 // and record (5 s) done by about 40 s, inside the 150 s a worker may live on the Free plan.
 const MEASURED_CPU_MS_PER_DELIVERY = 1;
 const DRAIN_CPU_BUDGET_MS = 250;
