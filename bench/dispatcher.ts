@@ -31,7 +31,7 @@ const WAIT_LIMIT_MS = 60_000;
 /** Wall-clock milliseconds with sub-millisecond precision, comparable with Postgres timestamps on this machine. */
 const wallNow = () => performance.timeOrigin + performance.now();
 
-export interface Receiver {
+interface Receiver {
   url: string;
   /** delivery id -> first receipt time (wall ms). */
   receipts: Map<string, number>;
