@@ -39,7 +39,7 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-async function startReceiver(): Promise<Receiver> {
+export async function startReceiver(): Promise<Receiver> {
   const receipts = new Map<string, number>();
   const state = { duplicates: 0 };
   const server: Server = createServer((req, res) => {
@@ -81,7 +81,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-function dispatch(functions: Functions): Promise<Response> {
+export function dispatch(functions: Functions): Promise<Response> {
   return fetch(functions.dispatcherUrl, {
     method: "POST",
     headers: { Authorization: `Bearer ${functions.dispatcherSecret}` },
@@ -102,6 +102,27 @@ async function availability(functions: Functions): Promise<string | null> {
   }
   if (!res.ok) return `dispatcher not available (POST answered ${res.status}: ${text.slice(0, 200)})`;
   return null;
+}
+
+/** A workspace with a key that may write campaigns and one endpoint, at `url`, subscribed to their events. */
+export async function subscribedTenant(sql: postgres.Sql, url: string) {
+  const tenant = await createTenant(sql, {
+    name: "bench webhooks", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
+  });
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+  const [endpoint] = await sql<{ id: string }[]>`
+    insert into public.webhook_endpoints (workspace_id, url, events, secret)
+    values (${tenant.workspaceId}, ${url}, array['campaign.created', 'campaign.deleted'], ${secret})
+    returning id`;
+  return { tenant, endpointId: endpoint.id };
+}
+
+/** `count` deliveries committed at once, through the same SQL the RPCs use. */
+export async function queueBacklog(sql: postgres.Sql, workspaceId: string, count: number): Promise<void> {
+  await sql`
+    select public.enqueue_webhook_event(${workspaceId}, 'campaign.deleted',
+             json_build_object('campaign', json_build_object('id', gen_random_uuid(), 'name', 'bench ' || g)))
+      from generate_series(1, ${count}::int) as g`;
 }
 
 /** Polls until every id in `ids` was received, or the limit passes. */
@@ -148,14 +169,7 @@ export async function runDispatcherBench(options: {
   }
   const notes: string[] = [];
   const receiver = await startReceiver();
-  const tenant = await createTenant(sql, {
-    name: "bench webhooks", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
-  });
-  const secret = `whsec_${randomBytes(32).toString("base64")}`;
-  const [endpoint] = await sql<{ id: string }[]>`
-    insert into public.webhook_endpoints (workspace_id, url, events, secret)
-    values (${tenant.workspaceId}, ${receiver.url}, array['campaign.created', 'campaign.deleted'], ${secret})
-    returning id`;
+  const { tenant, endpointId } = await subscribedTenant(sql, receiver.url);
 
   // Driven like `npm start` drives it, for the whole section.
   let invocations = 0;
@@ -172,14 +186,11 @@ export async function runDispatcherBench(options: {
   try {
     // Phase 1: a backlog queued in one transaction through the same SQL the RPCs use, then one kick.
     say(`> dispatcher drain: ${options.deliveries} deliveries queued at once`);
-    await sql`
-      select public.enqueue_webhook_event(${tenant.workspaceId}, 'campaign.deleted',
-               json_build_object('campaign', json_build_object('id', gen_random_uuid(), 'name', 'bench ' || g)))
-        from generate_series(1, ${options.deliveries}::int) as g`;
+    await queueBacklog(sql, tenant.workspaceId, options.deliveries);
     const committed = wallNow();
     tick();
     const drainIds = (await sql<{ id: string }[]>`
-      select id from public.webhook_deliveries where endpoint_id = ${endpoint.id}`).map((r) => r.id);
+      select id from public.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id);
     await waitForReceipts(receiver, drainIds, WAIT_LIMIT_MS);
     const drainReceived = drainIds.filter((id) => receiver.receipts.has(id));
     const lastReceipt = Math.max(committed, ...drainReceived.map((id) => receiver.receipts.get(id)!));
@@ -217,7 +228,7 @@ export async function runDispatcherBench(options: {
     instance.on("response", (_c, status) => (statuses[status] = (statuses[status] ?? 0) + 1));
     await instance;
     const steadyIds = (await sql<{ id: string }[]>`
-      select id from public.webhook_deliveries where endpoint_id = ${endpoint.id}`).map((r) => r.id)
+      select id from public.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id)
       .filter((id) => !before.has(id));
     await waitForReceipts(receiver, steadyIds, WAIT_LIMIT_MS);
     const steadyReceived = steadyIds.filter((id) => receiver.receipts.has(id));

@@ -23,9 +23,8 @@ import {
   stopCurrentLoad,
 } from "./scenarios.ts";
 import {
-  cleanup,
-  installSignalHandlers,
   onCleanup,
+  runBench,
   sampleMemory,
   say,
   startDatabase,
@@ -186,15 +185,4 @@ async function main(): Promise<void> {
   say(`wrote ${path.relative(process.cwd(), OUT_FILE)}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-installSignalHandlers(stopCurrentLoad);
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  exitCode = 1;
-  if (!wasInterrupted()) say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
-} finally {
-  say("cleaning up");
-  await cleanup();
-}
-process.exit(wasInterrupted() ? 130 : exitCode);
+await runBench(main, stopCurrentLoad);

@@ -47,7 +47,7 @@ export const wasInterrupted = () => interrupted;
  * and exits); whatever is still registered when the process exits gets its synchronous half from the `exit`
  * handler: Deno is killed, and the temp dir removed (a postmaster whose lock file is gone shuts itself down).
  */
-export function installSignalHandlers(onInterrupt: () => void): void {
+function installSignalHandlers(onInterrupt: () => void): void {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       if (interrupted) return;
@@ -60,6 +60,22 @@ export function installSignalHandlers(onInterrupt: () => void): void {
   process.on("exit", () => {
     for (const step of [...steps].reverse()) step.sync?.();
   });
+}
+
+/** Runs a benchmark's `main` under the signal handlers, cleans up whatever happened, and exits (130 if interrupted). */
+export async function runBench(main: () => Promise<void>, onInterrupt: () => void): Promise<never> {
+  installSignalHandlers(onInterrupt);
+  let exitCode = 0;
+  try {
+    await main();
+  } catch (error) {
+    exitCode = 1;
+    if (!interrupted) say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+  } finally {
+    say("cleaning up");
+    await cleanup();
+  }
+  process.exit(interrupted ? 130 : exitCode);
 }
 
 // ---- processes -----------------------------------------------------------------------------------------------
@@ -89,6 +105,8 @@ export interface Functions {
   dispatcherSecret: string;
   /** The process serving api-gateway alone: the one whose memory is measured. */
   pid: number;
+  /** The process serving webhook-dispatcher alone: the one whose CPU time per delivery is measured. */
+  dispatcherPid: number;
   /** Last lines the functions wrote to stderr, for error messages. */
   stderrTail(): string;
 }
@@ -99,7 +117,10 @@ interface FunctionsProcess {
   tail: string[];
 }
 
-/** One Deno functions front serving `names`. Its request log goes to /dev/null. */
+/**
+ * One Deno functions front serving `names`. Its request log goes to /dev/null. SUPABASE_URL is the front itself
+ * unless `env` says otherwise, so a function can call itself as it does deployed.
+ */
 async function spawnFunctions(names: string, env: Record<string, string>): Promise<FunctionsProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -107,7 +128,7 @@ async function spawnFunctions(names: string, env: Record<string, string>): Promi
   const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
   });
   const tail: string[] = [];
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -164,6 +185,7 @@ export async function startFunctions(databaseUrl: string): Promise<Functions> {
     dispatcherUrl: `${dispatcher.baseUrl}/functions/v1/webhook-dispatcher`,
     dispatcherSecret,
     pid: gateway.pid,
+    dispatcherPid: dispatcher.pid,
     stderrTail: () => [...gateway.tail, ...dispatcher.tail].join("").slice(-4000),
   };
 }

@@ -4,7 +4,8 @@ import { bearerSecretChecker } from "../_shared/auth/shared-secret.ts";
 import { ApiError, classifyError } from "../_shared/http/errors.ts";
 import { newRequestId } from "../_shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "../_shared/http/respond.ts";
-import { drain } from "../_shared/webhooks/drain.ts";
+import { drain, type DrainSummary } from "../_shared/webhooks/drain.ts";
+import { coalescedRuns } from "./coalesced-runs.ts";
 import type { DispatcherServices } from "./services.ts";
 
 export const FUNCTION_NAME = "webhook-dispatcher";
@@ -18,12 +19,33 @@ function errorResponse(c: Context, error: ApiError, requestId: string) {
 }
 
 /**
- * The dispatcher as a Hono app: `POST` runs one drain of the webhook outbox and answers with its summary. It
- * answers on `/webhook-dispatcher` (deployed) and `/functions/v1/webhook-dispatcher` (local front), and only to
+ * One drain, logged. Resolves to its summary, or null when it failed (logged too): it runs after the response,
+ * where nobody could catch a rejection. A drain that stopped with work left wakes a fresh invocation for the rest,
+ * so a backlog moves at full speed while each invocation stays within its budget.
+ */
+async function drainAndLog(services: DispatcherServices, requestIds: string[]): Promise<DrainSummary | null> {
+  const request = { request_id: requestIds[0], kicks: requestIds.length };
+  try {
+    const summary = await drain(services.db, services.settings, services.log);
+    if (summary.stopped !== "empty") services.kickAgain();
+    // The scheduler calls whenever something is due; only drains that found work are worth a log line.
+    if (summary.claimed + summary.cancelled > 0) services.log({ level: "info", msg: "webhook drain", ...request, ...summary });
+    return summary;
+  } catch (thrown) {
+    services.log({ level: "error", msg: "webhook drain failed", ...request, error: classifyError(thrown).failure });
+    return null;
+  }
+}
+
+/**
+ * The dispatcher as a Hono app: `POST` answers 202 at once and drains the webhook outbox in the background
+ * (`services.waitUntil`), one drain at a time per isolate; kicks that arrive during a drain share the next one.
+ * It answers on `/webhook-dispatcher` (deployed) and `/functions/v1/webhook-dispatcher` (local front), and only to
  * callers presenting the dispatcher secret.
  */
 export function createDispatcherApp(services: DispatcherServices): Hono {
   const checkSecret = bearerSecretChecker(services.secret);
+  const drainSoon = coalescedRuns((requestIds) => drainAndLog(services, requestIds));
   const app = new Hono();
 
   for (const path of [`/${FUNCTION_NAME}`, `/functions/v1/${FUNCTION_NAME}`]) {
@@ -40,18 +62,8 @@ export function createDispatcherApp(services: DispatcherServices): Hono {
           requestId,
         );
       }
-      try {
-        const summary = await drain(services.db, services.settings, services.log);
-        // The scheduler calls every few seconds; only drains that found work are worth a log line.
-        if (summary.claimed + summary.cancelled > 0) {
-          services.log({ level: "info", msg: "webhook drain", request_id: requestId, ...summary });
-        }
-        return json(c, { data: summary }, 200, { "X-Request-ID": requestId });
-      } catch (thrown) {
-        const { error, failure } = classifyError(thrown);
-        services.log({ level: "error", msg: "webhook drain failed", request_id: requestId, error: failure });
-        return errorResponse(c, error, requestId);
-      }
+      services.waitUntil(drainSoon(requestId));
+      return json(c, { data: { accepted: true } }, 202, { "X-Request-ID": requestId });
     });
     app.all(path, (c) =>
       errorResponse(

@@ -1,6 +1,6 @@
-import { denoResolveHost } from "../_shared/runtime/deno.ts";
+import { denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
 import { createDispatcherApp } from "./app.ts";
 import { dispatcherServicesFromEnv } from "./services.ts";
 
-const services = dispatcherServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost });
+const services = dispatcherServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost, waitUntil });
 Deno.serve(createDispatcherApp(services).fetch);

@@ -12,7 +12,7 @@ type Handler = (request: Request) => Response | Promise<Response>;
 const env = Deno.env.toObject();
 const factories: Record<string, () => Handler> = {
   "api-gateway": () => createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
-  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost })).fetch,
+  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
 };
 const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);
 const handlers: Record<string, Handler> = {};

@@ -7,13 +7,23 @@ import type { DrainSettings, DrainSummary } from "../../functions/_shared/webhoo
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";
 
+export interface Kick {
+  status: number;
+  /** The drain this kick handed to waitUntil: its summary, or null when it failed. */
+  drained: Promise<DrainSummary | null>;
+}
+
 export interface RunningDispatcher {
   /** Base URL of the function, e.g. http://127.0.0.1:PORT/functions/v1/webhook-dispatcher */
   url: string;
   secret: string | undefined;
   logs: LogLine[];
-  /** One authorised POST, as pg_cron or the local ticker sends it; the drain's summary. */
+  /** One authorised POST, as pg_cron, the gateway or the local ticker sends it; it must answer 202. */
+  kick(): Promise<Kick>;
+  /** kick(), then the summary of the drain it started or joined. */
   drain(): Promise<DrainSummary>;
+  /** Resolves once every drain handed to waitUntil has ended, including those started by the dispatcher itself. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,7 +31,9 @@ export const nodeResolveHost = async (host: string) => (await lookup(host, { all
 
 /**
  * The dispatcher app behind a real HTTP server on loopback. Settings start from the environment defaults with
- * WEBHOOK_ALLOW_PRIVATE_URLS=1 (receivers listen on 127.0.0.1) and take `settings` on top.
+ * WEBHOOK_ALLOW_PRIVATE_URLS=1 (receivers listen on 127.0.0.1) and take `settings` on top. Its waitUntil keeps
+ * what it is handed, in order, so a test can wait for the drain a kick started; kicks should be sent one at a time
+ * for that order to match. The dispatcher's own follow-up kicks are real POSTs to this server.
  */
 export async function startDispatcher(options: {
   db: Database;
@@ -30,7 +42,10 @@ export async function startDispatcher(options: {
   settings?: Partial<DrainSettings>;
 }): Promise<RunningDispatcher> {
   const logs: LogLine[] = [];
+  const handed: Promise<unknown>[] = [];
   const secret = "secret" in options ? options.secret : `dispatch_${crypto.randomUUID()}`;
+  let url = "";
+  const post = () => fetch(url, { method: "POST", headers: { Authorization: `Bearer ${secret}` } });
   const app = createDispatcherApp({
     db: options.db,
     log: (line) => logs.push(line),
@@ -39,21 +54,42 @@ export async function startDispatcher(options: {
       ...drainSettingsFromEnv({ WEBHOOK_ALLOW_PRIVATE_URLS: "1", ...options.env }, nodeResolveHost),
       ...options.settings,
     },
+    waitUntil: (promise) => handed.push(promise),
+    kickAgain: () => handed.push(post().then((res) => res.body?.cancel(), () => {})),
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/functions/v1/webhook-dispatcher`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/functions/v1/webhook-dispatcher`;
+
+  const kick = async (): Promise<Kick> => {
+    const index = handed.length;
+    const res = await post();
+    const body = await res.json();
+    if (res.status !== 202) throw new Error(`dispatcher answered ${res.status}: ${JSON.stringify(body)}`);
+    if (handed.length <= index) throw new Error("the dispatcher answered without handing a drain to waitUntil");
+    return { status: res.status, drained: handed[index] as Promise<DrainSummary | null> };
+  };
+  const settled = async () => {
+    for (let seen = 0; seen < handed.length;) {
+      seen = handed.length;
+      await Promise.allSettled(handed);
+    }
+  };
   return {
     url,
     secret,
     logs,
+    kick,
     drain: async () => {
-      const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${secret}` } });
-      const body = await res.json();
-      if (res.status !== 200) throw new Error(`dispatcher answered ${res.status}: ${JSON.stringify(body)}`);
-      return body.data as DrainSummary;
+      const summary = await (await kick()).drained;
+      if (!summary) throw new Error(`the drain failed: ${JSON.stringify(logs.at(-1))}`);
+      return summary;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    settled,
+    close: async () => {
+      await settled();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

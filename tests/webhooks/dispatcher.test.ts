@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { claimDeliveries, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
 import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
@@ -41,7 +41,7 @@ async function tracked<T extends { close(): Promise<void> }>(thing: Promise<T>):
   return started;
 }
 
-const receiver = (reply?: (request: { body: string }, index: number) => Reply) => tracked(startReceiver(reply));
+const receiver = (reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>) => tracked(startReceiver(reply));
 const dispatcher = (options: Omit<Parameters<typeof startDispatcher>[0], "db"> = {}) =>
   tracked(startDispatcher({ db: dispatcherDb, ...options }));
 
@@ -108,6 +108,41 @@ describe("retry schedule", () => {
     expect(parseRetryDelays("0, 0.5")).toEqual([0, 0.5]);
     expect(parseRetryDelays("")).toEqual(parseRetryDelays(undefined));
     for (const bad of ["a", "-1", "1,,2", "30,"]) expect(() => parseRetryDelays(bad), bad).toThrow();
+  });
+});
+
+// pg_cron posts to the dispatcher only when this says a delivery is due (migration 20261130000300). The embedded
+// Postgres has no pg_cron, so the function is called here directly, as the job calls it.
+describe("webhook_delivery_due()", () => {
+  const due = async () => (await pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
+
+  it("is true exactly while a pending delivery is due and not leased by a drain", async () => {
+    expect(await due()).toBe(false);
+    const t = await tenant();
+    const endpoint = await addEndpoint(t.workspaceId, "https://hooks.customer.example/leadlex");
+    await createCampaign(t);
+    expect(await due()).toBe(true);
+
+    const held = await claimDeliveries(dispatcherDb, 10, 3600);
+    expect(held.deliveries).toHaveLength(1);
+    expect(await due()).toBe(false);
+    // A drain that died: its lease runs out (set in the past here instead of waiting) and the delivery is due again.
+    const [delivery] = await deliveriesOf(endpoint.id);
+    await pdb.sql`update public.webhook_deliveries set lease_expires_at = now() - interval '1 second'
+                   where id = ${delivery.id}`;
+    expect(await due()).toBe(true);
+
+    const retaken = await claimDeliveries(dispatcherDb, 10, 3600);
+    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
+    expect(await recordAttempt(dispatcherDb, retaken.deliveries[0], failed, 60_000)).toBe("pending");
+    expect(await due()).toBe(false); // the retry is a minute away
+    await dueNow(delivery.id);
+    expect(await due()).toBe(true);
+
+    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1 };
+    expect(await recordAttempt(dispatcherDb, (await claimDeliveries(dispatcherDb, 10, 3600)).deliveries[0], done, null))
+      .toBe("success");
+    expect(await due()).toBe(false);
   });
 });
 
@@ -372,6 +407,70 @@ describe("webhook-dispatcher", () => {
     expect(hook.received).toHaveLength(0);
   });
 
+  it("answers 202 at once and delivers in the background: the answer does not wait for the receiver", async () => {
+    const t = await tenant();
+    let answer!: (reply: Reply) => void;
+    const hook = await receiver(() => new Promise<Reply>((resolve) => (answer = resolve)));
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t);
+    const d = await dispatcher();
+
+    const kick = await d.kick();
+    expect(kick.status).toBe(202);
+    await vi.waitFor(() => expect(hook.received).toHaveLength(1), { timeout: 10_000 });
+    // The receiver has not answered, so the attempt cannot have been recorded: the 202 came first.
+    const [inFlight] = await deliveriesOf(endpoint.id);
+    expect(inFlight).toMatchObject({ status: "pending", attempts: 1 });
+    expect(inFlight.lease_expires_at).not.toBeNull();
+    expect(await attemptsOf(inFlight.id)).toHaveLength(0);
+
+    answer({ status: 200, body: "late" });
+    expect(await kick.drained).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(await attemptsOf(inFlight.id)).toMatchObject([{ attempt: 1, status: "success", response_body: "late" }]);
+  });
+
+  it("kicks that arrive during a drain share one follow-up drain instead of running beside it", async () => {
+    const t = await tenant();
+    let answer!: (reply: Reply) => void;
+    const hook = await receiver((_, index) =>
+      index === 0 ? new Promise<Reply>((resolve) => (answer = resolve)) : { status: 200 }
+    );
+    await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t, "first");
+    const d = await dispatcher();
+
+    const first = await d.kick();
+    await vi.waitFor(() => expect(hook.received).toHaveLength(1), { timeout: 10_000 });
+    await createCampaign(t, "second");
+    const later = [await d.kick(), await d.kick(), await d.kick()];
+    // Nothing beside the running drain has claimed the second delivery.
+    expect(hook.received).toHaveLength(1);
+
+    answer({ status: 200 });
+    expect(await first.drained).toMatchObject({ claimed: 1, delivered: 1 });
+    const summaries = await Promise.all(later.map((k) => k.drained));
+    expect(new Set(summaries).size).toBe(1);
+    expect(summaries[0]).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(hook.received.map((r) => JSON.parse(r.body).data.campaign.name)).toEqual(["first", "second"]);
+    expect(d.logs.filter((l) => l.msg === "webhook drain").map((l) => l.kicks)).toEqual([1, 3]);
+  });
+
+  it("stops claiming when its budget is spent and hands the rest to a fresh invocation", async () => {
+    const t = await tenant();
+    const hook = await receiver();
+    const endpoint = await addEndpoint(t.workspaceId, hook.url);
+    for (let i = 0; i < 7; i++) await createCampaign(t, `backlog ${i}`);
+    const d = await dispatcher({ settings: { maxDeliveries: 3 } });
+
+    expect(await d.drain()).toMatchObject({ claimed: 3, delivered: 3, stopped: "budget" });
+    await d.settled();
+
+    const drains = d.logs.filter((l) => l.msg === "webhook drain");
+    expect(drains.map((l) => [l.claimed, l.stopped])).toEqual([[3, "budget"], [3, "budget"], [1, "empty"]]);
+    expect([...hook.countsById().values()]).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect((await deliveriesOf(endpoint.id)).every((x) => x.status === "success")).toBe(true);
+  });
+
   it("refuses callers without the dispatcher secret, and never logs a secret", async () => {
     const t = await tenant();
     const hook = await receiver();
@@ -408,9 +507,14 @@ describe("webhook-dispatcher", () => {
       method: "POST",
       headers: { Authorization: `Bearer ${d.secret}` },
     });
-    expect(deployed.status).toBe(200);
-    expect(deployed.body.data).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(deployed.status).toBe(202);
+    expect(deployed.headers.get("x-request-id")).toMatch(REQUEST_ID);
+    expect(deployed.body).toEqual({ data: { accepted: true } });
+    await d.settled();
     expect(hook.received).toHaveLength(1);
+    expect(d.logs).toContainEqual(expect.objectContaining({
+      msg: "webhook drain", request_id: deployed.headers.get("x-request-id"), claimed: 1, delivered: 1, stopped: "empty",
+    }));
 
     const logs = JSON.stringify([...d.logs, ...unconfigured.logs]);
     expect(logs).toContain("webhook drain");

@@ -10,7 +10,7 @@ export interface DrainSettings extends DeliverySettings {
   concurrency: number;
   /** No new claims after this long, so an invocation ends well inside the edge wall-clock limit. */
   claimWindowMs: number;
-  /** No more claims per invocation than this, which bounds its CPU time. */
+  /** No more claims per drain than this: the CPU budget, counted in deliveries (see the dispatcher's services). */
   maxDeliveries: number;
   /** Must outlast an attempt plus its record call, or a slow attempt is sent twice. */
   leaseSeconds: number;
@@ -27,6 +27,8 @@ export interface DrainSummary {
   stale: number;
   /** Attempts that could not be recorded (database trouble); their lease runs out and they are sent again. */
   unrecorded: number;
+  /** Why claiming stopped: the queue came up short, or the budget or claim window ran out with work left. */
+  stopped: "empty" | "budget" | "window";
   duration_ms: number;
 }
 
@@ -46,7 +48,8 @@ const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "s
 export async function drain(db: Database, settings: DrainSettings, log: (line: LogLine) => void): Promise<DrainSummary> {
   const started = performance.now();
   const summary: DrainSummary = {
-    claimed: 0, cancelled: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, duration_ms: 0,
+    claimed: 0, cancelled: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, stopped: "empty",
+    duration_ms: 0,
   };
   // Claiming again only once half the pool is free keeps claim calls few without leaving slots idle for long.
   const refillAt = Math.ceil(settings.concurrency / 2);
@@ -73,13 +76,17 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
   try {
     while (true) {
       const free = settings.concurrency - inFlight.size;
-      const claimOpen = more && performance.now() - started < settings.claimWindowMs;
+      const windowOpen = performance.now() - started < settings.claimWindowMs;
+      if (more && !windowOpen) summary.stopped = "window";
+      const claimOpen = more && windowOpen;
       if (claimOpen && (inFlight.size === 0 || free >= refillAt)) {
         const limit = Math.min(free, settings.maxDeliveries - summary.claimed);
         const claim = await claimDeliveries(db, limit, settings.leaseSeconds);
         summary.claimed += claim.deliveries.length;
         summary.cancelled += claim.cancelled;
-        more = claim.deliveries.length + claim.cancelled === limit && summary.claimed < settings.maxDeliveries;
+        const full = claim.deliveries.length + claim.cancelled === limit;
+        more = full && summary.claimed < settings.maxDeliveries;
+        if (full && !more) summary.stopped = "budget";
         for (const delivery of claim.deliveries) {
           const task: Promise<void> = send(delivery).finally(() => inFlight.delete(task));
           inFlight.add(task);
