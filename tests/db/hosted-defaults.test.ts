@@ -174,6 +174,10 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.send_test_webhook(${r.ws}, ${r.endpoint}, 'webhook.test') as v`),
     main: ok,
   },
+  webhook_delivery_due: {
+    run: (tx) => value(tx`select public.webhook_delivery_due() as v`),
+    main: (r) => r === true,
+  },
   claim_webhook_deliveries: {
     run: (tx) => value(tx`select public.claim_webhook_deliveries(100, 30) as v`),
     main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secret && d.url),
