@@ -1,6 +1,6 @@
-import { denoResolveHost } from "../_shared/runtime/deno.ts";
+import { denoConnect, denoResolveHost } from "../_shared/runtime/deno.ts";
 import { createDispatcherApp } from "./app.ts";
 import { dispatcherServicesFromEnv } from "./services.ts";
 
-const services = dispatcherServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost });
+const services = dispatcherServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost, connect: denoConnect });
 Deno.serve(createDispatcherApp(services).fetch);

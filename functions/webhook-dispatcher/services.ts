@@ -3,7 +3,14 @@ import type { LogLine } from "../_shared/http/context.ts";
 import { databaseFromEnv, type Env, jsonLogger } from "../_shared/runtime/config.ts";
 import type { DrainSettings } from "../_shared/webhooks/drain.ts";
 import { parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
+import type { Connect } from "../_shared/webhooks/pinned-post.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
+
+/** How the runtime resolves names and opens connections (runtime/deno.ts deployed, runtime/node.ts in tests). */
+export interface DispatcherPlatform {
+  resolveHost: ResolveHost;
+  connect: Connect;
+}
 
 /** What the dispatcher needs from the outside world, built once per isolate. */
 export interface DispatcherServices {
@@ -19,7 +26,7 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 const LEASE_SECONDS = 30;
 
 /** Settings from the environment. Tests override the timing fields (timeout, lease) in the app factory's input. */
-export function drainSettingsFromEnv(env: Env, resolveHost: ResolveHost): DrainSettings {
+export function drainSettingsFromEnv(env: Env, platform: DispatcherPlatform): DrainSettings {
   return {
     concurrency: 16,
     claimWindowMs: 25_000,
@@ -28,15 +35,16 @@ export function drainSettingsFromEnv(env: Env, resolveHost: ResolveHost): DrainS
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     retryDelaysSeconds: parseRetryDelays(env.WEBHOOK_RETRY_DELAYS),
     allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
-    resolveHost,
+    resolveHost: platform.resolveHost,
+    connect: platform.connect,
   };
 }
 
-export function dispatcherServicesFromEnv(env: Env, platform: { resolveHost: ResolveHost }): DispatcherServices {
+export function dispatcherServicesFromEnv(env: Env, platform: DispatcherPlatform): DispatcherServices {
   return {
     db: databaseFromEnv(env),
     log: jsonLogger,
     secret: env.DISPATCHER_SECRET,
-    settings: drainSettingsFromEnv(env, platform.resolveHost),
+    settings: drainSettingsFromEnv(env, platform),
   };
 }

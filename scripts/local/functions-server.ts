@@ -5,14 +5,14 @@ import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
-import { denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
+import { denoConnect, denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
 const env = Deno.env.toObject();
 const factories: Record<string, () => Handler> = {
   "api-gateway": () => createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
-  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost })).fetch,
+  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect })).fetch,
 };
 const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);
 const handlers: Record<string, Handler> = {};
