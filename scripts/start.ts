@@ -127,7 +127,8 @@ async function main() {
       DATABASE_URL: databaseUrl,
       SUPABASE_URL: baseUrl,
       DISPATCHER_SECRET: dispatcherSecret,
-      WEBHOOK_ALLOW_PRIVATE_URLS: "1",
+      // Receivers on this machine are what local development needs; WEBHOOK_ALLOW_PRIVATE_URLS=0 turns that off.
+      WEBHOOK_ALLOW_PRIVATE_URLS: process.env.WEBHOOK_ALLOW_PRIVATE_URLS ?? "1",
     },
   });
   const functionsExited = new Promise<void>((resolve) => functions.once("exit", () => resolve()));

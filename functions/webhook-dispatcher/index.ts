@@ -1,6 +1,10 @@
-import { denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
+import { denoConnect, denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
 import { createDispatcherApp } from "./app.ts";
 import { dispatcherServicesFromEnv } from "./services.ts";
 
-const services = dispatcherServicesFromEnv(Deno.env.toObject(), { resolveHost: denoResolveHost, waitUntil });
+const services = dispatcherServicesFromEnv(Deno.env.toObject(), {
+  resolveHost: denoResolveHost,
+  connect: denoConnect,
+  waitUntil,
+});
 Deno.serve(createDispatcherApp(services).fetch);

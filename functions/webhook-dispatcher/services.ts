@@ -3,7 +3,18 @@ import type { LogLine } from "../_shared/http/context.ts";
 import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
 import type { DrainSettings } from "../_shared/webhooks/drain.ts";
 import { parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
+import type { Connect } from "../_shared/webhooks/pinned-post.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
+
+/**
+ * How the runtime resolves names, opens connections and keeps work alive after the response (runtime/deno.ts
+ * deployed, runtime/node.ts in tests).
+ */
+export interface DispatcherPlatform {
+  resolveHost: ResolveHost;
+  connect: Connect;
+  waitUntil: (promise: Promise<unknown>) => void;
+}
 
 /** What the dispatcher needs from the outside world, built once per isolate. */
 export interface DispatcherServices {
@@ -16,11 +27,6 @@ export interface DispatcherServices {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Wakes a fresh invocation of this function; must not throw or block. */
   kickAgain: () => void;
-}
-
-export interface DispatcherPlatform {
-  resolveHost: ResolveHost;
-  waitUntil: (promise: Promise<unknown>) => void;
 }
 
 // The contract's 10 s per attempt; the lease adds room for the record call (5 s RPC timeout) and slack.
@@ -44,7 +50,10 @@ const MEASURED_CPU_MS_PER_DELIVERY = 1;
 const DRAIN_CPU_BUDGET_MS = 250;
 
 /** Settings from the environment. Tests override the timing fields (timeout, lease) in the app factory's input. */
-export function drainSettingsFromEnv(env: Env, resolveHost: ResolveHost): DrainSettings {
+export function drainSettingsFromEnv(
+  env: Env,
+  platform: Pick<DispatcherPlatform, "resolveHost" | "connect">,
+): DrainSettings {
   return {
     concurrency: 16,
     claimWindowMs: 25_000,
@@ -53,7 +62,8 @@ export function drainSettingsFromEnv(env: Env, resolveHost: ResolveHost): DrainS
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     retryDelaysSeconds: parseRetryDelays(env.WEBHOOK_RETRY_DELAYS),
     allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
-    resolveHost,
+    resolveHost: platform.resolveHost,
+    connect: platform.connect,
   };
 }
 
@@ -62,7 +72,7 @@ export function dispatcherServicesFromEnv(env: Env, platform: DispatcherPlatform
     db: databaseFromEnv(env),
     log: jsonLogger,
     secret: env.DISPATCHER_SECRET,
-    settings: drainSettingsFromEnv(env, platform.resolveHost),
+    settings: drainSettingsFromEnv(env, platform),
     waitUntil: platform.waitUntil,
     kickAgain: dispatcherKicker(env, platform.waitUntil),
   };

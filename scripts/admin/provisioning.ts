@@ -80,7 +80,8 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
   }
   await requireWorkspace(sql, input.workspaceId);
 
-  // The same RPC the API's POST /v1/api-keys calls, so both make keys of one format under one set of rules.
+  // The same RPC the API's POST /v1/api-keys calls, so both make keys of one format under one set of rules; no
+  // creating key, since operators may grant any permission and tier (unmetered included).
   const { key, prefix } = generateApiKey();
   const fields = {
     name: input.name ?? `key ${prefix}`,
@@ -90,10 +91,12 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
   } satisfies ApiKeyFields;
   const [{ result }] = await sql<{ result: CreateApiKeyOutcome }[]>`
     select public.create_api_key(${input.workspaceId}, ${await hashApiKey(key)}, ${prefix},
-                                 ${sql.json(fields)}) as result`;
+                                 ${sql.json(fields)}, null) as result`;
   if (result.outcome === "duplicate_name") {
     throw new ProvisioningError(`an active key named "${fields.name}" already exists in this workspace`);
   }
+  // Bounds apply only to keys made by keys; an operator names none.
+  if (result.outcome !== "ok") throw new Error(`create_api_key answered ${result.outcome} to an operator`);
   const { id, permissions, rate_limit_tier, expires_at } = result.api_key;
   return { id, key, prefix, permissions, rate_limit_tier, expires_at };
 }

@@ -5,28 +5,33 @@ import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
-import { denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
+import { ApiError } from "../../functions/_shared/http/errors.ts";
+import { newRequestId } from "../../functions/_shared/http/request-id.ts";
+import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
+import { denoConnect, denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
 const env = Deno.env.toObject();
 const factories: Record<string, () => Handler> = {
   "api-gateway": () => createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
-  "webhook-dispatcher": () => createDispatcherApp(dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
+  "webhook-dispatcher": () =>
+    createDispatcherApp(
+      dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect, waitUntil }),
+    ).fetch,
 };
 const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);
-const handlers: Record<string, Handler> = {};
+const handlers = new Map<string, Handler>();
 for (const name of selected) {
-  if (!factories[name]) throw new Error(`FUNCTIONS names an unknown function: ${name}`);
-  handlers[name] = factories[name]();
+  if (!Object.hasOwn(factories, name)) throw new Error(`FUNCTIONS names an unknown function: ${name}`);
+  handlers.set(name, factories[name]());
 }
 
-const PREFIX = "/functions/v1/";
-
+/** The front's own answer, in the contract's envelope and with a request id like every other response. */
 function notFound(): Response {
-  return new Response(JSON.stringify({ error: { code: "not_found", message: "No such function" } }), {
+  return new Response(JSON.stringify(new ApiError("not_found", "No such function").body), {
     status: 404,
-    headers: { "Content-Type": "application/json; charset=utf-8" },
+    headers: { "Content-Type": JSON_CONTENT_TYPE, "X-Request-ID": newRequestId() },
   });
 }
 
@@ -35,13 +40,8 @@ Deno.serve({
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
 }, (request) => {
-  const url = request.url;
-  const start = url.indexOf(PREFIX, url.indexOf("//") + 2);
-  if (start < 0) return notFound();
-  const nameStart = start + PREFIX.length;
-  const slash = url.indexOf("/", nameStart);
-  const query = url.indexOf("?", nameStart);
-  const end = [slash, query, url.length].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b));
-  const handler = handlers[url.slice(nameStart, end)];
+  // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.
+  const [empty, functions, version, name] = new URL(request.url).pathname.split("/");
+  const handler = empty === "" && functions === "functions" && version === "v1" ? handlers.get(name) : undefined;
   return handler ? handler(request) : notFound();
 });

@@ -91,6 +91,7 @@ describe("admin CLI", () => {
     ["an unknown tier", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--tier", "gold"], /tier must be one of/],
     ["a bad --expires-at", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "next tuesday"], /--expires-at must be an ISO 8601 time/],
     ["a number as --expires-at", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "1"], /--expires-at must be an ISO 8601 time/],
+    ["an --expires-at February lacks", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "2099-02-30"], /--expires-at must be an ISO 8601 time/],
     ["an --expires-at in the past", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "2020-01-01T00:00:00Z"], /in the past/],
     ["a nonexistent workspace", ["key", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--permissions", "campaigns:read"], /no workspace with id 00000000-0000-4000-8000-000000000000/],
     ["a workspace id that is not a UUID", ["key", "create", "--workspace", "acme", "--permissions", "campaigns:read"], /no workspace with id acme/],

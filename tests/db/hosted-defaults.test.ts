@@ -49,6 +49,7 @@ async function arrangeRows(sql: postgres.Sql) {
     values (${failed}, ${endpoint.id}, 1, 'failed', 500, 'http_error', 12)`;
   return {
     ws,
+    adminKeyId: admin.id,
     adminKeyHash: await hashApiKey(admin.key),
     readerKeyId: reader.id,
     draft: await campaign("draft"),
@@ -100,11 +101,15 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.api_key_json(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
     main: (r) => r.prefix?.startsWith("wbk_"),
   },
+  rate_limit_tier_rank: {
+    run: (tx) => value(tx`select public.rate_limit_tier_rank('high') as v`),
+    main: (r) => r === 1,
+  },
   create_api_key: {
     run: (tx, r) =>
       value(tx`select public.create_api_key(${r.ws}, ${"ab".repeat(32)}, 'wbk_test', ${
         tx.json({ name: "minted", permissions: ["campaigns:read"], rate_limit_tier: "standard" })
-      }) as v`),
+      }, ${r.adminKeyId}) as v`),
     main: ok,
   },
   list_api_keys: {
@@ -114,6 +119,10 @@ const CALLS: Record<string, Call> = {
   revoke_api_key: {
     run: (tx, r) => value(tx`select public.revoke_api_key(${r.ws}, ${r.readerKeyId}, 'admin:api_keys') as v`),
     main: ok,
+  },
+  webhook_url_digest: {
+    run: (tx) => value(tx`select public.webhook_url_digest('https://hooks.example.com/x') as v`),
+    main: (r) => r instanceof Uint8Array && r.length === 32,
   },
   create_webhook: {
     run: (tx, r) =>

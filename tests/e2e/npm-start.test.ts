@@ -23,12 +23,19 @@ let port: number;
 let pgPort: number;
 
 /** `npm start` (without npm, which does not forward signals) in its own process group, like a terminal runs it. */
-async function npmStart(): Promise<StartedStack> {
+async function npmStart(env: Record<string, string> = {}): Promise<StartedStack> {
   const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DATABASE_URL: "", LEADLEX_DATA_DIR: dataDir, PORT: String(port), PG_PORT: String(pgPort) },
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      LEADLEX_DATA_DIR: dataDir,
+      PORT: String(port),
+      PG_PORT: String(pgPort),
+      ...env,
+    },
   });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
@@ -163,10 +170,15 @@ describe("npm start", () => {
     const key = stack.key;
     await interrupt(stack);
 
-    stack = await npmStart();
+    // Restarted with the private-URL override turned off, as a developer testing production rules would.
+    stack = await npmStart({ WEBHOOK_ALLOW_PRIVATE_URLS: "0" });
     expect(stack.key).toBe(key);
     const after = await curl(`${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`);
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before.body);
+
+    const local = await curl("-X", "POST", `${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`,
+      "-H", "Content-Type: application/json", "-d", JSON.stringify({ url: "https://127.0.0.1/hooks", events: ["campaign.deleted"] }));
+    expect(local).toMatchObject({ status: 400, body: { error: { code: "invalid_url", message: "127.0.0.1 is a loopback address" } } });
   });
 });

@@ -1,7 +1,7 @@
 // One smoke test of the real thing: the functions under real Deno, started exactly as `npm start` starts them
 // (the npm `deno` binary, the same flags, scripts/local/functions-server.ts), against the test Postgres.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectError } from "../support/assertions.ts";
+import { expectError, REQUEST_ID } from "../support/assertions.ts";
 import { databaseUrl, newTenant } from "../support/fixtures.ts";
 import { call } from "../support/gateway.ts";
 import { type RunningFunctions, startDenoFunctions } from "../support/processes.ts";
@@ -38,5 +38,22 @@ describe("the functions under Deno", () => {
     const line = functions!.output().split("\n").find((l) => l.includes(requestId));
     expect(JSON.parse(line!)).toMatchObject({ status: 200, method: "DELETE", workspace_id: tenant.workspaceId });
     expect(functions!.output()).not.toContain(tenant.key);
+  });
+
+  it("the local front routes only paths that start with /functions/v1/<name>; its own 404s have the envelope and a request id", async () => {
+    const origin = new URL(functions!.url).origin;
+    expect((await fetch(`${origin}/functions/v1/api-gateway/health`)).status).toBe(200);
+    for (const path of [
+      "/elsewhere?next=/functions/v1/api-gateway/health",
+      "/x/functions/v1/api-gateway/health",
+      "/functions/v1/api-gatewayx/health",
+      "/functions/v1/constructor",
+      "/functions/v2/api-gateway/health",
+    ]) {
+      const res = await fetch(`${origin}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("x-request-id"), path).toMatch(REQUEST_ID);
+      expect(await res.json()).toEqual({ error: { code: "not_found", message: "No such function" } });
+    }
   });
 });

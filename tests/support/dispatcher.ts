@@ -1,7 +1,7 @@
 import { type ServerType, serve } from "@hono/node-server";
-import { lookup } from "node:dns/promises";
 import type { AddressInfo } from "node:net";
 import type { Database } from "../../functions/_shared/db/database.ts";
+import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
 import type { LogLine } from "../../functions/_shared/http/context.ts";
 import type { DrainSettings, DrainSummary } from "../../functions/_shared/webhooks/drain.ts";
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
@@ -27,7 +27,6 @@ export interface RunningDispatcher {
   close(): Promise<void>;
 }
 
-export const nodeResolveHost = async (host: string) => (await lookup(host, { all: true })).map((a) => a.address);
 
 /**
  * The dispatcher app behind a real HTTP server on loopback. Settings start from the environment defaults with
@@ -51,7 +50,10 @@ export async function startDispatcher(options: {
     log: (line) => logs.push(line),
     secret,
     settings: {
-      ...drainSettingsFromEnv({ WEBHOOK_ALLOW_PRIVATE_URLS: "1", ...options.env }, nodeResolveHost),
+      ...drainSettingsFromEnv({ WEBHOOK_ALLOW_PRIVATE_URLS: "1", ...options.env }, {
+        resolveHost: nodeResolveHost,
+        connect: nodeConnect,
+      }),
       ...options.settings,
     },
     waitUntil: (promise) => handed.push(promise),

@@ -83,3 +83,15 @@ export async function runAdmin(args: string[], env: Record<string, string | unde
     );
   });
 }
+
+/** Runs a Deno program of the project to completion with the functions' flags; its stdout, or throws. */
+export async function runDenoProgram(script: string, env: Record<string, string>): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    execFile(
+      denoExecutable(),
+      [...DENO_RUN_FLAGS, script],
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${script} failed: ${error.message}\n${stderr}`)) : resolve(stdout)),
+    );
+  });
+}

@@ -106,11 +106,13 @@ describe("POST /v1/webhooks", () => {
     ["http://", "http://receiver.example.com/hook", "https://"],
     ["not a URL", "receiver.example.com/hook", "Not a valid URL"],
     ["credentials", "https://user:pw@receiver.example.com/hook", "credentials"],
-    ["a private IP literal", "https://10.1.2.3/hook", "10.1.2.3"],
-    ["a loopback IPv6 literal", "https://[::1]/hook", "::1"],
-    ["cloud metadata", "https://169.254.169.254/latest", "169.254.169.254"],
+    ["a private IP literal", "https://10.1.2.3/hook", "10.1.2.3 is a private address"],
+    ["a loopback IPv6 literal", "https://[::1]/hook", "::1 is a loopback address"],
+    ["cloud metadata", "https://169.254.169.254/latest", "169.254.169.254 is a link-local address"],
+    ["cloud metadata through NAT64", "https://[64:ff9b::169.254.169.254]/latest", "is a link-local address"],
+    ["a benchmarking address", "https://198.18.0.1/hook", "is a special-purpose address"],
     ["localhost", "https://localhost/hook", "localhost"],
-    ["a host resolving to a private address", "https://intranet.example.com/hook", "10.0.0.5"],
+    ["a host resolving to a private address", "https://intranet.example.com/hook", "intranet.example.com resolves to a private address"],
     ["a host that does not resolve", "https://nowhere.example.com/hook", "Cannot resolve nowhere.example.com"],
     ["a non-string", 42, "https://"],
     ["a missing url", undefined, "https://"],
@@ -120,6 +122,41 @@ describe("POST /v1/webhooks", () => {
     expect(res.body.error.code).toBe("invalid_url");
     expect(res.body.error.message).toContain(reason);
     expect(res.body.error.details.fields.url).toBe(res.body.error.message);
+  });
+
+  it("a refusal names the rule, never what our resolver answered", async () => {
+    const res = await hooks("", { method: "POST", body: { url: "https://intranet.example.com/", events: ["campaign.created"] } });
+    expect(res.body.error.code).toBe("invalid_url");
+    expect(res.text).not.toContain("10.0.0.5");
+  });
+
+  it("limits the URL to 2048 bytes once normalised: 400 invalid_url, never a 500, on create and update", async () => {
+    const base = "https://receiver.example.com/";
+    // 1,500 CJK characters are 1,529 characters as typed and 13,529 bytes once percent-encoded.
+    const cjk = `${base}${"漢".repeat(1500)}`;
+    const longest = `${base}${"a".repeat(2048 - base.length)}`;
+    const webhook = await createHook(tenant, { url: longest });
+    expect(webhook.url).toBe(longest);
+    for (const url of [cjk, `${longest}a`, `${base}${"a ".repeat(600)}z`]) {
+      const created = await hooks("", { method: "POST", body: { url, events: ["campaign.created"] } });
+      const updated = await hooks(`/${webhook.id}`, { method: "PATCH", body: { url } });
+      for (const res of [created, updated]) {
+        expect(res.status, res.text).toBe(400);
+        expect(res.body.error.code).toBe("invalid_url");
+        expect(res.body.error.message).toBe("Must be at most 2048 bytes once normalised");
+      }
+    }
+  });
+
+  it("400 naming unknown fields called like Object.prototype's members, on update too", async () => {
+    const webhook = await createHook();
+    const res = await hooks(`/${webhook.id}`, { method: "PATCH", body: '{"constructor":1,"__proto__":2}' });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: "validation_error",
+      details: { fields: { constructor: "Unknown field", ["__proto__"]: "Unknown field" } },
+    });
+    expect(Object.keys(res.body.error.details.fields)).toEqual(["constructor", "__proto__"]);
   });
 
   it.each([

@@ -14,6 +14,9 @@ function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   };
 }
 
+/** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
+export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");
+
 /**
  * Resolves the bearer key (one RPC, which also counts the rate limit) and stores the caller on the context.
  * Malformed keys are refused before any database call. Rate-limit headers go on every response after this,
@@ -25,7 +28,7 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
     throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
   }
   if (!isWellFormedApiKey(token)) {
-    throw new ApiError("invalid_key", "Invalid or expired API key");
+    throw invalidKey();
   }
   c.set("logIdentity", { keyPrefix: displayPrefix(token) });
 
@@ -33,7 +36,7 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
     p_key_hash: await hashApiKey(token),
   });
   if (resolution.outcome === "invalid_key") {
-    throw new ApiError("invalid_key", "Invalid or expired API key");
+    throw invalidKey();
   }
   c.set("logIdentity", { keyPrefix: resolution.key_prefix, workspaceId: resolution.workspace_id });
   if (resolution.outcome === "rate_limited") {

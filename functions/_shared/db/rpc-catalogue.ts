@@ -25,7 +25,7 @@ import type { TEST_EVENT } from "../webhooks/events.ts";
 export const RPC_ARGUMENTS = {
   health_check: [],
   resolve_api_key: ["p_key_hash"],
-  create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields"],
+  create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
   list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
   revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
   list_campaigns: ["p_workspace_id", "p_status", "p_page", "p_per_page"],
@@ -129,7 +129,8 @@ export interface RpcCatalogue {
   resolve_api_key: { args: { p_key_hash: string }; result: ApiKeyResolution };
 
   create_api_key: {
-    args: { p_workspace_id: Uuid; p_key_hash: string; p_prefix: string; p_fields: ApiKeyFields };
+    /** p_creator_key_id: the key making this one, which bounds it; null only for operators (admin CLI). */
+    args: { p_workspace_id: Uuid; p_key_hash: string; p_prefix: string; p_fields: ApiKeyFields; p_creator_key_id: Uuid | null };
     result: CreateApiKeyOutcome;
   };
   list_api_keys: {

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   missing_auth: 401,
   invalid_key: 401,
   insufficient_permissions: 403,
+  key_exceeds_caller: 403,
   not_found: 404,
   campaign_not_found: 404,
   webhook_not_found: 404,

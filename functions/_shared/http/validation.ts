@@ -3,16 +3,17 @@ import { ApiError, type ErrorCode } from "./errors.ts";
 
 /** Field path -> first problem, as the contract's `details.fields`. */
 export function fieldProblems(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // A Map, not an object: a field named `constructor` or `__proto__` would find (or set) the prototype's member.
+  const fields = new Map<string, string>();
+  const note = (field: string, problem: string) => fields.has(field) || fields.set(field, problem);
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) fields[key] ??= "Unknown field";
+      for (const key of issue.keys) note(key, "Unknown field");
       continue;
     }
-    const path = issue.path.length ? issue.path.join(".") : "body";
-    fields[path] ??= issue.message;
+    note(issue.path.length ? issue.path.join(".") : "body", issue.message);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 /**
@@ -28,7 +29,7 @@ export function parseOrThrow<S extends z.ZodType>(
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields = fieldProblems(result.error);
-  const codes = new Set(Object.keys(fields).map((f) => specificCodes[f] ?? "validation_error"));
+  const codes = new Set(Object.keys(fields).map((f) => (Object.hasOwn(specificCodes, f) && specificCodes[f]) || "validation_error"));
   const code = codes.size === 1 ? [...codes][0] : "validation_error";
   const message = code === "validation_error" ? `Invalid ${what}` : Object.values(fields)[0];
   throw new ApiError(code, message, { details: { fields } });

@@ -1,4 +1,5 @@
 import { buildDeliveryRequest, type ClaimedDelivery } from "./delivery-request.ts";
+import { type Connect, MalformedResponseError, postToAddress, untilAborted } from "./pinned-post.ts";
 import { checkWebhookUrl, type ResolveHost } from "./url-policy.ts";
 
 /** Why an attempt failed, in the attempt log's vocabulary (api.md section 5, webhook logs). */
@@ -18,54 +19,17 @@ export interface DeliverySettings {
   timeoutMs: number;
   allowPrivateUrls: boolean;
   resolveHost: ResolveHost;
+  /** Opens the connection to the address the URL check passed (runtime/deno.ts, runtime/node.ts). */
+  connect: Connect;
 }
 
 export const RESPONSE_BODY_LIMIT = 2048;
 
-/** Rejects with the signal's reason once it aborts; the lookup it races cannot be cancelled itself. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    work.then(resolve, reject);
-  });
+/** Postgres text cannot hold NUL, and a binary answer is only kept as far as it reads as text. */
+function bodyText(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes).replaceAll("\u0000", "");
 }
 
-/** Reads no more of the answer than the log keeps, so a huge or endless body cannot hold the attempt. */
-async function readPrefix(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < RESPONSE_BODY_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  // Postgres text cannot hold NUL, and a binary answer is only kept as far as it reads as text.
-  return new TextDecoder().decode(bytes.subarray(0, RESPONSE_BODY_LIMIT)).replaceAll("\u0000", "");
-}
-
-/** fetch failures carry their cause differently in Deno and Node; the cause chain's codes and messages tell. */
-function networkError(error: unknown): AttemptError {
-  const parts: string[] = [];
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(String((e as { code?: unknown }).code ?? ""), String((e as { message?: unknown }).message ?? e));
-  }
-  return /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns error|failed to lookup/i.test(parts.join(" "))
-    ? "dns_failure"
-    : "connection_refused";
-}
 
 /**
  * One HTTP attempt of a delivery. Never throws for anything the receiver or the network does: every outcome is
@@ -91,10 +55,17 @@ export async function attemptDelivery(delivery: ClaimedDelivery, settings: Deliv
         error: verdict.error === "dns_failure" ? "dns_failure" : "blocked_url",
       });
     }
-    const response = await fetch(delivery.url, { method: "POST", headers, body, redirect: "manual", signal });
-    const responseBody = await readPrefix(response);
-    return finish({ statusCode: response.status, responseBody, error: response.ok ? null : "http_error" });
+    // The first checked address: the name is not resolved again between the check and the connection.
+    const response = await postToAddress(verdict.url, verdict.addresses[0], {
+      headers,
+      body,
+      bodyLimit: RESPONSE_BODY_LIMIT,
+      signal,
+    }, settings.connect);
+    const ok = response.status >= 200 && response.status < 300;
+    return finish({ statusCode: response.status, responseBody: bodyText(response.body), error: ok ? null : "http_error" });
   } catch (error) {
-    return finish({ statusCode: null, responseBody: null, error: signal.aborted ? "timeout" : networkError(error) });
+    const cause = signal.aborted ? "timeout" : error instanceof MalformedResponseError ? "http_error" : "connection_refused";
+    return finish({ statusCode: null, responseBody: null, error: cause });
   }
 }

@@ -22,8 +22,8 @@ export function registerDeleteApiKey(app: Hono<GatewayEnv>) {
     if (result.outcome === "last_admin_key") {
       throw new ApiError(
         "last_admin_key",
-        `Revoking this key would leave the workspace without an active key holding ${ADMIN_PERMISSION}. ` +
-          "Create another such key first.",
+        `Revoking this key would leave the workspace without an active key holding ${ADMIN_PERMISSION} that ` +
+          "expires no sooner than this one. Create another such key first.",
       );
     }
     // No body, but the content type every response carries (api.md section 1); left out, some servers (Node's

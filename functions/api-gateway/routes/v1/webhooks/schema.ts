@@ -33,7 +33,8 @@ const events = nameList(SUBSCRIBABLE_EVENTS, "events");
 
 // url and events are required without `.required()`, whose generic message would hide the field's own problem.
 export const createWebhookBody = z.strictObject({
-  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM).max(2048, "Must be at most 2048 characters"),
+  // Its length is limited once normalised, in bytes (checkWebhookUrl): what is stored, not what was typed.
+  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM),
   events,
   description: z.string().max(200, "Must be at most 200 characters").nullable().optional(),
   active: z.boolean().optional(),

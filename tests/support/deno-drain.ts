@@ -1,0 +1,25 @@
+// Deno program for the delivery tests: one drain of the webhook outbox through the dispatcher app exactly as the
+// deployed function builds it (Deno's connector included), except for the resolver, which answers from
+// RESOLVER_ANSWERS (a JSON list of answer lists, one per lookup, the last one repeated) so a test can make a name
+// change its answer between lookups (DNS rebinding). Prints the drain's summary as JSON.
+import { denoConnect } from "../../functions/_shared/runtime/deno.ts";
+import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
+import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
+
+const env = Deno.env.toObject();
+const answers = JSON.parse(env.RESOLVER_ANSWERS) as string[][];
+let lookups = 0;
+const resolveHost = async () => answers[Math.min(lookups++, answers.length - 1)];
+
+// The drain the 202 hands to waitUntil is the one whose summary this program prints.
+const drains: Promise<unknown>[] = [];
+const services = dispatcherServicesFromEnv(env, { resolveHost, connect: denoConnect, waitUntil: (p) => drains.push(p) });
+const app = createDispatcherApp({ ...services, log: () => {}, kickAgain: () => {} });
+const response = await app.fetch(
+  new Request("http://deno-drain/webhook-dispatcher", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${env.DISPATCHER_SECRET}` },
+  }),
+);
+console.log(JSON.stringify({ status: response.status, body: { data: await drains[0] }, lookups }));
+Deno.exit(0); // the database pool would keep the program alive
