@@ -39,7 +39,7 @@ async function upload(slug: string) {
     (r) => r.method === "POST" && r.url === `/v1/projects/${PROJECT_REF}/functions/deploy?slug=${slug}&bundleOnly=true`,
   );
   if (!request) throw new Error(`no deploy request for ${slug}: ${recorder.requests.map((r) => r.url).join(", ")}`);
-  const form = await new Response(request.body, { headers: { "content-type": request.contentType! } }).formData();
+  const form = await new Response(new Uint8Array(request.body), { headers: { "content-type": request.contentType! } }).formData();
   const files = new Map<string, string>();
   for (const file of form.getAll("file") as File[]) files.set(file.name, await file.text());
   return { request, metadata: JSON.parse(String(form.get("metadata"))), files };
