@@ -43,7 +43,9 @@ export async function startEmbeddedPostgres(options: {
     await ready(server, output);
   } catch (error) {
     server?.kill("SIGKILL");
-    throw new Error(`embedded Postgres did not start:\n${output.join("").slice(-4000)}`, { cause: error });
+    throw new Error(`embedded Postgres did not start (${(error as Error).message}):\n${output.join("").slice(-4000)}`, {
+      cause: error,
+    });
   }
   const running = server;
   const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
