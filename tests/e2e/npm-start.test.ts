@@ -1,13 +1,14 @@
-// The quick start as a user lives it: `npm start` on a fresh data folder (embedded Postgres, migrations, Deno),
-// the seed's cURL example against it, a webhook receiver built only from the README's snippet, and a restart.
+// The quick start as a user lives it: `npm start` in a fresh checkout inside a mode-700 folder (as root: the case
+// where the cluster's `postgres` user cannot reach the clone), with its default `.data/` (embedded Postgres,
+// migrations, Deno), the seed's cURL example against it, a webhook receiver built only from the README's snippet,
+// and a restart.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
 import { freePort } from "../support/network.ts";
+import { createPrivateClone, type PrivateClone } from "../support/private-clone.ts";
 
 const run = promisify(execFile);
 
@@ -18,24 +19,26 @@ interface StartedStack {
   key: string;
 }
 
-let dataDir: string;
+let clone: PrivateClone;
 let port: number;
 let pgPort: number;
 
 /** `npm start` (without npm, which does not forward signals) in its own process group, like a terminal runs it. */
-async function npmStart(env: Record<string, string> = {}): Promise<StartedStack> {
-  const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
-    cwd: PROJECT_ROOT,
+async function npmStart(extraEnv: Record<string, string> = {}): Promise<StartedStack> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: "",
+    PORT: String(port),
+    PG_PORT: String(pgPort),
+    ...extraEnv,
+  };
+  // The clone's own .data/, as a newcomer gets it.
+  delete env.LEADLEX_DATA_DIR;
+  const child = spawn(path.join(clone.root, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
+    cwd: clone.root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      LEADLEX_DATA_DIR: dataDir,
-      PORT: String(port),
-      PG_PORT: String(pgPort),
-      ...env,
-    },
+    env,
   });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
@@ -81,10 +84,10 @@ async function curl(...args: string[]): Promise<{ status: number; body: unknown 
 
 /** The receiver exactly as the README prints it, written to a file and run with node. */
 async function readmeReceiver(secret: string, receiverPort: number) {
-  const readme = await readFile(path.join(PROJECT_ROOT, "README.md"), "utf8");
+  const readme = await readFile(path.join(clone.root, "README.md"), "utf8");
   const snippet = /```js\n(\/\/ receiver\.mjs[\s\S]*?)```/.exec(readme)?.[1];
   if (!snippet) throw new Error("README has no receiver.mjs snippet");
-  const file = path.join(dataDir, "receiver.mjs");
+  const file = path.join(clone.scratch, "receiver.mjs");
   await writeFile(file, snippet);
   const child = spawn(process.execPath, [file], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -115,8 +118,7 @@ let stack: StartedStack;
 let receiver: Awaited<ReturnType<typeof readmeReceiver>> | undefined;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "leadlex-npm-start-"));
-  await chmod(dataDir, 0o755);
+  clone = await createPrivateClone();
   [port, pgPort] = [await freePort(), await freePort()];
   stack = await npmStart();
 }, 180_000);
@@ -124,7 +126,7 @@ beforeAll(async () => {
 afterAll(async () => {
   receiver?.child.kill();
   if (stack?.child.exitCode === null) await interrupt(stack).catch(() => {});
-  await rm(dataDir, { recursive: true, force: true });
+  await clone?.remove();
 });
 
 describe("npm start", () => {

@@ -6,6 +6,18 @@ import type { LogLine } from "../http/context.ts";
 export type Env = Record<string, string | undefined>;
 
 /**
+ * A deployment mistake, found at start-up. Its message names the variable and says what it should hold; a stack
+ * trace would only bury that in the function's boot log, so it has none.
+ */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/**
  * Local runs and tests set DATABASE_URL and talk to Postgres directly; deployed functions have no such variable
  * and go through PostgREST with the project's secret key.
  */
@@ -14,23 +26,39 @@ export function databaseFromEnv(env: Env): Database {
   const url = env.SUPABASE_URL;
   const key = secretKeyFromEnv(env);
   if (!url || !key) {
-    throw new Error("Set DATABASE_URL, or SUPABASE_URL with SUPABASE_SECRET_KEYS or SUPABASE_SERVICE_ROLE_KEY");
+    throw new ConfigError("Set DATABASE_URL, or SUPABASE_URL with SUPABASE_SECRET_KEYS or SUPABASE_SERVICE_ROLE_KEY");
   }
   return createSupabaseDatabase(url, key);
 }
 
+const SECRET_KEYS_SHAPE = 'SUPABASE_SECRET_KEYS must be a JSON object of key name to secret key, like {"default":"sb_secret_..."}';
+
+/**
+ * The platform provides SUPABASE_SECRET_KEYS as a JSON object of key name to secret key (the CLI's local stack
+ * names its one key `default`); `default` is used, else the first. Errors never quote the value: it is a secret.
+ */
 function secretKeyFromEnv(env: Env): string | undefined {
-  if (env.SUPABASE_SECRET_KEYS) {
-    const keys = JSON.parse(env.SUPABASE_SECRET_KEYS) as Record<string, string>;
-    const first = keys.default ?? Object.values(keys)[0];
-    if (first) return first;
+  if (!env.SUPABASE_SECRET_KEYS) return env.SUPABASE_SERVICE_ROLE_KEY;
+  let keys: unknown;
+  try {
+    keys = JSON.parse(env.SUPABASE_SECRET_KEYS);
+  } catch {
+    throw new ConfigError(`${SECRET_KEYS_SHAPE}; it is not JSON`);
   }
-  return env.SUPABASE_SERVICE_ROLE_KEY;
+  if (typeof keys !== "object" || keys === null || Array.isArray(keys)) {
+    throw new ConfigError(`${SECRET_KEYS_SHAPE}; it is JSON, but not an object`);
+  }
+  const values = Object.values(keys);
+  if (values.length === 0) throw new ConfigError(`${SECRET_KEYS_SHAPE}; it is an empty object`);
+  if (!values.every((value) => typeof value === "string" && value !== "")) {
+    throw new ConfigError(`${SECRET_KEYS_SHAPE}; every value must be a non-empty string`);
+  }
+  return (keys as Record<string, string>).default ?? (values[0] as string);
 }
 
 export function requiredEnv(env: Env, name: string): string {
   const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw new ConfigError(`${name} is not set`);
   return value;
 }
 
