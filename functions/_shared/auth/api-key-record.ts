@@ -55,7 +55,7 @@ export interface ApiKeyFields {
 
 const nullableTimestamp = z.string().meta({ format: "date-time" }).nullable();
 
-/** The key as the RPCs show it (the `api_key_json` SQL function): never the key itself, never its hash. */
+/** The key as create_api_key shows it: never the key itself, never its hash. */
 export const apiKeyObject = z.strictObject({
   id: z.string().meta({ format: "uuid" }),
   prefix: z.string().meta({ description: "The first characters of the key, safe to show and log" }),
@@ -64,11 +64,17 @@ export const apiKeyObject = z.strictObject({
   permissions: z.array(z.enum(PERMISSIONS)),
   rate_limit_tier: z.enum(RATE_LIMIT_TIERS),
   expires_at: nullableTimestamp,
-  last_used_at: nullableTimestamp,
-  revoked_at: nullableTimestamp,
   created_at: z.string().meta({ format: "date-time" }),
 }).meta({ id: "ApiKey" });
 
 export type ApiKey = z.infer<typeof apiKeyObject>;
+
+/** The key as listed (the `api_key_json` SQL function). */
+export const listedApiKeyObject = apiKeyObject.extend({
+  last_used_at: nullableTimestamp,
+  revoked_at: nullableTimestamp,
+}).meta({ id: "ListedApiKey" });
+
+export type ListedApiKey = z.infer<typeof listedApiKeyObject>;
 
 export type CreateApiKeyOutcome = { outcome: "ok"; api_key: ApiKey } | { outcome: "duplicate_name" };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiKeyFieldsSchema, apiKeyObject } from "@shared/auth/api-key-record.ts";
+import { apiKeyFieldsSchema, apiKeyObject, listedApiKeyObject } from "@shared/auth/api-key-record.ts";
 import type { GatewayContext } from "@shared/http/context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
@@ -31,6 +31,6 @@ export const createdApiKeyResponse = z.strictObject({
 });
 
 export const apiKeyListResponse = z.strictObject({
-  data: z.strictObject({ api_keys: z.array(apiKeyObject) }),
+  data: z.strictObject({ api_keys: z.array(listedApiKeyObject) }),
   meta: listMeta,
 });
