@@ -143,13 +143,13 @@ export interface GatewaySession {
 }
 
 /**
- * A gateway and a tenant for the tests of the enclosing file or describe block: started before them, stopped
- * after them. Read the fields inside tests and hooks, once they are filled.
+ * A gateway (with `overrides` for its services) and a tenant for the tests of the enclosing file or describe
+ * block: started before them, stopped after them. Read the fields inside tests and hooks, once they are filled.
  */
-export function gatewaySession(): GatewaySession {
+export function gatewaySession(overrides: Partial<GatewayServices> = {}): GatewaySession {
   const session = {} as GatewaySession;
   beforeAll(async () => {
-    session.gateway = await startGateway();
+    session.gateway = await startGateway(overrides);
     session.tenant = await newTenant();
   });
   afterAll(() => session.gateway.close());
