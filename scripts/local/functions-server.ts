@@ -6,6 +6,7 @@ import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts"
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
 import { denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
+import { localDocsResponse } from "./reference-page.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -34,7 +35,9 @@ Deno.serve({
   hostname: env.HOST ?? "127.0.0.1",
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
-}, (request) => {
+}, async (request) => {
+  const docs = await localDocsResponse(request, "/functions/v1/api-gateway/openapi.json");
+  if (docs) return docs;
   const url = request.url;
   const start = url.indexOf(PREFIX, url.indexOf("//") + 2);
   if (start < 0) return notFound();
