@@ -2,7 +2,7 @@
 // through the create_api_key RPC, so they share the rules for its settable fields and the shape it returns.
 import { z } from "zod";
 import { nameList } from "../http/name-list.ts";
-import { type Permission, PERMISSIONS } from "./permissions.ts";
+import { PERMISSIONS } from "./permissions.ts";
 
 export const RATE_LIMIT_TIERS = ["standard", "high", "unmetered"] as const;
 export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
@@ -43,15 +43,6 @@ export const apiKeyFieldsSchema = z.strictObject({
   rate_limit_tier: z.enum(RATE_LIMIT_TIERS, `Must be one of: ${RATE_LIMIT_TIERS.join(", ")}`).default("standard"),
   expires_at: expiresAt.nullable().optional(),
 }, { error: "Expected a JSON object" }).meta({ id: "ApiKeyCreate" });
-
-/** What create_api_key stores: validated fields, `expires_at` already normalised to UTC. */
-export interface ApiKeyFields {
-  name: string;
-  description?: string | null;
-  permissions: Permission[];
-  rate_limit_tier: RateLimitTier;
-  expires_at?: string | null;
-}
 
 const nullableTimestamp = z.string().meta({ format: "date-time" }).nullable();
 

@@ -3,6 +3,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { GatewayEnv } from "@shared/http/context.ts";
 import { WEBHOOK_PAYLOADS } from "@shared/webhooks/payload.ts";
+import { HIGH_TIER_FACTOR, PLAN_LIMITS } from "@shared/workspaces/plans.ts";
 
 const INFO = {
   title: "LeadLex API",
@@ -13,6 +14,12 @@ const INFO = {
     "Authenticate with a workspace key: `Authorization: Bearer wbk_...`. Every response carries `X-Request-ID`;",
     "metered keys also get `X-RateLimit-*`. Delivery semantics, signatures, retries and rate-limit windows are",
     "described in docs/api-behaviour.md of the repository.",
+    "",
+    "Rate limits, per workspace (keys on the `high` tier: " + `${HIGH_TIER_FACTOR} times these; \`unmetered\` keys: none):`,
+    "",
+    "| plan | per day | per minute |",
+    "|---|---|---|",
+    ...Object.entries(PLAN_LIMITS).map(([plan, { perDay, perMinute }]) => `| ${plan} | ${perDay} | ${perMinute} |`),
   ].join("\n"),
 };
 
