@@ -93,7 +93,7 @@ export function checkConformance(method: string, url: string, res: ReceivedRespo
     response = operation.responses[String(res.status)];
     if (!response) fail(method, url, res, `status not declared (declared: ${Object.keys(operation.responses).join(", ")})`);
   } else {
-    // No operation: the router's own answers, in the shared error envelope (api.md section 1).
+    // No operation: the router's own answers, in the shared error envelope (docs/api-behaviour.md).
     const expected = route ? [405, 413] : [404, 413];
     if (!expected.includes(res.status)) fail(method, url, res, `no operation, and not ${expected.join(" or ")}`);
     if (res.status === 405 && !res.headers.get("allow")) fail(method, url, res, "405 without Allow");

@@ -28,7 +28,7 @@ export interface SecuritySuiteOptions {
 const RATE_LIMIT_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"];
 
 /**
- * The security contract every authenticated route shares (api.md sections 1-3). tests/gateway/route-table.test.ts
+ * The security contract every authenticated route shares (docs/api-behaviour.md). tests/gateway/route-table.test.ts
  * calls it for every operation of the OpenAPI document; it starts its own gateway and workspaces.
  *
  * It checks: 401 missing_auth without a Bearer header; 401 invalid_key for garbage, typos, unknown, revoked and

@@ -6,7 +6,7 @@ import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 
 const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-/** `{"error": {"code", "message", "details"?}}`, the shape of every error (api.md section 1). */
+/** `{"error": {"code", "message", "details"?}}`, the shape of every error (docs/api-behaviour.md, "Requests and errors"). */
 export const ERROR_ENVELOPE = z.strictObject({
   error: z.strictObject({
     code: z.enum(ERROR_CODES),

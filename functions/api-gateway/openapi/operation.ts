@@ -47,7 +47,7 @@ export interface Operation {
   register(app: OpenAPIHono<GatewayEnv>): void;
 }
 
-/** Error codes any operation with these traits can answer with (api.md's cross-cutting table). */
+/** Error codes any operation with these traits can answer with (docs/api-behaviour.md, "Requests and errors"). */
 function crossCuttingCodes(spec: OperationSpec<ZodObjectType | undefined, z.ZodType | undefined>): ErrorCode[] {
   return [
     ...(spec.permission ? ["missing_auth", "invalid_key", "insufficient_permissions", "rate_limited"] as const : []),
@@ -115,7 +115,7 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
   // The library's own JSON validator would answer a wrong content type or malformed JSON with bare exceptions
   // and skip the check for strings Postgres cannot store; readJsonBody keeps those answers as the contract
   // gives them, then the same schema the document shows is applied. The body comes before the query and the
-  // ids: 400 before 404 (api.md's order of checks).
+  // ids: 400 before 404 (docs/api-behaviour.md, "Requests and errors").
   const parseBody = body
     ? [async (c: GatewayContext, next: () => Promise<void>) => {
       c.req.addValidatedData("json", parseOrThrow(body.schema as z.ZodType, await readJsonBody(c), body.what, body.fieldCodes) as object);

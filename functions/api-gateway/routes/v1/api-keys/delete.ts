@@ -35,7 +35,7 @@ export const revokeApiKey = defineOperation({
         "Create another such key first.",
     );
   }
-  // No body, but the content type every response carries (api.md section 1); left out, some servers (Node's
+  // No body, but the content type every response carries (docs/api-behaviour.md); left out, some servers (Node's
   // adapter among them) would label the empty body text/plain.
   return c.body(null, 204, { "Content-Type": JSON_CONTENT_TYPE });
 });
