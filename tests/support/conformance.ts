@@ -63,7 +63,23 @@ function buildChecker(document: Document) {
     header.$ref
       ? (document.components?.headers?.[header.$ref.split("/").at(-1)!] as typeof header)
       : header;
-  return { validatorFor, routes, headerObject, errorEnvelope: { $ref: "#/components/schemas/Error" } };
+  const webhooks = (document.webhooks ?? {}) as Record<string, { post: { requestBody: ResponseObject } }>;
+  return { validatorFor, routes, headerObject, webhooks, errorEnvelope: { $ref: "#/components/schemas/Error" } };
+}
+
+function documentChecker() {
+  checker ??= buildChecker(openApiDocument(createApiRoutes()));
+  return checker;
+}
+
+/** Throws unless `body`, a webhook delivery's JSON, matches its event's payload under the document's `webhooks`. */
+export function checkWebhookPayload(body: { event?: string }): void {
+  const { webhooks, validatorFor } = documentChecker();
+  const event = String(body.event);
+  const declared = webhooks[event];
+  if (!declared) throw new Error(`webhook event ${event} is not in the document`);
+  const validate = validatorFor(declared.post.requestBody.content!["application/json"].schema);
+  if (!validate(body)) throw new Error(`webhook ${event}: ${JSON.stringify(validate.errors)}`);
 }
 
 function fail(method: string, url: string, res: ReceivedResponse, problem: string): never {
@@ -81,7 +97,7 @@ export function countValidated(): void {
 
 /** Throws unless `res`, the gateway's answer to `method url`, is one the document describes. */
 export function checkConformance(method: string, url: string, res: ReceivedResponse): void {
-  checker ??= buildChecker(openApiDocument(createApiRoutes()));
+  const checker = documentChecker();
   const { pathname } = new URL(url);
   const relative = pathname.replace(GATEWAY_BASE, "");
   if (relative === "/openapi.json" && method === "GET") return;
