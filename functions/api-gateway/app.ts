@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { GatewayEnv, GatewayServices } from "@shared/http/context.ts";
-import { notFoundHandler, onError } from "@shared/http/error-handler.ts";
+import type { GatewayEnv, GatewayServices } from "./context.ts";
+import { notFoundHandler, onError } from "./http/error-handler.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { requestLog } from "@shared/http/request-log.ts";
+import { requestLog } from "./http/request-log.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { registerSharedComponents } from "./openapi/components.ts";
 import { openApiDocument, registerWebhookEvents } from "./openapi/document.ts";

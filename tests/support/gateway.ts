@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import type { GatewayServices } from "../../functions/_shared/http/context.ts";
+import type { GatewayServices } from "../../functions/api-gateway/context.ts";
 import type { LogLine } from "../../functions/_shared/runtime/config.ts";
 import { checkConformance, countValidated } from "./conformance.ts";
 import { databaseUrl, newTenant, type TestTenant } from "./fixtures.ts";

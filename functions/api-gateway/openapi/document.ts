@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the operation definitions and the webhook payload schemas. Served
 // at GET /openapi.json and committed as docs/openapi.json (`npm run openapi`).
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { GatewayEnv } from "@shared/http/context.ts";
+import type { GatewayEnv } from "../context.ts";
 import { WEBHOOK_PAYLOADS } from "@shared/webhooks/payload.ts";
 import { HIGH_TIER_FACTOR, PLAN_LIMITS } from "@shared/workspaces/plans.ts";
 

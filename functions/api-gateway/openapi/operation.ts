@@ -3,10 +3,10 @@
 // document cannot).
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { z } from "zod";
-import { protect } from "@shared/auth/authenticate.ts";
+import { protect } from "../http/authenticate.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
-import { readJsonBody } from "@shared/http/body.ts";
-import type { GatewayContext, GatewayEnv } from "@shared/http/context.ts";
+import { readJsonBody } from "../http/body.ts";
+import type { GatewayContext, GatewayEnv } from "../context.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 import { parseOrThrow, validationError } from "@shared/http/validation.ts";
 import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";

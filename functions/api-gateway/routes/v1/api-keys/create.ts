@@ -1,6 +1,6 @@
 import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
 import type { CreateApiKeyOutcome } from "@shared/auth/api-key-record.ts";
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";

@@ -1,5 +1,5 @@
 import type { Permission } from "@shared/auth/permissions.ts";
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";

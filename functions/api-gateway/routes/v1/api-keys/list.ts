@@ -1,5 +1,5 @@
 import type { ListedApiKey } from "@shared/auth/api-key-record.ts";
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { apiKeyListResponse, listApiKeysQuery, TAG } from "./schema.ts";

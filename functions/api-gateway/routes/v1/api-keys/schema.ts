@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { apiKeyFieldsSchema, apiKeyObject, listedApiKeyObject } from "@shared/auth/api-key-record.ts";
-import type { GatewayContext } from "@shared/http/context.ts";
+import type { GatewayContext } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "@shared/http/params.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 
 export const TAG = "API keys";
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { CAMPAIGN_LIMITS, CAMPAIGN_STATUSES, campaignObject } from "@shared/campaigns/campaign.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
-import type { GatewayContext } from "@shared/http/context.ts";
+import type { GatewayContext } from "../../../context.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "@shared/http/params.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 
 export { type Campaign, type CampaignStatus } from "@shared/campaigns/campaign.ts";
 

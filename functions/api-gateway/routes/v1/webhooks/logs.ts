@@ -1,4 +1,4 @@
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { type AttemptLog, attemptLogObject } from "@shared/webhooks/endpoint.ts";

@@ -1,6 +1,6 @@
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { uuidParam, uuidPathParams } from "@shared/http/params.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound } from "./schema.ts";

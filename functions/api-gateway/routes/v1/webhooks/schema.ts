@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { GatewayContext } from "@shared/http/context.ts";
+import type { GatewayContext } from "../../../context.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { nameList } from "@shared/http/name-list.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "@shared/http/params.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import {
   ATTEMPT_STATUSES,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,

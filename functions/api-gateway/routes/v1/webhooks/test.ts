@@ -1,4 +1,4 @@
-import { callerOf } from "@shared/http/context.ts";
+import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { TEST_EVENT } from "@shared/webhooks/events.ts";
 import { defineOperation } from "../../../openapi/operation.ts";

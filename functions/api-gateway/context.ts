@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import type { Database } from "../db/database.ts";
-import type { Permission } from "../auth/permissions.ts";
-import type { LogLine } from "../runtime/config.ts";
-import type { ResolveHost } from "../webhooks/url-policy.ts";
+import type { Database } from "@shared/db/database.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import type { LogLine } from "@shared/runtime/config.ts";
+import type { ResolveHost } from "@shared/webhooks/url-policy.ts";
 
 /** What the gateway needs from the outside world, injected once per isolate. */
 export interface GatewayServices {

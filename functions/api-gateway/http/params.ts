@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { GatewayContext } from "./context.ts";
-import type { ApiError } from "./errors.ts";
+import type { GatewayContext } from "../context.ts";
+import type { ApiError } from "@shared/http/errors.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
