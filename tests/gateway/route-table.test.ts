@@ -54,7 +54,8 @@ const FIXTURES: Record<string, Fixture> = {
   testWebhook: { params: endpoint },
   retryWebhookDelivery: { params: failedDelivery },
   listApiKeys: {},
-  createApiKey: { body: { name: "route table", permissions: ["campaigns:read"] } },
+  // Permissions within the caller's own: a key cannot create a key that exceeds it.
+  createApiKey: { body: { name: "route table", permissions: ["admin:api_keys"] } },
   revokeApiKey: {
     params: async (workspaceId) => ({
       id: (await createApiKey(db(), { workspaceId, permissions: ["campaigns:read"], tier: "unmetered" })).id,
