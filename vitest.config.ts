@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The same alias as deno.json's import map and tsconfig's paths.
+  resolve: { alias: { "@shared/": fileURLToPath(new URL("./functions/_shared/", import.meta.url)) } },
   test: {
     include: ["tests/**/*.test.ts"],
     globalSetup: ["tests/support/global-setup.ts"],

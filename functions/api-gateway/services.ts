@@ -1,4 +1,4 @@
-import type { GatewayServices } from "../_shared/http/context.ts";
+import type { GatewayServices } from "./context.ts";
 import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 

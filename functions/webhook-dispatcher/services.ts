@@ -1,6 +1,5 @@
 import type { Database } from "../_shared/db/database.ts";
-import type { LogLine } from "../_shared/http/context.ts";
-import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
+import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger, type LogLine } from "../_shared/runtime/config.ts";
 import type { DrainSettings } from "../_shared/webhooks/drain.ts";
 import { parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
 import type { Connect } from "../_shared/webhooks/pinned-post.ts";

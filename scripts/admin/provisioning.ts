@@ -3,19 +3,17 @@
 import type postgres from "postgres";
 import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key.ts";
 import {
-  type ApiKeyFields,
+  apiKeyFieldsSchema,
   type CreateApiKeyOutcome,
   isIsoTime,
-  KEY_NAME_MAX_LENGTH,
   RATE_LIMIT_TIERS,
   type RateLimitTier,
 } from "../../functions/_shared/auth/api-key-record.ts";
 import { isPermission, type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
+import { fieldProblems } from "../../functions/_shared/http/validation.ts";
+import { type Plan, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
 
-export { isIsoTime, RATE_LIMIT_TIERS, type RateLimitTier };
-
-export const PLANS = ["starter", "pro", "org"] as const;
-export type Plan = (typeof PLANS)[number];
+export { isIsoTime, type Plan, PLANS, RATE_LIMIT_TIERS, type RateLimitTier };
 
 export class ProvisioningError extends Error {}
 
@@ -35,8 +33,8 @@ export async function createWorkspace(sql: postgres.Sql, input: { name: string; 
   if (!(PLANS as readonly string[]).includes(plan)) {
     throw new ProvisioningError(`plan must be one of: ${PLANS.join(", ")}`);
   }
-  if (input.name.length < 1 || input.name.length > 200) {
-    throw new ProvisioningError("name must be 1 to 200 characters");
+  if (input.name.length < 1 || input.name.length > WORKSPACE_NAME_MAX_LENGTH) {
+    throw new ProvisioningError(`name must be 1 to ${WORKSPACE_NAME_MAX_LENGTH} characters`);
   }
   const [row] = await sql<Workspace[]>`
     insert into public.workspaces (name, plan) values (${input.name}, ${plan}) returning id, name, plan`;
@@ -70,25 +68,22 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
   if (!(RATE_LIMIT_TIERS as readonly string[]).includes(tier)) {
     throw new ProvisioningError(`tier must be one of: ${RATE_LIMIT_TIERS.join(", ")}`);
   }
-  let expiresAt: string | null = null;
-  if (input.expiresAt !== undefined) {
-    if (!isIsoTime(input.expiresAt)) throw new ProvisioningError(`not an ISO 8601 time with a zone: ${input.expiresAt}`);
-    expiresAt = new Date(input.expiresAt).toISOString();
-  }
-  if (input.name !== undefined && (input.name.length < 1 || input.name.length > KEY_NAME_MAX_LENGTH)) {
-    throw new ProvisioningError(`key name must be 1 to ${KEY_NAME_MAX_LENGTH} characters`);
-  }
-  await requireWorkspace(sql, input.workspaceId);
-
-  // The same RPC the API's POST /v1/api-keys calls, so both make keys of one format under one set of rules; no
-  // creating key, since operators may grant any permission and tier (unmetered included).
+  // The same rules (the same schema) as the API's POST /v1/api-keys, and the same RPC, so both make keys of one
+  // format under one set of rules; the checks above only give the CLI's flags friendlier messages. No creating
+  // key: operators may grant any permission and tier (unmetered included).
   const { key, prefix } = generateApiKey();
-  const fields = {
+  const parsed = apiKeyFieldsSchema.safeParse({
     name: input.name ?? `key ${prefix}`,
-    permissions: input.permissions as Permission[],
-    rate_limit_tier: tier as RateLimitTier,
-    expires_at: expiresAt,
-  } satisfies ApiKeyFields;
+    permissions: input.permissions,
+    rate_limit_tier: tier,
+    expires_at: input.expiresAt ?? null,
+  });
+  if (!parsed.success) {
+    const problems = Object.entries(fieldProblems(parsed.error)).map(([field, problem]) => `${field}: ${problem}`);
+    throw new ProvisioningError(problems.join("; "));
+  }
+  const fields = parsed.data;
+  await requireWorkspace(sql, input.workspaceId);
   const [{ result }] = await sql<{ result: CreateApiKeyOutcome }[]>`
     select public.create_api_key(${input.workspaceId}, ${await hashApiKey(key)}, ${prefix},
                                  ${sql.json(fields)}, null) as result`;

@@ -9,6 +9,7 @@ import { ApiError } from "../../functions/_shared/http/errors.ts";
 import { newRequestId } from "../../functions/_shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
 import { denoConnect, denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
+import { localDocsResponse } from "./reference-page.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -39,7 +40,9 @@ Deno.serve({
   hostname: env.HOST ?? "127.0.0.1",
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
-}, (request) => {
+}, async (request) => {
+  const docs = await localDocsResponse(request, "/functions/v1/api-gateway/openapi.json");
+  if (docs) return docs;
   // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.
   const [empty, functions, version, name] = new URL(request.url).pathname.split("/");
   const handler = empty === "" && functions === "functions" && version === "v1" ? handlers.get(name) : undefined;

@@ -8,7 +8,6 @@ import { expectError, expectFieldErrors, expectGatewayHeaders, ISO_UTC, statusCo
 import { databaseUrl, db, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, gatewaySession, startGateway } from "../support/gateway.ts";
 import { lockWorkspaceRow, untilWaiting } from "../support/locks.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const CREATED_FIELDS = [
   "created_at", "description", "expires_at", "id", "key", "name", "permissions", "prefix", "rate_limit_tier",
@@ -19,21 +18,6 @@ const LISTED_FIELDS = [
 ];
 
 const s = gatewaySession();
-
-securitySuite({
-  method: "POST",
-  path: () => "/v1/api-keys",
-  permission: "admin:api_keys",
-  // The only permission the suite's key holds, so the key it creates does not exceed it.
-  body: { name: "security suite", permissions: ["admin:api_keys"] },
-});
-securitySuite({ method: "GET", path: () => "/v1/api-keys", permission: "admin:api_keys" });
-securitySuite({
-  method: "DELETE",
-  path: async (workspaceId) => `/v1/api-keys/${await insertKey(workspaceId, ["campaigns:read"])}`,
-  permission: "admin:api_keys",
-  notFoundCode: "api_key_not_found",
-});
 
 /** A key made the operator's way; its id. */
 async function insertKey(workspaceId: string, permissions: Permission[], name?: string): Promise<string> {

@@ -5,16 +5,8 @@ import {
 } from "../support/campaigns.ts";
 import { db, eventsOf, newTenant } from "../support/fixtures.ts";
 import { call } from "../support/gateway.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const s = campaignsSession();
-
-securitySuite({
-  method: "POST",
-  path: () => "/v1/campaigns",
-  permission: "campaigns:write",
-  body: { name: "security suite" },
-});
 
 async function campaignCount(workspaceId: string): Promise<number> {
   const [row] = await db()<{ n: number }[]>`

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, gatewaySession } from "../support/gateway.ts";
 import { db, insertCampaign, newKey, newTenant } from "../support/fixtures.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const s = gatewaySession();
-
-securitySuite({
-  method: "DELETE",
-  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId)}`,
-  permission: "campaigns:write",
-  notFoundCode: "campaign_not_found",
-});
 
 const del = (id: string, key = s.tenant.key) => call(`${s.gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key });
 

@@ -2,16 +2,8 @@ import { describe, expect, it } from "vitest";
 import { expectGatewayHeaders } from "../support/assertions.ts";
 import { campaignsSession, expectCampaignNotFound } from "../support/campaigns.ts";
 import { insertCampaign } from "../support/fixtures.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const s = campaignsSession();
-
-securitySuite({
-  method: "GET",
-  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId)}`,
-  permission: "campaigns:read",
-  notFoundCode: "campaign_not_found",
-});
 
 describe("GET /v1/campaigns/{id}", () => {
   it("200 with data.campaign, the same object create returned", async () => {

@@ -3,7 +3,6 @@ import { expectFieldErrors, expectGatewayHeaders } from "../support/assertions.t
 import { campaignsApi, expectCampaignObject } from "../support/campaigns.ts";
 import { insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { type RunningGateway, startGateway } from "../support/gateway.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 let gateway: RunningGateway;
 
@@ -11,8 +10,6 @@ beforeAll(async () => {
   gateway = await startGateway();
 });
 afterAll(() => gateway.close());
-
-securitySuite({ method: "GET", path: () => "/v1/campaigns", permission: "campaigns:read" });
 
 /** A fresh workspace with campaigns created a day apart, in the given statuses; ids returned newest first. */
 async function workspaceWith(statuses: string[]): Promise<{ tenant: TestTenant; newestFirst: string[] }> {

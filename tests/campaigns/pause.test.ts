@@ -4,16 +4,8 @@ import {
   campaignsSession, campaignStatus, expectCampaignNotFound, expectEventFired, expectRefusedChange,
 } from "../support/campaigns.ts";
 import { db, eventsOf, insertCampaign } from "../support/fixtures.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const s = campaignsSession();
-
-securitySuite({
-  method: "POST",
-  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId, { status: "active" })}/pause`,
-  permission: "campaigns:write",
-  notFoundCode: "campaign_not_found",
-});
 
 describe("POST /v1/campaigns/{id}/pause", () => {
   it("pauses an active campaign: {campaign: {id, status: paused, paused_at}}", async () => {

@@ -4,16 +4,8 @@ import {
   campaignsSession, expectCampaignNotFound, expectEventFired, expectRefusedChange,
 } from "../support/campaigns.ts";
 import { db, eventsOf, insertCampaign } from "../support/fixtures.ts";
-import { securitySuite } from "../support/security-suite.ts";
 
 const s = campaignsSession();
-
-securitySuite({
-  method: "POST",
-  path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId)}/start`,
-  permission: "campaigns:write",
-  notFoundCode: "campaign_not_found",
-});
 
 describe("POST /v1/campaigns/{id}/start", () => {
   it("starts a draft: {campaign_id, status: active, task_id: null}; the campaign shows started_at", async () => {

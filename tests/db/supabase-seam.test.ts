@@ -7,7 +7,7 @@ import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
-import { DatabaseUnavailableError } from "../../functions/_shared/http/errors.ts";
+import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, startGateway } from "../support/gateway.ts";
 import { lockCampaignRow } from "../support/locks.ts";

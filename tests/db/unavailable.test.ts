@@ -6,7 +6,7 @@ import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
-import { DatabaseUnavailableError } from "../../functions/_shared/http/errors.ts";
+import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
 import { expectError } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";

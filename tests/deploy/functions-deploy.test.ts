@@ -1,7 +1,7 @@
 // The README's deploy command, run for real with the pinned Supabase CLI (`--use-api`: no Docker), against a
 // recorder standing in for the Management API: what would reach a hosted project is what the functions need.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -31,6 +31,24 @@ async function moduleGraph(name: string): Promise<string[]> {
     .filter((m) => m.specifier.startsWith("file:") && m.kind !== "external" && m.local)
     .map((m) => path.relative(PROJECT_ROOT, m.local!))
     .sort();
+}
+
+/**
+ * Every file below the folders deno.json maps a prefix to (`"@shared/": "./functions/_shared/"`). The pinned CLI
+ * uploads such a folder whole, beside the module graph (seen with 2.117.0: all of functions/_shared/ reaches both
+ * functions, whatever each imports); the deployed code only loads what its graph imports.
+ */
+async function importMapFolders(): Promise<string[]> {
+  const { imports } = JSON.parse(await readFile(path.join(PROJECT_ROOT, "deno.json"), "utf8")) as {
+    imports: Record<string, string>;
+  };
+  const folders = Object.values(imports).filter((target) => target.startsWith("./") && target.endsWith("/"));
+  const files = await Promise.all(folders.map(async (folder) =>
+    (await readdir(path.join(PROJECT_ROOT, folder), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)))
+  ));
+  return files.flat();
 }
 
 /** The multipart body of one deploy request: its metadata and every file, by the path it was uploaded under. */
@@ -89,11 +107,11 @@ describe("supabase functions deploy --use-api", () => {
     });
   });
 
-  it.each(FUNCTIONS)("%s: uploads exactly its module graph (deno info) and the import map, as on disk", async (slug) => {
+  it.each(FUNCTIONS)("%s: uploads exactly its module graph (deno info), the import map and its mapped folders, as on disk", async (slug) => {
     const { files } = await upload(slug);
     const graph = await moduleGraph(slug);
     expect(graph).toContain(`functions/${slug}/index.ts`);
-    expect([...files.keys()].sort()).toEqual(["deno.json", ...graph].sort());
+    expect([...files.keys()].sort()).toEqual([...new Set(["deno.json", ...graph, ...await importMapFolders()])].sort());
     for (const [name, content] of files) expect(content, name).toBe(await readFile(path.join(PROJECT_ROOT, name), "utf8"));
   });
 });

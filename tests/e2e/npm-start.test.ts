@@ -136,6 +136,17 @@ describe("npm start", () => {
     expect(stack.key).toMatch(/^wbk_[0-9A-Za-z]{36}$/);
   });
 
+  it("serves the OpenAPI document without a key, and the reference page at /docs", async () => {
+    const openapi = await curl(`${stack.gateway}/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(openapi.body).toEqual(JSON.parse(await readFile(path.join(clone.root, "docs/openapi.json"), "utf8")));
+    const { stdout } = await run("curl", ["-s", "-D", "-", `http://127.0.0.1:${port}/docs`]);
+    expect(stdout).toMatch(/^content-type: text\/html; charset=utf-8\r?$/im);
+    expect(stdout).toContain('<script src="/docs/scalar.js"></script>');
+    const bundle = await run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", `http://127.0.0.1:${port}/docs/scalar.js`]);
+    expect(bundle.stdout).toBe("200 text/javascript; charset=utf-8");
+  });
+
   it("serves the seed's cURL example, and a README receiver verifies the campaign.deleted webhook", async () => {
     const auth = `Authorization: Bearer ${stack.key}`;
     const receiverPort = await freePort();

@@ -2,7 +2,7 @@ import { type ServerType, serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
-import type { LogLine } from "../../functions/_shared/http/context.ts";
+import type { LogLine } from "../../functions/_shared/runtime/config.ts";
 import type { DrainSettings, DrainSummary } from "../../functions/_shared/webhooks/drain.ts";
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";

@@ -6,8 +6,25 @@ import type { AddressInfo } from "node:net";
 import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import type { GatewayServices, LogLine } from "../../functions/_shared/http/context.ts";
+import type { GatewayServices } from "../../functions/api-gateway/context.ts";
+import type { LogLine } from "../../functions/_shared/runtime/config.ts";
+import { checkConformance, countValidated } from "./conformance.ts";
 import { databaseUrl, newTenant, type TestTenant } from "./fixtures.ts";
+
+/** Origins of the gateways this worker started: every response from them is checked against the document. */
+const gatewayOrigins = new Set<string>();
+
+function checked<R extends { status: number; headers: Headers; body: unknown; text: string }>(
+  method: string,
+  url: string,
+  res: R,
+): R {
+  if (gatewayOrigins.has(new URL(url).origin) || new URL(url).pathname.includes("/api-gateway")) {
+    checkConformance(method, url, res);
+    countValidated();
+  }
+  return res;
+}
 
 export interface RunningGateway {
   /** Base URL of the function, e.g. http://127.0.0.1:PORT/functions/v1/api-gateway */
@@ -36,6 +53,7 @@ export async function startGateway(overrides: Partial<GatewayServices> & { db?: 
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  gatewayOrigins.add(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}/functions/v1/api-gateway`,
     get logs() {
@@ -52,7 +70,8 @@ export async function startGateway(overrides: Partial<GatewayServices> & { db?: 
 }
 
 /**
- * fetch with a bearer key and, when a body is given, JSON encoding. `rawBody` is sent as it is, with no
+ * fetch with a bearer key and, when a body is given, JSON encoding; the response is checked against the
+ * OpenAPI document (conformance.ts). `rawBody` is sent as it is, with no
  * Content-Type added (a ReadableStream goes out chunked, without Content-Length).
  */
 export async function call(
@@ -70,7 +89,12 @@ export async function call(
     ...(init.rawBody instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit);
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
+  return checked(init.method ?? "GET", url, {
+    status: res.status,
+    headers: res.headers,
+    body: text ? JSON.parse(text) : undefined,
+    text,
+  });
 }
 
 /**
@@ -97,7 +121,12 @@ export async function callOnOwnConnection(
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
         }
-        resolve({ status: res.statusCode!, headers: responseHeaders, body: text ? JSON.parse(text) : undefined, text });
+        const body = text ? JSON.parse(text) : undefined;
+        try {
+          resolve(checked(init.method, url, { status: res.statusCode!, headers: responseHeaders, body, text }));
+        } catch (error) {
+          reject(error);
+        }
       });
       res.on("error", reject);
     });
@@ -115,13 +144,13 @@ export interface GatewaySession {
 }
 
 /**
- * A gateway and a tenant for the tests of the enclosing file or describe block: started before them, stopped
- * after them. Read the fields inside tests and hooks, once they are filled.
+ * A gateway (with `overrides` for its services) and a tenant for the tests of the enclosing file or describe
+ * block: started before them, stopped after them. Read the fields inside tests and hooks, once they are filled.
  */
-export function gatewaySession(): GatewaySession {
+export function gatewaySession(overrides: Partial<GatewayServices> = {}): GatewaySession {
   const session = {} as GatewaySession;
   beforeAll(async () => {
-    session.gateway = await startGateway();
+    session.gateway = await startGateway(overrides);
     session.tenant = await newTenant();
   });
   afterAll(() => session.gateway.close());

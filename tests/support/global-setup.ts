@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
@@ -11,6 +11,13 @@ declare module "vitest" {
   }
 }
 
+
+/** The sum of the counts tests/support/conformance.ts wrote, one file per test module instance. */
+async function validatedResponses(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += Number(await readFile(path.join(dir, name), "utf8"));
+  return total;
+}
 
 /**
  * One real Postgres for the whole run: DATABASE_URL when set, otherwise a throwaway embedded cluster in the
@@ -31,5 +38,11 @@ export default async function setup(project: TestProject) {
   }
   await prepareDatabase(url);
   project.provide("databaseUrl", url);
-  return teardown;
+  const conformanceDir = await mkdtemp(path.join(tmpdir(), "leadlex-conformance-"));
+  project.provide("conformanceDir", conformanceDir);
+  return async () => {
+    console.log(`${await validatedResponses(conformanceDir)} gateway responses validated against the OpenAPI document`);
+    await rm(conformanceDir, { recursive: true, force: true });
+    await teardown();
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
 import type { Permission } from "../../functions/_shared/auth/permissions.ts";
+import type { GatewayServices } from "../../functions/api-gateway/context.ts";
 import { createApiKey } from "../../scripts/admin/provisioning.ts";
 import { expectError, expectGatewayHeaders } from "./assertions.ts";
 import { ALL_PERMISSIONS, db, newKey, newTenant } from "./fixtures.ts";
@@ -20,29 +21,26 @@ export interface SecuritySuiteOptions {
   body?: unknown;
   /** The route's 404 code for a resource of another workspace. Leave out for collection routes. */
   notFoundCode?: string;
+  /** Services of the suite's gateway (say, an offline DNS for webhook URLs). */
+  services?: Partial<GatewayServices>;
 }
 
+const RATE_LIMIT_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"];
+
 /**
- * The security contract every authenticated route shares (api.md sections 1-2). Call it at the top level of a
- * route's test file; it starts its own gateway and workspaces:
- *
- *   securitySuite({
- *     method: "POST",
- *     path: async (workspaceId) => `/v1/campaigns/${await insertCampaign(workspaceId)}/start`,
- *     permission: "campaigns:write",
- *     notFoundCode: "campaign_not_found",
- *   });
+ * The security contract every authenticated route shares (docs/api-behaviour.md). tests/gateway/route-table.test.ts
+ * calls it for every operation of the OpenAPI document; it starts its own gateway and workspaces.
  *
  * It checks: 401 missing_auth without a Bearer header; 401 invalid_key for garbage, typos, unknown, revoked and
  * expired keys; 404 `notFoundCode` for another workspace's resource; 403 insufficient_permissions naming the
- * permission for a key that has every other one; success for a key with only that permission; and on every
- * response the X-Request-ID and JSON content-type headers.
+ * permission for a key that has every other one; success for a key with only that permission; rate-limit headers
+ * for a metered key; and on every response the X-Request-ID and JSON content-type headers.
  */
 export function securitySuite(options: SecuritySuiteOptions): void {
   const { method, permission, notFoundCode } = options;
 
   describe(`${method} security (requires ${permission})`, () => {
-    const s = gatewaySession();
+    const s = gatewaySession(options.services);
 
     async function send(auth: { key?: string; authorization?: string }, workspaceId = s.tenant.workspaceId) {
       return call(`${s.gateway.url}${await options.path(workspaceId)}`, {
@@ -96,6 +94,19 @@ export function securitySuite(options: SecuritySuiteOptions): void {
       expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(200);
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
       expectGatewayHeaders(res);
+    });
+
+    it("a metered key's responses carry the rate-limit headers, counting down; an unmetered key's do not", async () => {
+      const metered = await newKey(s.tenant, [permission], "standard");
+      const first = await send({ key: metered });
+      const second = await send({ key: metered });
+      for (const res of [first, second]) {
+        for (const name of RATE_LIMIT_HEADERS) expect(res.headers.get(name), name).toMatch(/^\d+$/);
+      }
+      expect(Number(second.headers.get("x-ratelimit-remaining")))
+        .toBe(Number(first.headers.get("x-ratelimit-remaining")) - 1);
+      const unmetered = await send({ key: await newKey(s.tenant, [permission], "unmetered") });
+      for (const name of RATE_LIMIT_HEADERS) expect(unmetered.headers.get(name), name).toBeNull();
     });
   });
 }

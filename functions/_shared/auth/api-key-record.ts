@@ -1,6 +1,8 @@
 // An API key as the database keeps it. The gateway's /v1/api-keys routes and the operator CLI both create keys
 // through the create_api_key RPC, so they share the rules for its settable fields and the shape it returns.
-import type { Permission } from "./permissions.ts";
+import { z } from "zod";
+import { nameList } from "../http/name-list.ts";
+import { type Permission, PERMISSIONS } from "./permissions.ts";
 
 /**
  * From least to most. A key made through the API gets at most its creator's tier, and never the last one
@@ -31,31 +33,59 @@ export function isIsoTime(value: string): boolean {
     hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
 }
 
+const NAME_PROBLEM = `Must be 1 to ${KEY_NAME_MAX_LENGTH} characters`;
+const EXPIRY_FORMAT_PROBLEM = "Must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z";
+
+// Normalised to UTC here, so the RPC stores exactly the instant that was checked to be in the future.
+const expiresAt = z.string(EXPIRY_FORMAT_PROBLEM).transform((value, ctx) => {
+  if (!isIsoTime(value)) {
+    ctx.addIssue({ code: "custom", message: EXPIRY_FORMAT_PROBLEM });
+    return z.NEVER;
+  }
+  const at = new Date(value);
+  if (at.getTime() <= Date.now()) {
+    ctx.addIssue({ code: "custom", message: "Must be in the future" });
+    return z.NEVER;
+  }
+  return at.toISOString();
+}).meta({ format: "date-time" });
+
+/** The settable fields of a new key, as `POST /v1/api-keys` and the operators' CLI both take them. */
+export const apiKeyFieldsSchema = z.strictObject({
+  name: z.string(NAME_PROBLEM).min(1, NAME_PROBLEM).max(KEY_NAME_MAX_LENGTH, NAME_PROBLEM),
+  description: z.string().max(KEY_DESCRIPTION_MAX_LENGTH, `Must be at most ${KEY_DESCRIPTION_MAX_LENGTH} characters`)
+    .nullable().optional(),
+  permissions: nameList(PERMISSIONS, "permissions"),
+  rate_limit_tier: z.enum(RATE_LIMIT_TIERS, `Must be one of: ${RATE_LIMIT_TIERS.join(", ")}`).default("standard"),
+  expires_at: expiresAt.nullable().optional(),
+}, { error: "Expected a JSON object" }).meta({ id: "ApiKeyCreate" });
+
 /** What create_api_key stores: validated fields, `expires_at` already normalised to UTC. */
-export interface ApiKeyFields {
-  name: string;
-  description?: string | null;
-  permissions: Permission[];
-  rate_limit_tier: RateLimitTier;
-  expires_at?: string | null;
-}
+export type ApiKeyFields = z.output<typeof apiKeyFieldsSchema>;
 
-/** The key as the RPCs show it: never the key itself, never its hash. */
-export interface ApiKey {
-  id: string;
-  prefix: string;
-  name: string;
-  description: string | null;
-  permissions: Permission[];
-  rate_limit_tier: RateLimitTier;
-  expires_at: string | null;
-  created_at: string;
-}
+const nullableTimestamp = z.string().meta({ format: "date-time" }).nullable();
 
-export interface ListedApiKey extends ApiKey {
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** The key as create_api_key shows it: never the key itself, never its hash. */
+export const apiKeyObject = z.strictObject({
+  id: z.string().meta({ format: "uuid" }),
+  prefix: z.string().meta({ description: "The first characters of the key, safe to show and log" }),
+  name: z.string().max(KEY_NAME_MAX_LENGTH),
+  description: z.string().max(KEY_DESCRIPTION_MAX_LENGTH).nullable(),
+  permissions: z.array(z.enum(PERMISSIONS)),
+  rate_limit_tier: z.enum(RATE_LIMIT_TIERS),
+  expires_at: nullableTimestamp,
+  created_at: z.string().meta({ format: "date-time" }),
+}).meta({ id: "ApiKey" });
+
+export type ApiKey = z.infer<typeof apiKeyObject>;
+
+/** The key as listed (the `api_key_json` SQL function). */
+export const listedApiKeyObject = apiKeyObject.extend({
+  last_used_at: nullableTimestamp,
+  revoked_at: nullableTimestamp,
+}).meta({ id: "ListedApiKey" });
+
+export type ListedApiKey = z.infer<typeof listedApiKeyObject>;
 
 export type CreateApiKeyOutcome =
   | { outcome: "ok"; api_key: ApiKey }

@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { DatabaseUnavailableError } from "../http/errors.ts";
+import { DatabaseUnavailableError } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -2,21 +2,12 @@
 // `RpcCatalogue` gives the types, `RPC_ARGUMENTS` the argument names at run time; tests/db/rpc-catalogue.test.ts
 // holds both against pg_proc, so a rename on either side fails a test instead of a request.
 import type { z } from "zod";
-import type {
-  Campaign,
-  CampaignStatus,
-  createCampaignBody,
-  updateCampaignBody,
-} from "../../api-gateway/routes/v1/campaigns/schema.ts";
-import type {
-  ATTEMPT_STATUSES,
-  createWebhookBody,
-  updateWebhookBody,
-  Webhook,
-} from "../../api-gateway/routes/v1/webhooks/schema.ts";
+import type { createCampaignBody, updateCampaignBody } from "../../api-gateway/routes/v1/campaigns/schema.ts";
+import type { createWebhookBody, updateWebhookBody } from "../../api-gateway/routes/v1/webhooks/schema.ts";
 import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
-import type { RateLimitState } from "../http/context.ts";
+import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
+import type { ATTEMPT_STATUSES, Webhook } from "../webhooks/endpoint.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
 import type { Claim, RecordOutcome } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
@@ -56,6 +47,13 @@ export const RPC_NAMES = Object.keys(RPC_ARGUMENTS) as RpcName[];
 
 type Uuid = string;
 type Page = { p_page: number; p_per_page: number };
+
+/** A metered key's day window after this request: the X-RateLimit-* headers. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
 
 export type ApiKeyResolution =
   | { outcome: "invalid_key" }

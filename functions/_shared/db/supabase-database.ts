@@ -1,5 +1,5 @@
 import { createClient } from "@supabase/supabase-js";
-import { DatabaseUnavailableError } from "../http/errors.ts";
+import { DatabaseUnavailableError } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
 // What PostgREST answers when Postgres is down, overloaded or too slow: 503/504 from PostgREST itself or the

@@ -1,5 +1,6 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DatabaseUnavailableError } from "../db/unavailable.ts";
 
 /** Every error code the API can answer with, and its status. The single source for both. */
 export const ERROR_STATUS = {
@@ -60,14 +61,6 @@ export class ApiError extends HTTPException {
     return {
       error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
     };
-  }
-}
-
-/** Raised by the database seam when Postgres cannot be reached or does not answer in time. */
-export class DatabaseUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DatabaseUnavailableError";
   }
 }
 

@@ -12,3 +12,10 @@ export const pagination = {
   page: positiveInt.default(1),
   per_page: positiveInt.pipe(z.number().max(100, "Must be at most 100")).default(50),
 };
+
+/** The `meta` of every list response. */
+export const listMeta = z.strictObject({
+  page: z.number().int().min(1),
+  per_page: z.number().int().min(1).max(100),
+  total: z.number().int().min(0),
+}).meta({ id: "PageMeta" });

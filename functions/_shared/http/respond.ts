@@ -1,9 +1,9 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { GatewayContext } from "./context.ts";
+import type { Context } from "hono";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
-export function respond(c: GatewayContext, body: unknown, status: ContentfulStatusCode = 200): Response {
+export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
   return c.body(JSON.stringify(body), status, { "Content-Type": JSON_CONTENT_TYPE });
 }
 
@@ -13,6 +13,6 @@ export interface PageMeta {
   total: number;
 }
 
-export function respondList(c: GatewayContext, plural: string, items: unknown[], meta: PageMeta): Response {
+export function respondList(c: Context, plural: string, items: unknown[], meta: PageMeta): Response {
   return respond(c, { data: { [plural]: items }, meta });
 }

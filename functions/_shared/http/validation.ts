@@ -17,9 +17,22 @@ export function fieldProblems(error: z.ZodError): Record<string, string> {
 }
 
 /**
- * Parses `input` or throws a 400. When every problem is one a more specific code describes (say, only
+ * The 400 for a failed parse. When every problem is one a more specific code describes (say, only
  * `daily_send_limit` is out of range), that code is used; otherwise `validation_error` names every field.
  */
+export function validationError(
+  error: z.ZodError,
+  what: string,
+  specificCodes: Partial<Record<string, ErrorCode>> = {},
+): ApiError {
+  const fields = fieldProblems(error);
+  const codes = new Set(Object.keys(fields).map((f) => (Object.hasOwn(specificCodes, f) && specificCodes[f]) || "validation_error"));
+  const code = codes.size === 1 ? [...codes][0] : "validation_error";
+  const message = code === "validation_error" ? `Invalid ${what}` : Object.values(fields)[0];
+  return new ApiError(code, message, { details: { fields } });
+}
+
+/** Parses `input` or throws `validationError`. */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   input: unknown,
@@ -28,9 +41,5 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const fields = fieldProblems(result.error);
-  const codes = new Set(Object.keys(fields).map((f) => (Object.hasOwn(specificCodes, f) && specificCodes[f]) || "validation_error"));
-  const code = codes.size === 1 ? [...codes][0] : "validation_error";
-  const message = code === "validation_error" ? `Invalid ${what}` : Object.values(fields)[0];
-  throw new ApiError(code, message, { details: { fields } });
+  throw validationError(result.error, what, specificCodes);
 }

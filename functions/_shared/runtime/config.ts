@@ -1,7 +1,6 @@
 import type { Database } from "../db/database.ts";
 import { createPostgresDatabase } from "../db/postgres-database.ts";
 import { createSupabaseDatabase } from "../db/supabase-database.ts";
-import type { LogLine } from "../http/context.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -61,6 +60,9 @@ export function requiredEnv(env: Env, name: string): string {
   if (!value) throw new ConfigError(`${name} is not set`);
   return value;
 }
+
+/** One structured log line; the logger adds the time. */
+export type LogLine = Record<string, unknown>;
 
 /** One JSON object per line on stdout: what Supabase's log explorer and local terminals both read well. */
 export function jsonLogger(line: LogLine): void {

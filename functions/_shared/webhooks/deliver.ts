@@ -1,9 +1,10 @@
 import { buildDeliveryRequest, type ClaimedDelivery } from "./delivery-request.ts";
+import type { ATTEMPT_ERRORS } from "./endpoint.ts";
 import { type Connect, MalformedResponseError, postToAddress, untilAborted } from "./pinned-post.ts";
 import { checkWebhookUrl, type ResolveHost } from "./url-policy.ts";
 
-/** Why an attempt failed, in the attempt log's vocabulary (api.md section 5, webhook logs). */
-export type AttemptError = "timeout" | "connection_refused" | "dns_failure" | "http_error" | "blocked_url";
+/** Why an attempt failed, in the attempt log's vocabulary (docs/api-behaviour.md, "Webhook deliveries"). */
+export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
 
 export interface AttemptResult {
   statusCode: number | null;

@@ -1,3 +1,4 @@
+import type { WebhookPayload } from "./payload.ts";
 import { signatureHeaders } from "./signing.ts";
 
 /** One claimed attempt, as claim_webhook_deliveries returns it: everything needed to send it. */
@@ -16,18 +17,23 @@ export interface ClaimedDelivery {
 
 export const USER_AGENT = "LeadLex-Webhook/1.0";
 
-/** The request a receiver sees (api.md section 5): the JSON envelope and the headers that sign it. */
+/**
+ * The request a receiver sees (docs/api-behaviour.md, "Webhook deliveries"): the JSON envelope, whose shape
+ * payload.ts declares per event, and the headers that sign it.
+ */
 export async function buildDeliveryRequest(
   delivery: ClaimedDelivery,
   sentAt: Date,
 ): Promise<{ body: string; headers: Record<string, string> }> {
-  const body = JSON.stringify({
+  // The SQL that queued the event wrote `event` and `data` together, so they match one of the payload schemas.
+  const payload = {
     event: delivery.event,
     delivery_id: delivery.delivery_id,
     occurred_at: delivery.occurred_at,
     workspace_id: delivery.workspace_id,
     data: delivery.data,
-  });
+  } as WebhookPayload;
+  const body = JSON.stringify(payload);
   return {
     body,
     headers: {

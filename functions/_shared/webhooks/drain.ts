@@ -1,5 +1,5 @@
 import type { Database } from "../db/database.ts";
-import type { LogLine } from "../http/context.ts";
+import type { LogLine } from "../runtime/config.ts";
 import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
 import { claimDeliveries, recordAttempt, type RecordOutcome } from "./delivery-queue.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";

@@ -1,4 +1,4 @@
-/** Seconds to wait after attempt 1, 2, ... before the next one (api.md section 5): 6 attempts in all. */
+/** Seconds to wait after attempt 1, 2, ... before the next one (docs/api-behaviour.md, "Webhook deliveries"): 6 attempts in all. */
 export const DEFAULT_RETRY_DELAYS = "30,120,600,3600,21600";
 
 // Up to 10% later than scheduled, so endpoints that failed together are not all retried in the same second.

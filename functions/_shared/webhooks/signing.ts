@@ -1,4 +1,4 @@
-// Both signatures of the contract (api.md section 5), with crypto.subtle only so the same code runs in Deno and
+// Both signatures of the contract (docs/api-behaviour.md, "Webhook deliveries"), with crypto.subtle only so the same code runs in Deno and
 // Node. Importing an HMAC key costs more than using it, so keys are kept per secret for the isolate's life.
 const encoder = new TextEncoder();
 const MAX_CACHED_KEYS = 1_000;

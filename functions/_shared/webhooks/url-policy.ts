@@ -1,11 +1,9 @@
 // Which webhook URLs we are willing to POST to. Checked at registration and again before every attempt, since a
 // hostname can start resolving somewhere else after it was registered (DNS rebinding).
-
+import { WEBHOOK_URL_MAX_BYTES } from "./endpoint.ts";
 /** Resolves a hostname to its IPv4 and IPv6 addresses (injected: Deno and Node do it differently). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
-/** Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. */
-export const WEBHOOK_URL_MAX_BYTES = 2048;
 const utf8Length = (text: string) => new TextEncoder().encode(text).length;
 
 export type UrlVerdict =

@@ -1,16 +1,34 @@
-import type { Hono } from "hono";
-import type { GatewayEnv } from "../../_shared/http/context.ts";
-import { respond } from "../../_shared/http/respond.ts";
+import { respond } from "@shared/http/respond.ts";
+import { z } from "zod";
+import { defineOperation } from "../openapi/operation.ts";
+import { headerRefs, HEADER } from "../openapi/components.ts";
 
 /** No auth: load balancers and uptime checks call it. Answers 503 whenever the database does not. */
-export function registerHealth(app: Hono<GatewayEnv>) {
-  app.get("/health", async (c) => {
-    try {
-      await c.var.services.db.rpc("health_check", {});
-      return respond(c, { status: "ok" });
-    } catch (error) {
-      c.set("failure", error instanceof Error ? error.message : String(error));
-      return respond(c, { status: "unavailable" }, 503);
-    }
-  });
-}
+export const health = defineOperation({
+  method: "get",
+  path: "/health",
+  operationId: "health",
+  summary: "Health check",
+  tags: ["Operations"],
+  permission: null,
+  success: {
+    status: 200,
+    description: "The database answers",
+    schema: z.strictObject({ status: z.literal("ok") }),
+  },
+  otherResponses: {
+    503: {
+      description: "The database does not answer",
+      headers: headerRefs([HEADER.requestId]),
+      content: { "application/json": { schema: z.strictObject({ status: z.literal("unavailable") }) } },
+    },
+  },
+}, async (c) => {
+  try {
+    await c.var.services.db.rpc("health_check", {});
+    return respond(c, { status: "ok" });
+  } catch (error) {
+    c.set("failure", error instanceof Error ? error.message : String(error));
+    return respond(c, { status: "unavailable" }, 503);
+  }
+});

@@ -1,24 +1,29 @@
-import type { Hono } from "hono";
-import type { ListedApiKey } from "../../../../_shared/auth/api-key-record.ts";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respondList } from "../../../../_shared/http/respond.ts";
-import { parseOrThrow } from "../../../../_shared/http/validation.ts";
-import { listApiKeysQuery } from "./schema.ts";
+import type { ListedApiKey } from "@shared/auth/api-key-record.ts";
+import { callerOf } from "../../../context.ts";
+import { respondList } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { apiKeyListResponse, listApiKeysQuery, TAG } from "./schema.ts";
 
-export function registerListApiKeys(app: Hono<GatewayEnv>) {
-  app.get("/", ...protect("admin:api_keys"), async (c) => {
-    const query = parseOrThrow(listApiKeysQuery, c.req.query(), "query parameters");
-    const result = await c.var.services.db.rpc<{ api_keys: ListedApiKey[]; total: number }>("list_api_keys", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_include_revoked: query.include_revoked,
-      p_page: query.page,
-      p_per_page: query.per_page,
-    });
-    return respondList(c, "api_keys", result.api_keys, {
-      page: query.page,
-      per_page: query.per_page,
-      total: result.total,
-    });
+export const listApiKeys = defineOperation({
+  method: "get",
+  path: "/",
+  operationId: "listApiKeys",
+  summary: "List API keys",
+  description: "Never the keys themselves. Revoked keys only with `include_revoked=true`.",
+  tags: [TAG],
+  permission: "admin:api_keys",
+  query: listApiKeysQuery,
+  success: { status: 200, description: "One page of keys", schema: apiKeyListResponse },
+}, async (c, { query }) => {
+  const result = await c.var.services.db.rpc<{ api_keys: ListedApiKey[]; total: number }>("list_api_keys", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_include_revoked: query.include_revoked,
+    p_page: query.page,
+    p_per_page: query.per_page,
   });
-}
+  return respondList(c, "api_keys", result.api_keys, {
+    page: query.page,
+    per_page: query.per_page,
+    total: result.total,
+  });
+});

@@ -1,19 +1,24 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { readJsonBody } from "../../../../_shared/http/body.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { parseOrThrow } from "../../../../_shared/http/validation.ts";
-import { type Campaign, CAMPAIGN_FIELD_CODES, createCampaignBody } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { type Campaign, CAMPAIGN_FIELD_CODES, campaignResponse, createCampaignBody, TAG } from "./schema.ts";
 
-export function registerCreateCampaign(app: Hono<GatewayEnv>) {
-  app.post("/", ...protect("campaigns:write"), async (c) => {
-    const fields = parseOrThrow(createCampaignBody, await readJsonBody(c), "campaign", CAMPAIGN_FIELD_CODES);
-    const result = await c.var.services.db.rpc<{ campaign: Campaign; deliveries: number }>("create_campaign", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_fields: fields,
-    });
-    if (result.deliveries > 0) c.var.services.kickDispatcher();
-    return respond(c, { data: { campaign: result.campaign } }, 201);
+export const createCampaign = defineOperation({
+  method: "post",
+  path: "/",
+  operationId: "createCampaign",
+  summary: "Create a campaign",
+  description: "The campaign starts as `draft`. Fires `campaign.created`.",
+  tags: [TAG],
+  permission: "campaigns:write",
+  body: { schema: createCampaignBody, what: "campaign", fieldCodes: CAMPAIGN_FIELD_CODES },
+  success: { status: 201, description: "The new campaign", schema: campaignResponse },
+  errors: ["invalid_send_limit", "invalid_timezone"],
+}, async (c, { body }) => {
+  const result = await c.var.services.db.rpc<{ campaign: Campaign; deliveries: number }>("create_campaign", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_fields: body,
   });
-}
+  if (result.deliveries > 0) c.var.services.kickDispatcher();
+  return respond(c, { data: { campaign: result.campaign } }, 201);
+});

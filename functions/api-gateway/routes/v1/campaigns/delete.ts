@@ -1,9 +1,9 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { ApiError } from "../../../../_shared/http/errors.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { campaignIdParam, campaignNotFound, type CampaignStatus } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
+import { respond } from "@shared/http/respond.ts";
+import { z } from "zod";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
 
 type Outcome =
   | { outcome: "ok"; id: string; deliveries: number }
@@ -17,22 +17,37 @@ const HOW_TO_DELETE: Partial<Record<CampaignStatus, string>> = {
   completed: "Completed campaigns keep their metrics and cannot be deleted.",
 };
 
-export function registerDeleteCampaign(app: Hono<GatewayEnv>) {
-  app.delete("/:id", ...protect("campaigns:write"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("delete_campaign", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: campaignIdParam(c),
-    });
-    if (result.outcome === "not_found") throw campaignNotFound();
-    if (result.outcome === "not_draft") {
-      throw new ApiError(
-        "campaign_not_draft",
-        `Only draft campaigns can be deleted; this campaign is ${result.status}. ${HOW_TO_DELETE[result.status] ?? ""}`
-          .trim(),
-        { details: { status: result.status } },
-      );
-    }
-    if (result.deliveries > 0) c.var.services.kickDispatcher();
-    return respond(c, { data: { deleted: true, id: result.id } });
+export const deleteCampaign = defineOperation({
+  method: "delete",
+  path: "/{id}",
+  operationId: "deleteCampaign",
+  summary: "Delete a draft campaign",
+  description: "Only drafts can be deleted. Fires `campaign.deleted` with the campaign as it was just before.",
+  tags: [TAG],
+  permission: "campaigns:write",
+  params: campaignPath,
+  success: {
+    status: 200,
+    description: "The campaign is gone",
+    schema: z.strictObject({
+      data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
+    }),
+  },
+  errors: ["campaign_not_found", "campaign_not_draft"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("delete_campaign", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: campaignIdParam(c),
   });
-}
+  if (result.outcome === "not_found") throw campaignNotFound();
+  if (result.outcome === "not_draft") {
+    throw new ApiError(
+      "campaign_not_draft",
+      `Only draft campaigns can be deleted; this campaign is ${result.status}. ${HOW_TO_DELETE[result.status] ?? ""}`
+        .trim(),
+      { details: { status: result.status } },
+    );
+  }
+  if (result.deliveries > 0) c.var.services.kickDispatcher();
+  return respond(c, { data: { deleted: true, id: result.id } });
+});

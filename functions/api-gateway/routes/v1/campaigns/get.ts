@@ -1,18 +1,25 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { type Campaign, campaignIdParam, campaignNotFound } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { type Campaign, campaignIdParam, campaignNotFound, campaignPath, campaignResponse, TAG } from "./schema.ts";
 
 type Outcome = { outcome: "ok"; campaign: Campaign } | { outcome: "not_found" };
 
-export function registerGetCampaign(app: Hono<GatewayEnv>) {
-  app.get("/:id", ...protect("campaigns:read"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("get_campaign", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: campaignIdParam(c),
-    });
-    if (result.outcome === "not_found") throw campaignNotFound();
-    return respond(c, { data: { campaign: result.campaign } });
+export const getCampaign = defineOperation({
+  method: "get",
+  path: "/{id}",
+  operationId: "getCampaign",
+  summary: "Get a campaign",
+  tags: [TAG],
+  permission: "campaigns:read",
+  params: campaignPath,
+  success: { status: 200, description: "The campaign", schema: campaignResponse },
+  errors: ["campaign_not_found"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("get_campaign", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: campaignIdParam(c),
   });
-}
+  if (result.outcome === "not_found") throw campaignNotFound();
+  return respond(c, { data: { campaign: result.campaign } });
+});

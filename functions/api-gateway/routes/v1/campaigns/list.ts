@@ -1,23 +1,28 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respondList } from "../../../../_shared/http/respond.ts";
-import { parseOrThrow } from "../../../../_shared/http/validation.ts";
-import { type Campaign, listCampaignsQuery } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respondList } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { type Campaign, campaignListResponse, listCampaignsQuery, TAG } from "./schema.ts";
 
-export function registerListCampaigns(app: Hono<GatewayEnv>) {
-  app.get("/", ...protect("campaigns:read"), async (c) => {
-    const query = parseOrThrow(listCampaignsQuery, c.req.query(), "query parameters");
-    const result = await c.var.services.db.rpc<{ campaigns: Campaign[]; total: number }>("list_campaigns", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_status: query.status ?? null,
-      p_page: query.page,
-      p_per_page: query.per_page,
-    });
-    return respondList(c, "campaigns", result.campaigns, {
-      page: query.page,
-      per_page: query.per_page,
-      total: result.total,
-    });
+export const listCampaigns = defineOperation({
+  method: "get",
+  path: "/",
+  operationId: "listCampaigns",
+  summary: "List campaigns",
+  description: "Newest first.",
+  tags: [TAG],
+  permission: "campaigns:read",
+  query: listCampaignsQuery,
+  success: { status: 200, description: "One page of campaigns", schema: campaignListResponse },
+}, async (c, { query }) => {
+  const result = await c.var.services.db.rpc<{ campaigns: Campaign[]; total: number }>("list_campaigns", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_status: query.status ?? null,
+    p_page: query.page,
+    p_per_page: query.per_page,
   });
-}
+  return respondList(c, "campaigns", result.campaigns, {
+    page: query.page,
+    per_page: query.per_page,
+    total: result.total,
+  });
+});

@@ -1,29 +1,50 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { ApiError } from "../../../../_shared/http/errors.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { type Campaign, campaignIdParam, campaignNotFound, type CampaignStatus } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
+import { respond } from "@shared/http/respond.ts";
+import { z } from "zod";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { type Campaign, campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
 
 type Outcome =
   | { outcome: "ok"; campaign: Campaign; deliveries: number }
   | { outcome: "not_found" }
   | { outcome: "not_active"; status: CampaignStatus };
 
-export function registerPauseCampaign(app: Hono<GatewayEnv>) {
-  app.post("/:id/pause", ...protect("campaigns:write"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("pause_campaign", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: campaignIdParam(c),
-    });
-    if (result.outcome === "not_found") throw campaignNotFound();
-    if (result.outcome === "not_active") {
-      throw new ApiError("campaign_not_active", `Campaign is ${result.status}; only active campaigns can be paused`, {
-        details: { status: result.status },
-      });
-    }
-    if (result.deliveries > 0) c.var.services.kickDispatcher();
-    const { id, status, paused_at } = result.campaign;
-    return respond(c, { data: { campaign: { id, status, paused_at } } });
+export const pauseCampaign = defineOperation({
+  method: "post",
+  path: "/{id}/pause",
+  operationId: "pauseCampaign",
+  summary: "Pause an active campaign",
+  description: "Fires `campaign.paused`.",
+  tags: [TAG],
+  permission: "campaigns:write",
+  params: campaignPath,
+  success: {
+    status: 200,
+    description: "The campaign is paused",
+    schema: z.strictObject({
+      data: z.strictObject({
+        campaign: z.strictObject({
+          id: z.string().meta({ format: "uuid" }),
+          status: z.literal("paused"),
+          paused_at: z.string().meta({ format: "date-time" }),
+        }),
+      }),
+    }),
+  },
+  errors: ["campaign_not_found", "campaign_not_active"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("pause_campaign", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: campaignIdParam(c),
   });
-}
+  if (result.outcome === "not_found") throw campaignNotFound();
+  if (result.outcome === "not_active") {
+    throw new ApiError("campaign_not_active", `Campaign is ${result.status}; only active campaigns can be paused`, {
+      details: { status: result.status },
+    });
+  }
+  if (result.deliveries > 0) c.var.services.kickDispatcher();
+  const { id, status, paused_at } = result.campaign;
+  return respond(c, { data: { campaign: { id, status, paused_at } } });
+});

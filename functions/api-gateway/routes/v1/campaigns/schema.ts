@@ -1,25 +1,20 @@
 import { z } from "zod";
-import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
-import type { GatewayContext } from "../../../../_shared/http/context.ts";
-import { pagination } from "../../../../_shared/http/pagination.ts";
-import { uuidParam } from "../../../../_shared/http/params.ts";
+import { CAMPAIGN_LIMITS, CAMPAIGN_STATUSES, campaignObject } from "@shared/campaigns/campaign.ts";
+import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
+import type { GatewayContext } from "../../../context.ts";
+import { listMeta, pagination } from "@shared/http/pagination.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 
-export const CAMPAIGN_STATUSES = ["draft", "pending_approval", "active", "paused", "completed"] as const;
-export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+export { type Campaign, type CampaignStatus } from "@shared/campaigns/campaign.ts";
 
-/** The campaign object as the RPCs return it (already in the contract's shape). */
-export interface Campaign {
-  id: string;
-  status: CampaignStatus;
-  paused_at: string | null;
-  [field: string]: unknown;
-}
+export const TAG = "Campaigns";
 
 export function campaignNotFound(): ApiError {
   return new ApiError("campaign_not_found", "No campaign with this ID");
 }
 
 export const campaignIdParam = (c: GatewayContext): string => uuidParam(c, "id", campaignNotFound);
+export const campaignPath = uuidPathParams(["id", "The campaign's id"]);
 
 function canonicalTimezone(name: string): string | undefined {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;
@@ -37,22 +32,25 @@ const timezone = z.string().transform((name, ctx) => {
     return z.NEVER;
   }
   return canonical;
-});
+}).meta({ description: "An IANA time zone, e.g. Europe/Berlin", example: "UTC" });
 
-const NAME_LENGTH = "Must be 1 to 200 characters";
+const { nameMaxLength, descriptionMaxLength, templateMaxLength, dailySendLimit, delayBetweenEmailsMin } =
+  CAMPAIGN_LIMITS;
+const NAME_LENGTH = `Must be 1 to ${nameMaxLength} characters`;
 // The column is a Postgres integer: anything above its maximum would fail in the RPC as a 500.
 const INT4_MAX = 2_147_483_647;
+const SEND_LIMIT = `Must be an integer from ${dailySendLimit.min} to ${dailySendLimit.max}`;
+const DELAY = `Must be an integer from ${delayBetweenEmailsMin} to ${INT4_MAX} seconds`;
 
 const writableFields = {
   name: z.string({ error: (issue) => (issue.input === undefined ? "Required" : "Expected a string") })
-    .min(1, NAME_LENGTH).max(200, NAME_LENGTH),
-  description: z.string().max(2000, "Must be at most 2000 characters").nullable(),
-  template: z.string().max(100_000, "Must be at most 100000 characters").nullable(),
-  daily_send_limit: z.number().int("Must be an integer from 1 to 500")
-    .min(1, "Must be an integer from 1 to 500").max(500, "Must be an integer from 1 to 500"),
-  delay_between_emails: z.number().int(`Must be an integer from 30 to ${INT4_MAX} seconds`)
-    .min(30, `Must be an integer from 30 to ${INT4_MAX} seconds`)
-    .max(INT4_MAX, `Must be an integer from 30 to ${INT4_MAX} seconds`),
+    .min(1, NAME_LENGTH).max(nameMaxLength, NAME_LENGTH),
+  description: z.string().max(descriptionMaxLength, `Must be at most ${descriptionMaxLength} characters`).nullable(),
+  template: z.string().max(templateMaxLength, `Must be at most ${templateMaxLength} characters`).nullable(),
+  daily_send_limit: z.number().int(SEND_LIMIT).min(dailySendLimit.min, SEND_LIMIT).max(dailySendLimit.max, SEND_LIMIT)
+    .meta({ description: "Default 50" }),
+  delay_between_emails: z.number().int(DELAY).min(delayBetweenEmailsMin, DELAY).max(INT4_MAX, DELAY)
+    .meta({ description: "Seconds; default 60" }),
   sending_timezone: timezone,
   send_on_weekends: z.boolean(),
   track_opens: z.boolean(),
@@ -60,8 +58,10 @@ const writableFields = {
   show_unsubscribe: z.boolean(),
 };
 
-export const updateCampaignBody = z.strictObject(writableFields, { error: "Expected a JSON object" }).partial();
-export const createCampaignBody = updateCampaignBody.extend({ name: writableFields.name });
+export const updateCampaignBody = z.strictObject(writableFields, { error: "Expected a JSON object" }).partial()
+  .meta({ id: "CampaignUpdate" });
+export const createCampaignBody = updateCampaignBody.extend({ name: writableFields.name })
+  .meta({ id: "CampaignCreate" });
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const CAMPAIGN_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
@@ -72,4 +72,12 @@ export const CAMPAIGN_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
 export const listCampaignsQuery = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES, `Must be one of: ${CAMPAIGN_STATUSES.join(", ")}`).optional(),
   ...pagination,
+});
+
+/** `{"data": {"campaign": {...}}}` */
+export const campaignResponse = z.strictObject({ data: z.strictObject({ campaign: campaignObject }) });
+
+export const campaignListResponse = z.strictObject({
+  data: z.strictObject({ campaigns: z.array(campaignObject) }),
+  meta: listMeta,
 });

@@ -1,10 +1,15 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { readJsonBody } from "../../../../_shared/http/body.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { parseOrThrow } from "../../../../_shared/http/validation.ts";
-import { createWebhookBody, duplicateWebhook, type Webhook, WEBHOOK_FIELD_CODES, withAllowedUrl } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import {
+  createdWebhookResponse,
+  createWebhookBody,
+  duplicateWebhook,
+  TAG,
+  type Webhook,
+  WEBHOOK_FIELD_CODES,
+  withAllowedUrl,
+} from "./schema.ts";
 
 type Outcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
 
@@ -14,18 +19,23 @@ function newSigningSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
-export function registerCreateWebhook(app: Hono<GatewayEnv>) {
-  app.post("/", ...protect("webhooks:write"), async (c) => {
-    const fields = await withAllowedUrl(
-      c,
-      parseOrThrow(createWebhookBody, await readJsonBody(c), "webhook", WEBHOOK_FIELD_CODES),
-    );
-    const result = await c.var.services.db.rpc<Outcome>("create_webhook", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_fields: fields,
-      p_secret: newSigningSecret(),
-    });
-    if (result.outcome === "duplicate") throw duplicateWebhook();
-    return respond(c, { data: { webhook: result.webhook } }, 201);
+export const createWebhook = defineOperation({
+  method: "post",
+  path: "/",
+  operationId: "createWebhook",
+  summary: "Register a webhook endpoint",
+  description: "The response carries the endpoint's signing secret, shown only here.",
+  tags: [TAG],
+  permission: "webhooks:write",
+  body: { schema: createWebhookBody, what: "webhook", fieldCodes: WEBHOOK_FIELD_CODES },
+  success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
+  errors: ["invalid_url", "invalid_events", "duplicate_webhook"],
+}, async (c, { body }) => {
+  const result = await c.var.services.db.rpc<Outcome>("create_webhook", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_fields: await withAllowedUrl(c, body),
+    p_secret: newSigningSecret(),
   });
-}
+  if (result.outcome === "duplicate") throw duplicateWebhook();
+  return respond(c, { data: { webhook: result.webhook } }, 201);
+});

@@ -1,18 +1,33 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { webhookIdParam, webhookNotFound } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { z } from "zod";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
 
 type Outcome = { outcome: "ok"; id: string } | { outcome: "not_found" };
 
-export function registerDeleteWebhook(app: Hono<GatewayEnv>) {
-  app.delete("/:id", ...protect("webhooks:write"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("delete_webhook", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: webhookIdParam(c),
-    });
-    if (result.outcome === "not_found") throw webhookNotFound();
-    return respond(c, { data: { deleted: true, id: result.id } });
+export const deleteWebhook = defineOperation({
+  method: "delete",
+  path: "/{id}",
+  operationId: "deleteWebhook",
+  summary: "Delete a webhook endpoint",
+  description: "Its pending deliveries are cancelled.",
+  tags: [TAG],
+  permission: "webhooks:write",
+  params: webhookPath,
+  success: {
+    status: 200,
+    description: "The endpoint is gone",
+    schema: z.strictObject({
+      data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
+    }),
+  },
+  errors: ["webhook_not_found"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("delete_webhook", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: webhookIdParam(c),
   });
-}
+  if (result.outcome === "not_found") throw webhookNotFound();
+  return respond(c, { data: { deleted: true, id: result.id } });
+});

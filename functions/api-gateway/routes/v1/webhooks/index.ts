@@ -1,19 +1,15 @@
-import { Hono } from "hono";
-import type { GatewayEnv } from "../../../../_shared/http/context.ts";
-import { registerCreateWebhook } from "./create.ts";
-import { registerDeleteWebhook } from "./delete.ts";
-import { registerGetWebhook } from "./get.ts";
-import { registerListWebhooks } from "./list.ts";
-import { registerWebhookLogs } from "./logs.ts";
-import { registerRetryDelivery } from "./retry.ts";
-import { registerTestWebhook } from "./test.ts";
-import { registerUpdateWebhook } from "./update.ts";
+import { resourceApp } from "../../../openapi/operation.ts";
+import { createWebhook } from "./create.ts";
+import { deleteWebhook } from "./delete.ts";
+import { getWebhook } from "./get.ts";
+import { listWebhooks } from "./list.ts";
+import { listWebhookLogs } from "./logs.ts";
+import { retryWebhookDelivery } from "./retry.ts";
+import { testWebhook } from "./test.ts";
+import { updateWebhook } from "./update.ts";
 
-export function webhooksRoutes(): Hono<GatewayEnv> {
-  const app = new Hono<GatewayEnv>();
-  for (const register of [
-    registerListWebhooks, registerCreateWebhook, registerGetWebhook, registerUpdateWebhook, registerDeleteWebhook,
-    registerWebhookLogs, registerTestWebhook, registerRetryDelivery,
-  ]) register(app);
-  return app;
-}
+export const webhooksRoutes = () =>
+  resourceApp([
+    listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs, testWebhook,
+    retryWebhookDelivery,
+  ]);

@@ -1,10 +1,9 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { ApiError } from "../../../../_shared/http/errors.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { uuidParam } from "../../../../_shared/http/params.ts";
-import { webhookIdParam, webhookNotFound } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
+import { respond } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound } from "./schema.ts";
 
 type Outcome =
   | { outcome: "ok"; delivery_id: string }
@@ -16,21 +15,30 @@ function deliveryNotFound(): ApiError {
   return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
 }
 
-export function registerRetryDelivery(app: Hono<GatewayEnv>) {
-  app.post("/:id/deliveries/:delivery_id/retry", ...protect("webhooks:write"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("retry_webhook_delivery", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: webhookIdParam(c),
-      p_delivery_id: uuidParam(c, "delivery_id", deliveryNotFound),
-    });
-    if (result.outcome === "webhook_not_found") throw webhookNotFound();
-    if (result.outcome === "delivery_not_found") throw deliveryNotFound();
-    if (result.outcome === "not_failed") {
-      throw new ApiError("delivery_not_failed", `Delivery is ${result.status}; only failed deliveries can be retried`, {
-        details: { status: result.status },
-      });
-    }
-    c.var.services.kickDispatcher();
-    return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
+export const retryWebhookDelivery = defineOperation({
+  method: "post",
+  path: "/{id}/deliveries/{delivery_id}/retry",
+  operationId: "retryWebhookDelivery",
+  summary: "Retry a failed delivery",
+  description: "The delivery gets a fresh set of attempts, under the same delivery id.",
+  tags: [TAG],
+  permission: "webhooks:write",
+  params: uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]),
+  success: { status: 202, description: "The delivery is queued again", schema: queuedDeliveryResponse },
+  errors: ["webhook_not_found", "delivery_not_found", "delivery_not_failed"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("retry_webhook_delivery", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: webhookIdParam(c),
+    p_delivery_id: uuidParam(c, "delivery_id", deliveryNotFound),
   });
-}
+  if (result.outcome === "webhook_not_found") throw webhookNotFound();
+  if (result.outcome === "delivery_not_found") throw deliveryNotFound();
+  if (result.outcome === "not_failed") {
+    throw new ApiError("delivery_not_failed", `Delivery is ${result.status}; only failed deliveries can be retried`, {
+      details: { status: result.status },
+    });
+  }
+  c.var.services.kickDispatcher();
+  return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
+});

@@ -1,22 +1,21 @@
 import { z } from "zod";
-import type { GatewayContext } from "../../../../_shared/http/context.ts";
-import { ApiError, type ErrorCode } from "../../../../_shared/http/errors.ts";
-import { nameList } from "../../../../_shared/http/name-list.ts";
-import { pagination } from "../../../../_shared/http/pagination.ts";
-import { uuidParam } from "../../../../_shared/http/params.ts";
-import { SUBSCRIBABLE_EVENTS, type SubscribableEvent } from "../../../../_shared/webhooks/events.ts";
-import { checkWebhookUrl } from "../../../../_shared/webhooks/url-policy.ts";
+import type { GatewayContext } from "../../../context.ts";
+import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
+import { nameList } from "@shared/http/name-list.ts";
+import { listMeta, pagination } from "@shared/http/pagination.ts";
+import { uuidParam, uuidPathParams } from "../../../http/params.ts";
+import {
+  ATTEMPT_STATUSES,
+  WEBHOOK_DESCRIPTION_MAX_LENGTH,
+  WEBHOOK_URL_MAX_BYTES,
+  webhookObject,
+} from "@shared/webhooks/endpoint.ts";
+import { SUBSCRIBABLE_EVENTS } from "@shared/webhooks/events.ts";
+import { checkWebhookUrl } from "@shared/webhooks/url-policy.ts";
 
-/** The webhook object as the RPCs return it (already in the contract's shape, never with the secret). */
-export interface Webhook {
-  id: string;
-  url: string;
-  events: SubscribableEvent[];
-  description: string | null;
-  active: boolean;
-  created_at: string;
-  updated_at: string;
-}
+export type { Webhook } from "@shared/webhooks/endpoint.ts";
+
+export const TAG = "Webhooks";
 
 export function webhookNotFound(): ApiError {
   return new ApiError("webhook_not_found", "No webhook with this ID");
@@ -27,19 +26,24 @@ export function duplicateWebhook(): ApiError {
 }
 
 export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
+export const webhookPath = uuidPathParams(["id", "The webhook's id"]);
 
 const URL_PROBLEM = "Must be an https:// URL";
-const events = nameList(SUBSCRIBABLE_EVENTS, "events");
+const events = nameList(SUBSCRIBABLE_EVENTS, "events").meta({
+  description: `A non-empty list of: ${SUBSCRIBABLE_EVENTS.join(", ")}`,
+});
 
 // url and events are required without `.required()`, whose generic message would hide the field's own problem.
 export const createWebhookBody = z.strictObject({
   // Its length is limited once normalised, in bytes (checkWebhookUrl): what is stored, not what was typed.
-  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM),
+  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM)
+    .meta({ description: `https:// only, at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised; must resolve to public addresses only` }),
   events,
-  description: z.string().max(200, "Must be at most 200 characters").nullable().optional(),
+  description: z.string().max(WEBHOOK_DESCRIPTION_MAX_LENGTH, `Must be at most ${WEBHOOK_DESCRIPTION_MAX_LENGTH} characters`)
+    .nullable().optional(),
   active: z.boolean().optional(),
-}, { error: "Expected a JSON object" });
-export const updateWebhookBody = createWebhookBody.partial();
+}, { error: "Expected a JSON object" }).meta({ id: "WebhookCreate" });
+export const updateWebhookBody = createWebhookBody.partial().meta({ id: "WebhookUpdate" });
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
@@ -63,9 +67,34 @@ export async function withAllowedUrl<F extends { url?: string }>(c: GatewayConte
 
 export const listWebhooksQuery = z.strictObject(pagination);
 
-export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
-
 export const webhookLogsQuery = z.strictObject({
   status: z.enum(ATTEMPT_STATUSES, `Must be one of: ${ATTEMPT_STATUSES.join(", ")}`).optional(),
   ...pagination,
+});
+
+/** `{"data": {"webhook": {...}}}` */
+export const webhookResponse = z.strictObject({ data: z.strictObject({ webhook: webhookObject }) });
+
+/** The webhook as created: the only time its signing secret is shown. */
+export const createdWebhookResponse = z.strictObject({
+  data: z.strictObject({
+    webhook: webhookObject.extend({
+      secret: z.string().meta({ description: "`whsec_` + base64; shown only here" }),
+    }).meta({ id: "WebhookWithSecret" }),
+  }),
+});
+
+export const listedWebhookObject = webhookObject.extend({
+  last_delivery_status: z.enum(ATTEMPT_STATUSES).nullable().meta({ description: "The latest attempt's outcome" }),
+  last_delivery_at: z.string().meta({ format: "date-time" }).nullable(),
+}).meta({ id: "ListedWebhook" });
+
+export const webhookListResponse = z.strictObject({
+  data: z.strictObject({ webhooks: z.array(listedWebhookObject) }),
+  meta: listMeta,
+});
+
+/** `{"data": {"delivery_id": "..."}}`, for the operations that queue a delivery. */
+export const queuedDeliveryResponse = z.strictObject({
+  data: z.strictObject({ delivery_id: z.string().meta({ format: "uuid" }) }),
 });

@@ -1,21 +1,29 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { TEST_EVENT } from "../../../../_shared/webhooks/events.ts";
-import { webhookIdParam, webhookNotFound } from "./schema.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { TEST_EVENT } from "@shared/webhooks/events.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
 
 type Outcome = { outcome: "ok"; delivery_id: string } | { outcome: "not_found" };
 
-export function registerTestWebhook(app: Hono<GatewayEnv>) {
-  app.post("/:id/test", ...protect("webhooks:write"), async (c) => {
-    const result = await c.var.services.db.rpc<Outcome>("send_test_webhook", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: webhookIdParam(c),
-      p_event: TEST_EVENT,
-    });
-    if (result.outcome === "not_found") throw webhookNotFound();
-    c.var.services.kickDispatcher();
-    return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
+export const testWebhook = defineOperation({
+  method: "post",
+  path: "/{id}/test",
+  operationId: "testWebhook",
+  summary: "Send a test event",
+  description: `Queues a \`${TEST_EVENT}\` delivery to this endpoint only.`,
+  tags: [TAG],
+  permission: "webhooks:write",
+  params: webhookPath,
+  success: { status: 202, description: "The test delivery is queued", schema: queuedDeliveryResponse },
+  errors: ["webhook_not_found"],
+}, async (c) => {
+  const result = await c.var.services.db.rpc<Outcome>("send_test_webhook", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: webhookIdParam(c),
+    p_event: TEST_EVENT,
   });
-}
+  if (result.outcome === "not_found") throw webhookNotFound();
+  c.var.services.kickDispatcher();
+  return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
+});

@@ -1,35 +1,41 @@
-import type { Hono } from "hono";
-import { protect } from "../../../../_shared/auth/authenticate.ts";
-import { readJsonBody } from "../../../../_shared/http/body.ts";
-import { callerOf, type GatewayEnv } from "../../../../_shared/http/context.ts";
-import { respond } from "../../../../_shared/http/respond.ts";
-import { parseOrThrow } from "../../../../_shared/http/validation.ts";
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { defineOperation } from "../../../openapi/operation.ts";
 import {
   duplicateWebhook,
+  TAG,
   updateWebhookBody,
   type Webhook,
   WEBHOOK_FIELD_CODES,
   webhookIdParam,
   webhookNotFound,
+  webhookPath,
+  webhookResponse,
   withAllowedUrl,
 } from "./schema.ts";
 
 type Outcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
 
-export function registerUpdateWebhook(app: Hono<GatewayEnv>) {
-  app.patch("/:id", ...protect("webhooks:write"), async (c) => {
-    const id = webhookIdParam(c);
-    const fields = await withAllowedUrl(
-      c,
-      parseOrThrow(updateWebhookBody, await readJsonBody(c), "webhook", WEBHOOK_FIELD_CODES),
-    );
-    const result = await c.var.services.db.rpc<Outcome>("update_webhook", {
-      p_workspace_id: callerOf(c).workspaceId,
-      p_id: id,
-      p_fields: fields,
-    });
-    if (result.outcome === "not_found") throw webhookNotFound();
-    if (result.outcome === "duplicate") throw duplicateWebhook();
-    return respond(c, { data: { webhook: result.webhook } });
+export const updateWebhook = defineOperation({
+  method: "patch",
+  path: "/{id}",
+  operationId: "updateWebhook",
+  summary: "Update a webhook endpoint",
+  description: "`events` replaces the list; the secret never changes.",
+  tags: [TAG],
+  permission: "webhooks:write",
+  params: webhookPath,
+  body: { schema: updateWebhookBody, what: "webhook", fieldCodes: WEBHOOK_FIELD_CODES },
+  success: { status: 200, description: "The updated endpoint", schema: webhookResponse },
+  errors: ["invalid_url", "invalid_events", "webhook_not_found", "duplicate_webhook"],
+}, async (c, { body }) => {
+  const id = webhookIdParam(c);
+  const result = await c.var.services.db.rpc<Outcome>("update_webhook", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: id,
+    p_fields: await withAllowedUrl(c, body),
   });
-}
+  if (result.outcome === "not_found") throw webhookNotFound();
+  if (result.outcome === "duplicate") throw duplicateWebhook();
+  return respond(c, { data: { webhook: result.webhook } });
+});

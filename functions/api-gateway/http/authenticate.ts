@@ -1,10 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import type { ApiKeyResolution } from "../db/rpc-catalogue.ts";
-import type { Caller, GatewayEnv, RateLimitState } from "../http/context.ts";
-import { ApiError } from "../http/errors.ts";
-import { displayPrefix, hashApiKey, isWellFormedApiKey } from "./api-key.ts";
-import { bearerToken } from "./bearer.ts";
-import type { Permission } from "./permissions.ts";
+import type { ApiKeyResolution } from "@shared/db/rpc-catalogue.ts";
+import type { Caller, GatewayEnv, RateLimitState } from "../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
+import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-key.ts";
+import { bearerToken } from "@shared/auth/bearer.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
 
 function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   return {

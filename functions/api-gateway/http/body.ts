@@ -1,5 +1,5 @@
-import type { GatewayContext } from "./context.ts";
-import { ApiError } from "./errors.ts";
+import type { GatewayContext } from "../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
 
 // Postgres text and jsonb cannot hold U+0000, and jsonb refuses unpaired UTF-16 surrogates ("\ud800"). JSON
 // allows both, so without this check such a string would fail deep inside an RPC as a 500.

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { GatewayEnv } from "./context.ts";
-import { newRequestId } from "./request-id.ts";
+import type { GatewayEnv } from "../context.ts";
+import { newRequestId } from "@shared/http/request-id.ts";
 
 /** Assigns the request id, echoes it on every response, and writes one JSON log line per request. */
 export const requestLog = createMiddleware<GatewayEnv>(async (c, next) => {

@@ -1,7 +1,7 @@
 import type { ErrorHandler, Hono, NotFoundHandler } from "hono";
-import type { GatewayEnv } from "./context.ts";
-import { ApiError, classifyError } from "./errors.ts";
-import { respond } from "./respond.ts";
+import type { GatewayEnv } from "../context.ts";
+import { ApiError, classifyError } from "@shared/http/errors.ts";
+import { respond } from "@shared/http/respond.ts";
 
 /** The one place any failure becomes the contract's error envelope. */
 export const onError: ErrorHandler<GatewayEnv> = (err, c) => {

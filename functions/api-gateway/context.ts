@@ -1,9 +1,9 @@
 import type { Context } from "hono";
-import type { Database } from "../db/database.ts";
-import type { Permission } from "../auth/permissions.ts";
-import type { ResolveHost } from "../webhooks/url-policy.ts";
-
-export type LogLine = Record<string, unknown>;
+import type { Database } from "@shared/db/database.ts";
+import type { RateLimitState } from "@shared/db/rpc-catalogue.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import type { LogLine } from "@shared/runtime/config.ts";
+import type { ResolveHost } from "@shared/webhooks/url-policy.ts";
 
 /** What the gateway needs from the outside world, injected once per isolate. */
 export interface GatewayServices {
@@ -17,11 +17,7 @@ export interface GatewayServices {
   resolveHost: ResolveHost;
 }
 
-export interface RateLimitState {
-  limit: number;
-  remaining: number;
-  reset: number;
-}
+export type { RateLimitState };
 
 export interface Caller {
   workspaceId: string;

@@ -1,0 +1,46 @@
+// Webhook endpoints, deliveries and attempts: the values the tables' CHECK constraints allow and the objects the
+// API shows. tests/db/shared-facts.test.ts compares the lists with the database.
+import { z } from "zod";
+import { SUBSCRIBABLE_EVENTS } from "./events.ts";
+
+export const WEBHOOK_DESCRIPTION_MAX_LENGTH = 200;
+/** Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. */
+export const WEBHOOK_URL_MAX_BYTES = 2048;
+
+/** A delivery's state: one row per (event, endpoint). */
+export const DELIVERY_STATUSES = ["pending", "success", "failed", "cancelled"] as const;
+/** One attempt's own outcome; `pending` only while it is in flight. */
+export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
+export const ATTEMPT_ERRORS = ["timeout", "connection_refused", "dns_failure", "http_error", "blocked_url"] as const;
+
+const timestamp = z.string().meta({ format: "date-time" });
+
+/** The webhook object (the `webhook_json` SQL function builds exactly these fields); never the secret. */
+export const webhookObject = z.strictObject({
+  id: z.string().meta({ format: "uuid" }),
+  // A character never takes less than a byte, so the byte limit bounds the length too.
+  url: z.string().max(WEBHOOK_URL_MAX_BYTES),
+  events: z.array(z.enum(SUBSCRIBABLE_EVENTS)),
+  description: z.string().max(WEBHOOK_DESCRIPTION_MAX_LENGTH).nullable(),
+  active: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: "Webhook" });
+
+export type Webhook = z.infer<typeof webhookObject>;
+
+/** One row of `GET /v1/webhooks/{id}/logs`: a delivery attempt. */
+export const attemptLogObject = z.strictObject({
+  delivery_id: z.string().meta({ format: "uuid" }),
+  event: z.string(),
+  attempt: z.number().int().min(1),
+  status: z.enum(ATTEMPT_STATUSES),
+  status_code: z.number().int().nullable(),
+  error: z.enum(ATTEMPT_ERRORS).nullable(),
+  response_body: z.string().nullable().meta({ description: "The first 2 KB of the receiver's answer" }),
+  duration_ms: z.number().int(),
+  created_at: timestamp,
+  next_attempt_at: timestamp.nullable().meta({ description: "When the delivery will be tried again, if it will" }),
+}).meta({ id: "AttemptLog" });
+
+export type AttemptLog = z.infer<typeof attemptLogObject>;

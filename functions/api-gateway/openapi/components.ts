@@ -1,0 +1,75 @@
+// Pieces of the OpenAPI document that every operation shares: the error envelope and the headers the gateway
+// puts on its responses.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
+
+const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** `{"error": {"code", "message", "details"?}}`, the shape of every error (docs/api-behaviour.md, "Requests and errors"). */
+export const ERROR_ENVELOPE = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(ERROR_CODES),
+    message: z.string().min(1),
+    details: z.record(z.string(), z.unknown()).optional().meta({
+      description: "For field errors, `fields` maps each field to its problem; for state conflicts, `status`.",
+    }),
+  }),
+}).meta({ id: "Error" });
+
+export const HEADER = {
+  requestId: "X-Request-ID",
+  rateLimitLimit: "X-RateLimit-Limit",
+  rateLimitRemaining: "X-RateLimit-Remaining",
+  rateLimitReset: "X-RateLimit-Reset",
+  retryAfter: "Retry-After",
+  rateLimit: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+} as const;
+
+const integerHeader = (description: string, required: boolean) => ({
+  description,
+  required,
+  schema: { type: "string" as const, pattern: "^\\d+$" },
+});
+
+// Rate-limit headers are not required: keys on the `unmetered` tier are not counted and get none.
+interface HeaderObject {
+  description: string;
+  required: boolean;
+  schema: { type: "string"; pattern: string };
+}
+
+const HEADER_OBJECTS: Record<string, HeaderObject> = {
+  [HEADER.requestId]: {
+    description: "`req_` + a ULID; the server's log line for the request carries the same id",
+    required: true,
+    schema: { type: "string", pattern: "^req_[0-9A-HJKMNP-TV-Z]{26}$" },
+  },
+  [HEADER.rateLimitLimit]: integerHeader("The workspace's daily request limit (metered keys only)", false),
+  [HEADER.rateLimitRemaining]: integerHeader("Requests left today after this one (metered keys only)", false),
+  [HEADER.rateLimitReset]: integerHeader("Unix seconds of the next 00:00 UTC (metered keys only)", false),
+  [HEADER.retryAfter]: integerHeader("Seconds until the window that was exceeded resets", true),
+};
+
+/** On a 429 the rate-limit headers are always there. */
+const REQUIRED_ON_429 = new Set<string>([HEADER.rateLimitLimit, HEADER.rateLimitRemaining, HEADER.rateLimitReset]);
+
+export function headerRefs(names: readonly string[], status?: number) {
+  return Object.fromEntries(names.map((name) => [
+    name,
+    status === 429 && REQUIRED_ON_429.has(name)
+      ? { ...HEADER_OBJECTS[name], required: true }
+      : { $ref: `#/components/headers/${name}` },
+  ]));
+}
+
+export function registerSharedComponents(registry: OpenAPIHono["openAPIRegistry"]): void {
+  registry.registerComponent("securitySchemes", "workspaceKey", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "wbk_...",
+    description: "A workspace API key: `Authorization: Bearer wbk_...`. Its permissions decide what it may do.",
+  });
+  for (const [name, header] of Object.entries(HEADER_OBJECTS)) registry.registerComponent("headers", name, header as never);
+  registry.register("Error", ERROR_ENVELOPE);
+}

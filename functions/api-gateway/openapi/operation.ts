@@ -1,0 +1,160 @@
+// One definition per operation: its path, method, permission, request schemas and every response it can give,
+// from which both the router and the OpenAPI document are built (docs/api-behaviour.md explains what the
+// document cannot).
+import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import type { z } from "zod";
+import { protect } from "../http/authenticate.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import { readJsonBody } from "../http/body.ts";
+import type { GatewayContext, GatewayEnv } from "../context.ts";
+import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
+import { parseOrThrow, validationError } from "@shared/http/validation.ts";
+import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";
+
+type ZodObjectType = z.ZodObject<z.ZodRawShape>;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface OperationSpec<Q extends ZodObjectType | undefined, B extends z.ZodType | undefined> {
+  method: "get" | "post" | "patch" | "delete";
+  /** OpenAPI-style path below the resource's mount point, e.g. `/{id}/start`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** The permission a key needs; `null` for the unauthenticated operations (health). */
+  permission: Permission | null;
+  /** Path parameters, for the document; ids are checked in the handler so that a malformed one is a plain 404. */
+  params?: ZodObjectType;
+  query?: Q;
+  /** The JSON body; `what` names it in the 400 message, `fieldCodes` maps fields to their specific codes. */
+  body?: { schema: B; what: string; fieldCodes?: Partial<Record<string, ErrorCode>> };
+  success: { status: 200 | 201 | 202 | 204; description: string; schema?: z.ZodType };
+  /** Error codes of this operation beyond the cross-cutting ones every operation of its kind can give. */
+  errors?: ErrorCode[];
+  /** Responses that are not the error envelope (health's 503). */
+  otherResponses?: RouteConfig["responses"];
+}
+
+export type OperationHandler<Q, B> = (
+  c: GatewayContext,
+  input: { query: Out<Q>; body: Out<B> },
+) => Promise<Response>;
+
+export interface Operation {
+  /** The full definition, as the document shows it. */
+  route: RouteConfig & { "x-permission"?: Permission };
+  register(app: OpenAPIHono<GatewayEnv>): void;
+}
+
+/** Error codes any operation with these traits can answer with (docs/api-behaviour.md, "Requests and errors"). */
+function crossCuttingCodes(spec: OperationSpec<ZodObjectType | undefined, z.ZodType | undefined>): ErrorCode[] {
+  return [
+    ...(spec.permission ? ["missing_auth", "invalid_key", "insufficient_permissions", "rate_limited"] as const : []),
+    ...(spec.query || spec.body ? ["validation_error"] as const : []),
+    ...(spec.body ? ["payload_too_large", "unsupported_media_type"] as const : []),
+    "internal_error",
+    "service_unavailable",
+  ];
+}
+
+function errorResponses(codes: ErrorCode[], metered: boolean): RouteConfig["responses"] {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  const responses: RouteConfig["responses"] = {};
+  for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers = status === 429
+      ? headerRefs([HEADER.requestId, ...HEADER.rateLimit, HEADER.retryAfter], 429)
+      : headerRefs([HEADER.requestId, ...(metered && status !== 401 ? HEADER.rateLimit : [])]);
+    responses[status] = {
+      description: `Error codes: ${statusCodes.map((code) => `\`${code}\``).join(", ")}`,
+      headers,
+      content: { "application/json": { schema: ERROR_ENVELOPE } },
+      // Read by the test suite's conformance check: the codes this status may carry here.
+      ...{ "x-error-codes": statusCodes },
+    };
+  }
+  return responses;
+}
+
+export function defineOperation<Q extends ZodObjectType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: OperationSpec<Q, B>,
+  handler: OperationHandler<Q, B>,
+): Operation {
+  const metered = spec.permission !== null;
+  const successHeaders = headerRefs([HEADER.requestId, ...(metered ? HEADER.rateLimit : [])]);
+  const route = createRoute({
+    method: spec.method,
+    path: spec.path,
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: spec.tags,
+    ...(spec.permission
+      ? { security: [{ workspaceKey: [] }], "x-permission": spec.permission }
+      : { security: [] }),
+    request: {
+      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.query ? { query: spec.query } : {}),
+      ...(spec.body
+        ? { body: { required: true, content: { "application/json": { schema: spec.body.schema as z.ZodType } } } }
+        : {}),
+    },
+    responses: {
+      [spec.success.status]: {
+        description: spec.success.description,
+        headers: successHeaders,
+        ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema } } } : {}),
+      },
+      ...errorResponses([...crossCuttingCodes(spec), ...(spec.errors ?? [])], metered),
+      ...spec.otherResponses,
+    },
+  }) as Operation["route"];
+
+  const body = spec.body;
+  // The library's own JSON validator would answer a wrong content type or malformed JSON with bare exceptions
+  // and skip the check for strings Postgres cannot store; readJsonBody keeps those answers as the contract
+  // gives them, then the same schema the document shows is applied. The body comes before the query and the
+  // ids: 400 before 404 (docs/api-behaviour.md, "Requests and errors").
+  const parseBody = body
+    ? [async (c: GatewayContext, next: () => Promise<void>) => {
+      c.req.addValidatedData("json", parseOrThrow(body.schema as z.ZodType, await readJsonBody(c), body.what, body.fieldCodes) as object);
+      await next();
+    }]
+    : [];
+
+  return {
+    route,
+    register(app) {
+      app.openAPIRegistry.registerPath(route);
+      const { body: _documentedOnly, ...validatedByLibrary } = route.request ?? {};
+      app.openapi(
+        {
+          ...route,
+          hide: true,
+          request: validatedByLibrary,
+          middleware: [...(spec.permission ? protect(spec.permission) : []), ...parseBody],
+        } as RouteConfig,
+        ((c: GatewayContext) =>
+          handler(c, {
+            query: (spec.query ? c.req.valid("query" as never) : undefined) as Out<Q>,
+            body: (body ? c.req.valid("json" as never) : undefined) as Out<B>,
+          })) as never,
+      );
+    },
+  };
+}
+
+/**
+ * The routes of one resource, mounted with `app.route()`. A query that fails its schema is answered as every
+ * other validation failure is (the contract's envelope, `details.fields`).
+ */
+export function resourceApp(operations: Operation[]): OpenAPIHono<GatewayEnv> {
+  const app = new OpenAPIHono<GatewayEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, "query parameters");
+    },
+  });
+  for (const operation of operations) operation.register(app);
+  return app;
+}
