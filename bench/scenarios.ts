@@ -6,6 +6,7 @@ import type postgres from "postgres";
 import { hashApiKey } from "../functions/_shared/auth/api-key.ts";
 import type { Permission } from "../functions/_shared/auth/permissions.ts";
 import type { Database } from "../functions/_shared/db/database.ts";
+import type { RpcArgs } from "../functions/_shared/db/rpc-catalogue.ts";
 import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "../scripts/admin/provisioning.ts";
 import { type LatencySummary, Samples, summarize } from "./stats.ts";
 
@@ -160,24 +161,24 @@ export async function runBaseline(options: {
 
 /** resolve_api_key alone: all the database work of a refused (429) request. */
 export function resolveKey(db: Database, keyHash: string): Operation {
-  return async () => (await db.rpc<{ outcome: string }>("resolve_api_key", { p_key_hash: keyHash })).outcome;
+  return async () => (await db.rpc("resolve_api_key", { p_key_hash: keyHash })).outcome;
 }
 
 /** resolve_api_key, then the operation's RPC with the workspace it returned: what the gateway does per request. */
-export function authenticatedRpc(
+export function authenticatedRpc<N extends "get_campaign" | "delete_campaign">(
   db: Database,
   keyHash: string,
-  name: string,
-  args: (workspaceId: string) => Record<string, unknown> | undefined,
+  name: N,
+  args: (workspaceId: string) => RpcArgs<N> | undefined,
 ): Operation {
   return async () => {
-    const resolution = await db.rpc<{ outcome: string; workspace_id: string }>("resolve_api_key", {
+    const resolution = await db.rpc("resolve_api_key", {
       p_key_hash: keyHash,
     });
     if (resolution.outcome !== "ok") return resolution.outcome;
     const rpcArgs = args(resolution.workspace_id);
     if (!rpcArgs) return EXHAUSTED;
-    return (await db.rpc<{ outcome: string }>(name, rpcArgs)).outcome;
+    return (await db.rpc(name, rpcArgs)).outcome;
   };
 }
 

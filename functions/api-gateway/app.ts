@@ -12,6 +12,7 @@ import { health } from "./routes/health.ts";
 import { apiKeysRoutes } from "./routes/v1/api-keys/index.ts";
 import { campaignsRoutes } from "./routes/v1/campaigns/index.ts";
 import { webhooksRoutes } from "./routes/v1/webhooks/index.ts";
+import { wakingDispatcher } from "./wake-dispatcher.ts";
 
 export const FUNCTION_NAME = "api-gateway";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -40,10 +41,11 @@ export function createApiRoutes(): OpenAPIHono<GatewayEnv> {
  */
 export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
   const api = createApiRoutes();
+  const scoped: GatewayServices = { ...services, db: wakingDispatcher(services.db, services.kickDispatcher) };
   // Not strict: "/v1/campaigns/" is the same route as "/v1/campaigns", as the 405 check below assumes.
   const app = new Hono<GatewayEnv>({ strict: false });
   app.use(async (c, next) => {
-    c.set("services", services);
+    c.set("services", scoped);
     await next();
   });
   app.use(requestLog);

@@ -3,11 +3,15 @@
 // holds both against pg_proc, so a rename on either side fails a test instead of a request.
 import type { z } from "zod";
 import type { createCampaignBody, updateCampaignBody } from "../../api-gateway/routes/v1/campaigns/schema.ts";
-import type { createWebhookBody, updateWebhookBody } from "../../api-gateway/routes/v1/webhooks/schema.ts";
+import type {
+  createWebhookBody,
+  listedWebhookObject,
+  updateWebhookBody,
+} from "../../api-gateway/routes/v1/webhooks/schema.ts";
 import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
-import type { ATTEMPT_STATUSES, Webhook } from "../webhooks/endpoint.ts";
+import type { ATTEMPT_STATUSES, AttemptLog, Webhook } from "../webhooks/endpoint.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
 import type { Claim, RecordOutcome } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
@@ -44,6 +48,19 @@ export type RpcName = keyof RpcCatalogue;
 export type RpcArgs<N extends RpcName> = RpcCatalogue[N]["args"];
 export type RpcResult<N extends RpcName> = RpcCatalogue[N]["result"];
 export const RPC_NAMES = Object.keys(RPC_ARGUMENTS) as RpcName[];
+
+/**
+ * The results that mean the call queued webhook deliveries, so the gateway wakes the dispatcher right away
+ * instead of leaving them to the next scheduled run (functions/api-gateway/wake-dispatcher.ts applies it).
+ */
+export const QUEUED_DELIVERIES: { [N in RpcName]?: (result: RpcResult<N>) => boolean } = {
+  create_campaign: (result) => result.deliveries > 0,
+  start_campaign: (result) => result.outcome === "ok" && result.deliveries > 0,
+  pause_campaign: (result) => result.outcome === "ok" && result.deliveries > 0,
+  delete_campaign: (result) => result.outcome === "ok" && result.deliveries > 0,
+  send_test_webhook: (result) => result.outcome === "ok",
+  retry_webhook_delivery: (result) => result.outcome === "ok",
+};
 
 type Uuid = string;
 type Page = { p_page: number; p_per_page: number };
@@ -94,26 +111,13 @@ export type DeleteCampaignOutcome =
   | { outcome: "not_found" }
   | { outcome: "not_draft"; status: CampaignStatus };
 
-export type ListedWebhook = Webhook & { last_delivery_status: AttemptStatus | null; last_delivery_at: string | null };
+export type ListedWebhook = z.infer<typeof listedWebhookObject>;
 export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
 export type CreateWebhookOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
 export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
-/** One delivery attempt, in the contract's shape. */
-export interface AttemptLog {
-  delivery_id: Uuid;
-  event: string;
-  attempt: number;
-  status: AttemptStatus;
-  status_code: number | null;
-  error: AttemptError | null;
-  response_body: string | null;
-  duration_ms: number;
-  created_at: string;
-  next_attempt_at: string | null;
-}
 export type WebhookLogsOutcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
 export type SendTestWebhookOutcome = { outcome: "ok"; delivery_id: Uuid } | { outcome: "not_found" };
 export type RetryDeliveryOutcome =

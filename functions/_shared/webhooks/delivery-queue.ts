@@ -11,7 +11,7 @@ export interface Claim {
 
 /** Leases up to `limit` due deliveries for `leaseSeconds`; rows another dispatcher holds are skipped. */
 export function claimDeliveries(db: Database, limit: number, leaseSeconds: number): Promise<Claim> {
-  return db.rpc<Claim>("claim_webhook_deliveries", { p_limit: limit, p_lease_seconds: leaseSeconds });
+  return db.rpc("claim_webhook_deliveries", { p_limit: limit, p_lease_seconds: leaseSeconds });
 }
 
 /** What the delivery became; `stale` when the lease was lost to another claim and nothing was written. */
@@ -23,7 +23,7 @@ export async function recordAttempt(
   result: AttemptResult,
   retryInMs: number | null,
 ): Promise<RecordOutcome> {
-  const { outcome } = await db.rpc<{ outcome: RecordOutcome }>("record_webhook_attempt", {
+  const { outcome } = await db.rpc("record_webhook_attempt", {
     p_delivery_id: delivery.delivery_id,
     p_attempt: delivery.attempt,
     p_status_code: result.statusCode,

@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import type { ApiKeyResolution } from "@shared/db/rpc-catalogue.ts";
 import type { Caller, GatewayEnv, RateLimitState } from "../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-key.ts";
@@ -32,7 +31,7 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
   }
   c.set("logIdentity", { keyPrefix: displayPrefix(token) });
 
-  const resolution = await c.var.services.db.rpc<ApiKeyResolution>("resolve_api_key", {
+  const resolution = await c.var.services.db.rpc("resolve_api_key", {
     p_key_hash: await hashApiKey(token),
   });
   if (resolution.outcome === "invalid_key") {

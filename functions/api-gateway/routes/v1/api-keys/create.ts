@@ -1,5 +1,5 @@
 import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
-import { type CreateApiKeyOutcome, OPERATOR_ONLY_TIER } from "@shared/auth/api-key-record.ts";
+import { OPERATOR_ONLY_TIER } from "@shared/auth/api-key-record.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { callerOf } from "../../../context.ts";
@@ -23,7 +23,7 @@ export const createApiKey = defineOperation({
 }, async (c, { body }) => {
   const { key, prefix } = generateApiKey();
   // create_api_key checks the bounds against the creating key under the workspace lock (docs/api-behaviour.md).
-  const result = await c.var.services.db.rpc<CreateApiKeyOutcome>("create_api_key", {
+  const result = await c.var.services.db.rpc("create_api_key", {
     p_workspace_id: callerOf(c).workspaceId,
     p_key_hash: await hashApiKey(key),
     p_prefix: prefix,

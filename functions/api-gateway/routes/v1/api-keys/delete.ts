@@ -5,8 +5,6 @@ import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { apiKeyIdParam, apiKeyNotFound, apiKeyPath, TAG } from "./schema.ts";
 
-type Outcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
-
 /** At least one active key of a workspace must keep this, or nobody could manage its keys through the API. */
 const ADMIN_PERMISSION: Permission = "admin:api_keys";
 
@@ -22,7 +20,7 @@ export const revokeApiKey = defineOperation({
   success: { status: 204, description: "Revoked; no body" },
   errors: ["api_key_not_found", "last_admin_key"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("revoke_api_key", {
+  const result = await c.var.services.db.rpc("revoke_api_key", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: apiKeyIdParam(c),
     p_admin_permission: ADMIN_PERMISSION,

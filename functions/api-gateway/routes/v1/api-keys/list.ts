@@ -1,4 +1,3 @@
-import type { ListedApiKey } from "@shared/auth/api-key-record.ts";
 import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
@@ -15,7 +14,7 @@ export const listApiKeys = defineOperation({
   query: listApiKeysQuery,
   success: { status: 200, description: "One page of keys", schema: apiKeyListResponse },
 }, async (c, { query }) => {
-  const result = await c.var.services.db.rpc<{ api_keys: ListedApiKey[]; total: number }>("list_api_keys", {
+  const result = await c.var.services.db.rpc("list_api_keys", {
     p_workspace_id: callerOf(c).workspaceId,
     p_include_revoked: query.include_revoked,
     p_page: query.page,

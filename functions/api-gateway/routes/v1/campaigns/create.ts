@@ -1,7 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { type Campaign, CAMPAIGN_FIELD_CODES, campaignResponse, createCampaignBody, TAG } from "./schema.ts";
+import { CAMPAIGN_FIELD_CODES, campaignResponse, createCampaignBody, TAG } from "./schema.ts";
 
 export const createCampaign = defineOperation({
   method: "post",
@@ -15,10 +15,9 @@ export const createCampaign = defineOperation({
   success: { status: 201, description: "The new campaign", schema: campaignResponse },
   errors: ["invalid_send_limit", "invalid_timezone"],
 }, async (c, { body }) => {
-  const result = await c.var.services.db.rpc<{ campaign: Campaign; deliveries: number }>("create_campaign", {
+  const result = await c.var.services.db.rpc("create_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_fields: body,
   });
-  if (result.deliveries > 0) c.var.services.kickDispatcher();
   return respond(c, { data: { campaign: result.campaign } }, 201);
 });

@@ -5,11 +5,6 @@ import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
 
-type Outcome =
-  | { outcome: "ok"; id: string; deliveries: number }
-  | { outcome: "not_found" }
-  | { outcome: "not_draft"; status: CampaignStatus };
-
 const HOW_TO_DELETE: Partial<Record<CampaignStatus, string>> = {
   active: "Pause it to stop sending; it keeps its metrics and cannot be deleted.",
   pending_approval: "Pause it to stop sending; it keeps its metrics and cannot be deleted.",
@@ -35,7 +30,7 @@ export const deleteCampaign = defineOperation({
   },
   errors: ["campaign_not_found", "campaign_not_draft"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("delete_campaign", {
+  const result = await c.var.services.db.rpc("delete_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: campaignIdParam(c),
   });
@@ -48,6 +43,5 @@ export const deleteCampaign = defineOperation({
       { details: { status: result.status } },
     );
   }
-  if (result.deliveries > 0) c.var.services.kickDispatcher();
   return respond(c, { data: { deleted: true, id: result.id } });
 });

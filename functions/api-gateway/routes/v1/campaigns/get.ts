@@ -1,9 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { type Campaign, campaignIdParam, campaignNotFound, campaignPath, campaignResponse, TAG } from "./schema.ts";
-
-type Outcome = { outcome: "ok"; campaign: Campaign } | { outcome: "not_found" };
+import { campaignIdParam, campaignNotFound, campaignPath, campaignResponse, TAG } from "./schema.ts";
 
 export const getCampaign = defineOperation({
   method: "get",
@@ -16,7 +14,7 @@ export const getCampaign = defineOperation({
   success: { status: 200, description: "The campaign", schema: campaignResponse },
   errors: ["campaign_not_found"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("get_campaign", {
+  const result = await c.var.services.db.rpc("get_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: campaignIdParam(c),
   });

@@ -1,7 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { type Campaign, campaignListResponse, listCampaignsQuery, TAG } from "./schema.ts";
+import { campaignListResponse, listCampaignsQuery, TAG } from "./schema.ts";
 
 export const listCampaigns = defineOperation({
   method: "get",
@@ -14,7 +14,7 @@ export const listCampaigns = defineOperation({
   query: listCampaignsQuery,
   success: { status: 200, description: "One page of campaigns", schema: campaignListResponse },
 }, async (c, { query }) => {
-  const result = await c.var.services.db.rpc<{ campaigns: Campaign[]; total: number }>("list_campaigns", {
+  const result = await c.var.services.db.rpc("list_campaigns", {
     p_workspace_id: callerOf(c).workspaceId,
     p_status: query.status ?? null,
     p_page: query.page,

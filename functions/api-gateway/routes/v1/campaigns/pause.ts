@@ -3,12 +3,7 @@ import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { type Campaign, campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
-
-type Outcome =
-  | { outcome: "ok"; campaign: Campaign; deliveries: number }
-  | { outcome: "not_found" }
-  | { outcome: "not_active"; status: CampaignStatus };
+import { campaignIdParam, campaignNotFound, campaignPath, TAG } from "./schema.ts";
 
 export const pauseCampaign = defineOperation({
   method: "post",
@@ -34,7 +29,7 @@ export const pauseCampaign = defineOperation({
   },
   errors: ["campaign_not_found", "campaign_not_active"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("pause_campaign", {
+  const result = await c.var.services.db.rpc("pause_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: campaignIdParam(c),
   });
@@ -44,7 +39,6 @@ export const pauseCampaign = defineOperation({
       details: { status: result.status },
     });
   }
-  if (result.deliveries > 0) c.var.services.kickDispatcher();
   const { id, status, paused_at } = result.campaign;
   return respond(c, { data: { campaign: { id, status, paused_at } } });
 });

@@ -3,12 +3,7 @@ import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { type Campaign, campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
-
-type Outcome =
-  | { outcome: "ok"; campaign: Campaign; deliveries: number }
-  | { outcome: "not_found" }
-  | { outcome: "not_startable"; status: CampaignStatus };
+import { campaignIdParam, campaignNotFound, campaignPath, TAG } from "./schema.ts";
 
 export const startCampaign = defineOperation({
   method: "post",
@@ -32,7 +27,7 @@ export const startCampaign = defineOperation({
   },
   errors: ["campaign_not_found", "campaign_not_startable"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("start_campaign", {
+  const result = await c.var.services.db.rpc("start_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: campaignIdParam(c),
   });
@@ -44,6 +39,5 @@ export const startCampaign = defineOperation({
       { details: { status: result.status } },
     );
   }
-  if (result.deliveries > 0) c.var.services.kickDispatcher();
   return respond(c, { data: { campaign_id: result.campaign.id, status: result.campaign.status, task_id: null } });
 });

@@ -3,17 +3,13 @@ import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import {
-  type Campaign,
   CAMPAIGN_FIELD_CODES,
   campaignIdParam,
   campaignNotFound,
   campaignPath,
   campaignResponse,
   TAG,
-  updateCampaignBody,
-} from "./schema.ts";
-
-type Outcome = { outcome: "ok"; campaign: Campaign } | { outcome: "not_found" } | { outcome: "completed" };
+  updateCampaignBody } from "./schema.ts";
 
 export const updateCampaign = defineOperation({
   method: "patch",
@@ -28,7 +24,7 @@ export const updateCampaign = defineOperation({
   success: { status: 200, description: "The updated campaign", schema: campaignResponse },
   errors: ["invalid_send_limit", "invalid_timezone", "campaign_not_found", "campaign_completed"],
 }, async (c, { body }) => {
-  const result = await c.var.services.db.rpc<Outcome>("update_campaign", {
+  const result = await c.var.services.db.rpc("update_campaign", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: campaignIdParam(c),
     p_fields: body,

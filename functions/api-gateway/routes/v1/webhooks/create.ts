@@ -6,12 +6,8 @@ import {
   createWebhookBody,
   duplicateWebhook,
   TAG,
-  type Webhook,
   WEBHOOK_FIELD_CODES,
-  withAllowedUrl,
-} from "./schema.ts";
-
-type Outcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
+  withAllowedUrl } from "./schema.ts";
 
 /** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format the dispatcher signs with. */
 function newSigningSecret(): string {
@@ -31,7 +27,7 @@ export const createWebhook = defineOperation({
   success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
   errors: ["invalid_url", "invalid_events", "duplicate_webhook"],
 }, async (c, { body }) => {
-  const result = await c.var.services.db.rpc<Outcome>("create_webhook", {
+  const result = await c.var.services.db.rpc("create_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
     p_fields: await withAllowedUrl(c, body),
     p_secret: newSigningSecret(),

@@ -4,8 +4,6 @@ import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
 
-type Outcome = { outcome: "ok"; id: string } | { outcome: "not_found" };
-
 export const deleteWebhook = defineOperation({
   method: "delete",
   path: "/{id}",
@@ -24,7 +22,7 @@ export const deleteWebhook = defineOperation({
   },
   errors: ["webhook_not_found"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("delete_webhook", {
+  const result = await c.var.services.db.rpc("delete_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
   });

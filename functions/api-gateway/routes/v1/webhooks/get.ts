@@ -1,9 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { TAG, type Webhook, webhookIdParam, webhookNotFound, webhookPath, webhookResponse } from "./schema.ts";
-
-type Outcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
+import { TAG, webhookIdParam, webhookNotFound, webhookPath, webhookResponse } from "./schema.ts";
 
 export const getWebhook = defineOperation({
   method: "get",
@@ -16,7 +14,7 @@ export const getWebhook = defineOperation({
   success: { status: 200, description: "The endpoint (never its secret)", schema: webhookResponse },
   errors: ["webhook_not_found"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("get_webhook", {
+  const result = await c.var.services.db.rpc("get_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
   });

@@ -1,8 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
-import type { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { listedWebhookObject, listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
+import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
 
 export const listWebhooks = defineOperation({
   method: "get",
@@ -15,7 +14,7 @@ export const listWebhooks = defineOperation({
   query: listWebhooksQuery,
   success: { status: 200, description: "One page of endpoints", schema: webhookListResponse },
 }, async (c, { query }) => {
-  const result = await c.var.services.db.rpc<{ webhooks: z.infer<typeof listedWebhookObject>[]; total: number }>(
+  const result = await c.var.services.db.rpc(
     "list_webhooks",
     { p_workspace_id: callerOf(c).workspaceId, p_page: query.page, p_per_page: query.per_page },
   );

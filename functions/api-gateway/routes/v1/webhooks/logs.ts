@@ -1,12 +1,10 @@
 import { callerOf } from "../../../context.ts";
 import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
-import { type AttemptLog, attemptLogObject } from "@shared/webhooks/endpoint.ts";
+import { attemptLogObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { TAG, webhookIdParam, webhookLogsQuery, webhookNotFound, webhookPath } from "./schema.ts";
-
-type Outcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
 
 export const listWebhookLogs = defineOperation({
   method: "get",
@@ -25,7 +23,7 @@ export const listWebhookLogs = defineOperation({
   },
   errors: ["webhook_not_found"],
 }, async (c, { query }) => {
-  const result = await c.var.services.db.rpc<Outcome>("list_webhook_logs", {
+  const result = await c.var.services.db.rpc("list_webhook_logs", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
     p_status: query.status ?? null,

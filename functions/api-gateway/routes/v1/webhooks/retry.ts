@@ -5,12 +5,6 @@ import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound } from "./schema.ts";
 
-type Outcome =
-  | { outcome: "ok"; delivery_id: string }
-  | { outcome: "webhook_not_found" }
-  | { outcome: "delivery_not_found" }
-  | { outcome: "not_failed"; status: string };
-
 function deliveryNotFound(): ApiError {
   return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
 }
@@ -27,7 +21,7 @@ export const retryWebhookDelivery = defineOperation({
   success: { status: 202, description: "The delivery is queued again", schema: queuedDeliveryResponse },
   errors: ["webhook_not_found", "delivery_not_found", "delivery_not_failed"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("retry_webhook_delivery", {
+  const result = await c.var.services.db.rpc("retry_webhook_delivery", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
     p_delivery_id: uuidParam(c, "delivery_id", deliveryNotFound),
@@ -39,6 +33,5 @@ export const retryWebhookDelivery = defineOperation({
       details: { status: result.status },
     });
   }
-  c.var.services.kickDispatcher();
   return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
 });

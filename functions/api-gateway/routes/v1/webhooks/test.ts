@@ -4,8 +4,6 @@ import { TEST_EVENT } from "@shared/webhooks/events.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
 
-type Outcome = { outcome: "ok"; delivery_id: string } | { outcome: "not_found" };
-
 export const testWebhook = defineOperation({
   method: "post",
   path: "/{id}/test",
@@ -18,12 +16,11 @@ export const testWebhook = defineOperation({
   success: { status: 202, description: "The test delivery is queued", schema: queuedDeliveryResponse },
   errors: ["webhook_not_found"],
 }, async (c) => {
-  const result = await c.var.services.db.rpc<Outcome>("send_test_webhook", {
+  const result = await c.var.services.db.rpc("send_test_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
     p_event: TEST_EVENT,
   });
   if (result.outcome === "not_found") throw webhookNotFound();
-  c.var.services.kickDispatcher();
   return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
 });

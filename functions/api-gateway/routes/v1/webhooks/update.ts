@@ -5,16 +5,12 @@ import {
   duplicateWebhook,
   TAG,
   updateWebhookBody,
-  type Webhook,
   WEBHOOK_FIELD_CODES,
   webhookIdParam,
   webhookNotFound,
   webhookPath,
   webhookResponse,
-  withAllowedUrl,
-} from "./schema.ts";
-
-type Outcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
+  withAllowedUrl } from "./schema.ts";
 
 export const updateWebhook = defineOperation({
   method: "patch",
@@ -30,7 +26,7 @@ export const updateWebhook = defineOperation({
   errors: ["invalid_url", "invalid_events", "webhook_not_found", "duplicate_webhook"],
 }, async (c, { body }) => {
   const id = webhookIdParam(c);
-  const result = await c.var.services.db.rpc<Outcome>("update_webhook", {
+  const result = await c.var.services.db.rpc("update_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: id,
     p_fields: await withAllowedUrl(c, body),
