@@ -40,3 +40,49 @@ export const startSilentPeer = () => listen((socket) => socket.pause());
 
 /** Accepts TCP connections and drops them at once, the way a crashing or restarting server does. */
 export const startHangingUpPeer = () => listen((socket) => socket.destroy());
+
+export interface SwitchablePath {
+  port: number;
+  /** Stop listening and cut every forwarded connection: clients see their sockets drop, then ECONNREFUSED. */
+  down(): Promise<void>;
+  /** Listen again on the same port and forward to the target. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A plain TCP forwarder in front of a real server (here, the test Postgres), which can be switched off and on: the
+ * database "going away" and "coming back" on the wire, without stopping the Postgres other suites share.
+ */
+export async function startSwitchablePath(targetPort: number): Promise<SwitchablePath> {
+  const { connect } = await import("node:net");
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const up = async () => {
+    if (server) return;
+    server = createServer((client) => {
+      const upstream = connect(targetPort, "127.0.0.1");
+      track(client);
+      track(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+    port = (server.address() as { port: number }).port;
+  };
+  const down = async () => {
+    const closing = server ? new Promise((resolve) => server!.close(resolve)) : Promise.resolve();
+    server = undefined;
+    for (const s of sockets) s.destroy();
+    await closing;
+  };
+  await up();
+  return { port, up, down, close: down };
+}
