@@ -24,7 +24,7 @@ afterAll(() => path.close());
 async function afterAnOutage(cancelTheWaitingQuery: boolean): Promise<"answered" | "still waiting"> {
   const url = new URL(databaseUrl());
   url.port = String(path.port);
-  const sql = postgres(url.toString(), { max: 1, backoff: RECONNECT_DELAY_S, onnotice: () => {} });
+  const sql = postgres(url.toString(), { max: 1, backoff: () => RECONNECT_DELAY_S, onnotice: () => {} });
   try {
     await path.down();
     await expect(sql`select 1`).rejects.toMatchObject({ code: "ECONNREFUSED" });

@@ -62,20 +62,33 @@ export class ApiError extends HTTPException {
   }
 }
 
-/** Raised by the database seam when Postgres cannot be reached or does not answer in time. */
+/**
+ * Raised by the database seam when Postgres cannot be reached or does not answer in time. `unreachable` marks
+ * failures of the connection itself (refused, dropped, no answer at all), which open the circuit breaker; a single
+ * slow statement does not.
+ */
 export class DatabaseUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly unreachable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; unreachable?: boolean } = {}) {
+    super(message, { cause: options.cause });
     this.name = "DatabaseUnavailableError";
+    this.unreachable = options.unreachable ?? false;
   }
 }
+
+/** What a 503 tells the caller to wait: about the interval at which an open circuit probes the database. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+export const UNAVAILABLE_HEADERS = { "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
 
 /** What the client sees for any thrown value, and what only the log line may see (internals, stack traces). */
 export function classifyError(err: unknown): { error: ApiError; failure?: string } {
   if (err instanceof ApiError) return { error: err };
   if (err instanceof DatabaseUnavailableError) {
     return {
-      error: new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly."),
+      error: new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.", {
+        headers: UNAVAILABLE_HEADERS,
+      }),
       failure: err.message,
     };
   }
