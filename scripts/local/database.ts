@@ -11,6 +11,8 @@ const SUPABASE_CLI = path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase")
 
 export interface RunningPostgres {
   url: string;
+  /** Settles when the server process ends, however it ends, with how it ended ("signal SIGKILL", "code 1"). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -47,13 +49,16 @@ export async function startEmbeddedPostgres(options: {
   } catch (error) {
     throw new Error(`embedded Postgres did not start:\n${output.join("").slice(-4000)}`, { cause: error });
   }
+  const server = (pg as unknown as { process: ChildProcess }).process;
   return {
     url: `postgresql://postgres:postgres@127.0.0.1:${options.port}/postgres`,
+    exited: new Promise((resolve) =>
+      server.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`))
+    ),
     stop: async () => {
       // pg.stop() waits for an 'exit' event, which never comes if the server is already gone (it crashed, or a
       // Ctrl-C to the process group reached it first and it finished shutting down).
-      const server = (pg as unknown as { process?: ChildProcess }).process;
-      if (server && (server.exitCode !== null || server.signalCode !== null)) return;
+      if (server.exitCode !== null || server.signalCode !== null) return;
       await pg.stop();
     },
   };
