@@ -11,7 +11,9 @@ import { PERMISSIONS } from "../functions/_shared/auth/permissions.ts";
 import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
+import { startFront } from "./local/front.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
+import { freePort } from "./local/ports.ts";
 import { type Supervised, supervise } from "./local/supervisor.ts";
 
 const PORT = Number(process.env.PORT ?? 54321);
@@ -157,9 +159,11 @@ async function main() {
   const baseUrl = `http://127.0.0.1:${PORT}`;
   const dispatcherSecret = randomBytes(24).toString("base64url");
   say("starting functions under Deno");
+  // Deno listens on a loopback port of its own; the front on PORT forwards to it and outlives its restarts.
+  const functionsPort = await freePort();
   const functionsEnv = {
     ...process.env,
-    PORT: String(PORT),
+    PORT: String(functionsPort),
     DATABASE_URL: databaseUrl,
     SUPABASE_URL: baseUrl,
     DISPATCHER_SECRET: dispatcherSecret,
@@ -169,6 +173,8 @@ async function main() {
   const gateway = `${baseUrl}/functions/v1/api-gateway`;
   const supervisedFunctions = supervise(functions, async () => startFunctions(functionsEnv), supervision("functions"));
   cleanups.push(() => supervisedFunctions.current().stop());
+  const front = await startFront(PORT, functionsPort);
+  cleanups.push(() => front.close());
   await waitForHealth(`${gateway}/health`, functions.child);
 
   // Stands in for pg_cron + pg_net, which the embedded Postgres lacks.
