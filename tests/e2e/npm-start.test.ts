@@ -1,69 +1,21 @@
 // The quick start as a user lives it: `npm start` on a fresh data folder (embedded Postgres, migrations, Deno),
 // the seed's cURL example against it, a webhook receiver built only from the README's snippet, and a restart.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
 import { freePort } from "../support/network.ts";
+import { interrupt, npmStart, type StartedStack } from "../support/npm-start.ts";
 
 const run = promisify(execFile);
-
-interface StartedStack {
-  child: ChildProcess;
-  output: () => string;
-  gateway: string;
-  key: string;
-}
 
 let dataDir: string;
 let port: number;
 let pgPort: number;
-
-/** `npm start` (without npm, which does not forward signals) in its own process group, like a terminal runs it. */
-async function npmStart(): Promise<StartedStack> {
-  const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
-    cwd: PROJECT_ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DATABASE_URL: "", LEADLEX_DATA_DIR: dataDir, PORT: String(port), PG_PORT: String(pgPort) },
-  });
-  let output = "";
-  child.stdout!.on("data", (c) => (output += c));
-  child.stderr!.on("data", (c) => (output += c));
-  const deadline = Date.now() + 120_000;
-  while (!output.includes("Ctrl-C stops everything")) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    output: () => output,
-    gateway: /API gateway:\s+(\S+)/.exec(output)![1],
-    key: /Demo key:\s+(wbk_\w+)/.exec(output)![1],
-  };
-}
-
-/** Ctrl-C to the whole process group; resolves when every process in it is gone. */
-async function interrupt(stack: StartedStack): Promise<void> {
-  const group = stack.child.pid!;
-  process.kill(-group, "SIGINT");
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      process.kill(-group, 0);
-    } catch {
-      return; // ESRCH: nothing of the group is left
-    }
-    if (Date.now() > deadline) {
-      process.kill(-group, "SIGKILL");
-      throw new Error("processes of npm start were still running 30 s after Ctrl-C");
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function curl(...args: string[]): Promise<{ status: number; body: unknown }> {
   const { stdout } = await run("curl", ["-s", "-w", "\n%{http_code}", ...args]);
@@ -111,7 +63,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "leadlex-npm-start-"));
   await chmod(dataDir, 0o755);
   [port, pgPort] = [await freePort(), await freePort()];
-  stack = await npmStart();
+  stack = await npmStart({ dataDir, port, pgPort });
 }, 180_000);
 
 afterAll(async () => {
@@ -158,12 +110,38 @@ describe("npm start", () => {
     expect(again).toMatchObject({ status: 404, body: { error: { code: "campaign_not_found" } } });
   });
 
+  it("closes connections that do not finish their headers (slowloris) while answering everyone else", async () => {
+    const { port: frontPort } = new URL(stack.gateway);
+    const opened = Date.now();
+    const slow = Array.from({ length: 50 }, () => {
+      const socket = connect(Number(frontPort), "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write("GET /functions/v1/api-gateway/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      // One more header line every second, never the blank line that ends the head.
+      const drip = setInterval(() => socket.writable && socket.write(`X-Slow-${Date.now()}: 1\r\n`), 1_000);
+      return new Promise<number>((resolve) => socket.once("close", () => (clearInterval(drip), resolve(Date.now()))));
+    });
+    let answered = 0;
+    let open = true;
+    const closedAll = Promise.all(slow).finally(() => (open = false));
+    while (open && Date.now() - opened < 20_000) {
+      const health = await curl(`${stack.gateway}/health`);
+      expect(health).toEqual({ status: 200, body: { status: "ok" } });
+      answered++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const closedAt = await Promise.race([closedAll, new Promise<null>((r) => setTimeout(() => r(null), 1_000))]);
+    expect(closedAt, "slow-header connections still open after 20 s").not.toBeNull();
+    expect(answered).toBeGreaterThan(0);
+    console.log(`50 slow-header connections closed after ${Math.max(...closedAt!) - opened} ms; ${answered} requests answered meanwhile`);
+  });
+
   it("stops everything on Ctrl-C, and a restart keeps the data and the demo key", async () => {
     const before = await curl(`${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`);
     const key = stack.key;
     await interrupt(stack);
 
-    stack = await npmStart();
+    stack = await npmStart({ dataDir, port, pgPort });
     expect(stack.key).toBe(key);
     const after = await curl(`${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`);
     expect(after.status).toBe(200);
