@@ -1,6 +1,6 @@
 // `npm start`: the whole product on this machine. Embedded Postgres (or DATABASE_URL), Supabase roles and
-// migrations, a demo workspace and key, and both functions under Deno behind a local front at http://127.0.0.1:$PORT/functions/v1/<name>,
-// each restarted if it dies.
+// migrations, a demo workspace and key, and both functions under Deno behind a local front at
+// http://127.0.0.1:$PORT/functions/v1/<name>. Postgres and Deno are restarted if they die.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
