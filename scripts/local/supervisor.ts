@@ -16,15 +16,18 @@ export interface SupervisorOptions {
   windowMs?: number;
 }
 
-// Five deaths (or failed restarts) within a minute is a fault a restart will not cure, and is reported as one.
+// A process that dies within STABLE_MS of starting (or cannot be started) is failing; five such failures in a row
+// within a minute is a fault a restart will not cure, and is reported as one. A process that ran longer had started
+// fine: its death is a new incident, restarted after the shortest delay.
 const MAX_FAILURES = 5;
 const WINDOW_MS = 60_000;
+const STABLE_MS = 5_000;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
 /**
- * Restarts `start()`'s product whenever it ends on its own, after a delay that doubles with each failure in the
- * window; a restart that fails counts as a failure too. `current()` is what runs now (stop that one on shutdown).
+ * Restarts `start()`'s product whenever it ends on its own, after a delay that doubles with each failure in a row;
+ * a restart that fails counts as a failure too. `current()` is what runs now (stop that one on shutdown).
  */
 export function supervise<T extends Supervised>(
   first: T,
@@ -36,10 +39,11 @@ export function supervise<T extends Supervised>(
   const failures: number[] = [];
   let current = first;
 
-  async function watch(exited: Promise<string>): Promise<void> {
+  async function watch(exited: Promise<string>, startedAt: number): Promise<void> {
     const how = await exited;
     if (options.stopping()) return;
     const now = Date.now();
+    if (now - startedAt >= STABLE_MS) failures.length = 0;
     failures.push(now);
     while (failures[0] <= now - windowMs) failures.shift();
     if (failures.length >= maxFailures) {
@@ -52,18 +56,19 @@ export function supervise<T extends Supervised>(
     options.say(`${options.name} ended (${how}); restarting in ${delay} ms`);
     await new Promise((r) => setTimeout(r, delay));
     if (options.stopping()) return;
+    const restartAt = Date.now();
     try {
       current = await start();
       // Asked to stop while it was starting: the shutdown already stopped the previous one.
       if (options.stopping()) return await current.stop();
-      options.say(`${options.name} restarted`);
-      return watch(current.exited);
+      options.say(`${options.name} restarted (in ${Date.now() - restartAt} ms)`);
+      return watch(current.exited, Date.now());
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-      return watch(Promise.resolve(`restart failed: ${reason}`));
+      return watch(Promise.resolve(`restart failed: ${reason}`), restartAt);
     }
   }
 
-  void watch(first.exited);
+  void watch(first.exited, Date.now());
   return { current: () => current };
 }

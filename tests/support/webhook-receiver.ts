@@ -6,8 +6,8 @@ export interface ReceivedWebhook {
   body: string;
 }
 
-/** How the receiver answers one request: a status and body, or never ("hang"). */
-export type Reply = { status: number; body?: string } | "hang";
+/** How the receiver answers one request: a status and body (after `delayMs`, if given), or never ("hang"). */
+export type Reply = { status: number; body?: string; delayMs?: number } | "hang";
 
 export interface RunningReceiver {
   url: string;
@@ -29,7 +29,8 @@ export async function startReceiver(
     req.on("end", () => {
       const request = { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
       const answer = reply(request, received.push(request) - 1);
-      if (answer !== "hang") res.writeHead(answer.status, { "Content-Type": "text/plain" }).end(answer.body ?? "");
+      if (answer === "hang") return;
+      setTimeout(() => res.writeHead(answer.status, { "Content-Type": "text/plain" }).end(answer.body ?? ""), answer.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
