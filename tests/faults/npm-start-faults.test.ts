@@ -85,7 +85,7 @@ beforeAll(async () => {
   sql = postgres(stack.databaseUrl, { max: 2, backoff: () => 0.1, onnotice: () => {} });
   workspaceId = (await createWorkspace(sql, { name: "fault injection", plan: "org" })).id;
   key = (await createApiKey(sql, { workspaceId, permissions: [...PERMISSIONS], tier: "unmetered" })).key;
-  receivers = await Promise.all([0, 1].map(() => startReceiver(() => ({ status: 200, body: "ok", delayMs: receiverDelayMs }))));
+  receivers = await Promise.all([0, 1].map(() => startReceiver(async () => (await pause(receiverDelayMs), { status: 200, body: "ok" }))));
   for (const receiver of receivers) {
     const res = await send("create", "POST", `${stack.gateway}/v1/webhooks`, {
       url: receiver.url,

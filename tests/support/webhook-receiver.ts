@@ -6,8 +6,8 @@ export interface ReceivedWebhook {
   body: string;
 }
 
-/** How the receiver answers one request: a status and body (after `delayMs`, if given), or never ("hang"). */
-export type Reply = { status: number; body?: string; delayMs?: number } | "hang";
+/** How the receiver answers one request: a status and body, or never ("hang"). */
+export type Reply = { status: number; body?: string } | "hang";
 
 export interface RunningReceiver {
   url: string;
@@ -18,9 +18,12 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-/** A webhook receiver on 127.0.0.1 that records each request and answers as `reply` says (by arrival index). */
+/**
+ * A webhook receiver on 127.0.0.1 that records each request and answers as `reply` says (by arrival index), once
+ * the reply is known: a promise holds the answer back until the test settles it.
+ */
 export async function startReceiver(
-  reply: (request: ReceivedWebhook, index: number) => Reply = () => ({ status: 200, body: "ok" }),
+  reply: (request: ReceivedWebhook, index: number) => Reply | Promise<Reply> = () => ({ status: 200, body: "ok" }),
 ): Promise<RunningReceiver> {
   const received: ReceivedWebhook[] = [];
   const server = createServer((req, res: ServerResponse) => {
@@ -28,9 +31,10 @@ export async function startReceiver(
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const request = { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
-      const answer = reply(request, received.push(request) - 1);
-      if (answer === "hang") return;
-      setTimeout(() => res.writeHead(answer.status, { "Content-Type": "text/plain" }).end(answer.body ?? ""), answer.delayMs ?? 0);
+      void Promise.resolve(reply(request, received.push(request) - 1)).then((answer) => {
+        if (answer === "hang") return;
+        res.writeHead(answer.status, { "Content-Type": "text/plain" }).end(answer.body ?? "");
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
