@@ -122,3 +122,25 @@ it("PostgREST answering 503 PGRST000 (it cannot reach Postgres) opens the circui
     await standIn.close();
   }
 });
+
+it("a connection that goes silent mid-query (partition, frozen host) is abandoned: the pool is replaced", async () => {
+  const path = await startSwitchablePath(Number(new URL(databaseUrl()).port));
+  const seam = createPostgresDatabase(withPort(databaseUrl(), path.port), { maxConnections: 2, timeoutMs: 500 });
+  try {
+    expect(await seam.rpc("health_check", {})).toEqual({ status: "ok" });
+    path.freeze();
+    // Both pool slots are taken by queries that will never be answered on their connections.
+    const stuck = await Promise.all([0, 1].map(() => seam.rpc("health_check", {}).then(() => "answered", (e) => e)));
+    for (const error of stuck) expect(error).toMatchObject({ name: "DatabaseUnavailableError", unreachable: true });
+    path.thaw();
+    const deadline = Date.now() + GENEROUS_MS;
+    let answer: unknown;
+    while (Date.now() < deadline && !answer) {
+      answer = await seam.rpc("health_check", {}).catch(() => undefined);
+    }
+    expect(answer).toEqual({ status: "ok" });
+  } finally {
+    await seam.close();
+    await path.close();
+  }
+});

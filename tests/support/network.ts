@@ -47,6 +47,12 @@ export interface SwitchablePath {
   down(): Promise<void>;
   /** Listen again on the same port and forward to the target. */
   up(): Promise<void>;
+  /**
+   * Stop forwarding without closing anything, the way a network partition or a frozen host looks: connections stay
+   * open in silence, new ones are accepted and never answered. `thaw()` forwards new connections again.
+   */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -64,14 +70,19 @@ export async function startSwitchablePath(targetPort: number): Promise<Switchabl
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
   };
+  const pairs = new Set<[Socket, Socket]>();
+  let frozen = false;
   const up = async () => {
     if (server) return;
     server = createServer((client) => {
-      const upstream = connect(targetPort, "127.0.0.1");
       track(client);
+      if (frozen) return void client.pause();
+      const upstream = connect(targetPort, "127.0.0.1");
       track(upstream);
+      const pair: [Socket, Socket] = [client, upstream];
+      pairs.add(pair);
       client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
+      client.on("close", () => (pairs.delete(pair), upstream.destroy()));
       upstream.on("close", () => client.destroy());
     });
     await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
@@ -83,6 +94,13 @@ export async function startSwitchablePath(targetPort: number): Promise<Switchabl
     for (const s of sockets) s.destroy();
     await closing;
   };
+  const freeze = () => {
+    frozen = true;
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream).pause();
+      upstream.unpipe(client).pause();
+    }
+  };
   await up();
-  return { port, up, down, close: down };
+  return { port, up, down, freeze, thaw: () => void (frozen = false), close: down };
 }

@@ -77,20 +77,30 @@ export interface PostgresDatabase extends Database {
  *
  * A slow statement is ended by the server (statement_timeout); a server that stopped answering altogether by the
  * client deadline, which only stops waiting. Queries are never cancelled from the client: once in the driver, a
- * query runs or fails with its connection, and it holds its slot until then.
+ * query runs or fails with its connection (or its pool, see replacePool), and it holds its slot until then.
  */
 export function createPostgresDatabase(url: string, options: PostgresDatabaseOptions = {}): PostgresDatabase {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
   const deadlineMs = timeoutMs + DEADLINE_SLACK_MS;
   const maxConnections = options.maxConnections ?? 10;
-  const sql = postgres(url, {
-    max: maxConnections,
-    connect_timeout: Math.ceil(timeoutMs / 1000),
-    idle_timeout: 60,
-    backoff: () => RECONNECT_BACKOFF_S,
-    onnotice: () => {},
-    connection: { statement_timeout: timeoutMs, application_name: "leadlex-functions" },
-  });
+  const connect = () =>
+    postgres(url, {
+      max: maxConnections,
+      connect_timeout: Math.ceil(timeoutMs / 1000),
+      idle_timeout: 60,
+      backoff: () => RECONNECT_BACKOFF_S,
+      onnotice: () => {},
+      connection: { statement_timeout: timeoutMs, application_name: "leadlex-functions" },
+    });
+  let sql = connect();
+  // A query still unanswered `deadlineMs` after it reached the driver sits on a connection that is dead without its
+  // socket saying so (a network partition, a frozen host: TCP keepalive would take many minutes). Only a new pool
+  // gets rid of it; destroying the old one fails its queries, which gives their slots back.
+  const replacePool = (stale: postgres.Sql) => {
+    if (sql !== stale) return;
+    sql = connect();
+    void stale.end({ timeout: 0 });
+  };
   const gate = admissionGate(maxConnections);
   // One statement text per function and argument list, so the driver's prepared statements are reused.
   const statements = new Map<string, string>();
@@ -118,8 +128,11 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     const text = statementFor(name, argNames);
     const leave = await gate.enter(deadlineMs);
     if (!leave) throw new DatabaseUnavailableError(`rpc ${name}: no connection free within ${deadlineMs} ms`);
-    const result = sql.unsafe(text, values, { prepare: true }).then((rows) => rows[0].result);
-    result.then(leave, leave);
+    const client = sql;
+    const result = client.unsafe(text, values, { prepare: true }).then((rows) => rows[0].result);
+    const watchdog = setTimeout(() => replacePool(client), deadlineMs);
+    const settle = () => (clearTimeout(watchdog), leave());
+    result.then(settle, settle);
     return result;
   }
 
