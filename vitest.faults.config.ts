@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/faults/**/*.test.ts"],
-    testTimeout: 240_000,
+    testTimeout: 300_000,
     hookTimeout: 180_000,
     pool: "forks",
     maxWorkers: 1,
