@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: { alias: { "@shared/": fileURLToPath(new URL("./functions/_shared/", import.meta.url)) } },
   test: {
     include: ["tests/**/*.test.ts"],
+    // Minutes long, with its own `npm start`: `npm run test:faults` (vitest.faults.config.ts).
+    exclude: ["tests/faults/**", "**/node_modules/**"],
     globalSetup: ["tests/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -1,5 +1,6 @@
 // `npm start`: the whole product on this machine. Embedded Postgres (or DATABASE_URL), Supabase roles and
-// migrations, a demo workspace and key, and both functions under Deno at http://127.0.0.1:$PORT/functions/v1/<name>.
+// migrations, a demo workspace and key, and both functions under Deno behind a local front at
+// http://127.0.0.1:$PORT/functions/v1/<name>. Postgres and Deno are restarted if they die.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -11,7 +12,10 @@ import { PERMISSIONS } from "../functions/_shared/auth/permissions.ts";
 import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
+import { startFront } from "./local/front.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
+import { freePort } from "./local/ports.ts";
+import { type Supervised, supervise } from "./local/supervisor.ts";
 
 const PORT = Number(process.env.PORT ?? 54321);
 const PG_PORT = Number(process.env.PG_PORT ?? 54322);
@@ -73,8 +77,7 @@ async function ensurePortFree(port: number, what: string): Promise<void> {
   });
 }
 
-// Everything started so far, stopped in reverse order on Ctrl-C, SIGTERM, a crash of the functions, or a failed
-// start-up. A second signal, or a stop that hangs, ends the process anyway.
+// Everything started so far, stopped in reverse order on Ctrl-C, SIGTERM, repeated crashes, or a failed start-up. A second signal, or a stop that hangs, ends the process anyway.
 const cleanups: (() => Promise<void> | void)[] = [];
 let stopping = false;
 
@@ -87,6 +90,42 @@ async function stop(code: number): Promise<never> {
     await Promise.resolve().then(cleanup).catch((error) => say(`while stopping: ${error}`));
   }
   process.exit(code);
+}
+
+/** Deno serving both functions; `exited` settles however the process ends. */
+function startFunctions(env: NodeJS.ProcessEnv): Supervised & { child: ChildProcess } {
+  const child = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "inherit", "inherit"],
+    env,
+  });
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`))
+  );
+  return {
+    child,
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Restart what dies, logged; after repeated deaths, stop everything and exit non-zero with the reason. */
+function supervision(name: string) {
+  return {
+    name,
+    say,
+    stopping: () => stopping,
+    giveUp: (message: string) => {
+      say(message);
+      void stop(1);
+    },
+  };
 }
 
 async function main() {
@@ -102,8 +141,11 @@ async function main() {
   } else {
     await ensurePortFree(PG_PORT, "PG_PORT");
     say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in ${path.relative(PROJECT_ROOT, DATA_DIR) || "."}/postgres)`);
-    const database = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
-    cleanups.push(() => database.stop());
+    const startDatabase = () =>
+      startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
+    const database = await startDatabase();
+    const supervised = supervise(database, startDatabase, supervision("Postgres"));
+    cleanups.push(() => supervised.current().stop());
     databaseUrl = database.url;
   }
   if (stopping) return;
@@ -118,35 +160,24 @@ async function main() {
   const baseUrl = `http://127.0.0.1:${PORT}`;
   const dispatcherSecret = randomBytes(24).toString("base64url");
   say("starting functions under Deno");
-  const functions = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "inherit", "inherit"],
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      DATABASE_URL: databaseUrl,
-      SUPABASE_URL: baseUrl,
-      DISPATCHER_SECRET: dispatcherSecret,
-      // Receivers on this machine are what local development needs; WEBHOOK_ALLOW_PRIVATE_URLS=0 turns that off.
-      WEBHOOK_ALLOW_PRIVATE_URLS: process.env.WEBHOOK_ALLOW_PRIVATE_URLS ?? "1",
-    },
-  });
-  const functionsExited = new Promise<void>((resolve) => functions.once("exit", () => resolve()));
-  cleanups.push(async () => {
-    if (functions.exitCode !== null || functions.signalCode !== null) return;
-    functions.kill("SIGTERM");
-    const killer = setTimeout(() => functions.kill("SIGKILL"), 5_000);
-    await functionsExited;
-    clearTimeout(killer);
-  });
-  functions.on("exit", (code, signal) => {
-    if (stopping) return;
-    say(`functions exited (${signal ?? `code ${code}`})`);
-    void stop(1);
-  });
-
+  // Deno listens on a loopback port of its own; the front on PORT forwards to it and outlives its restarts.
+  const functionsPort = await freePort();
+  const functionsEnv = {
+    ...process.env,
+    PORT: String(functionsPort),
+    DATABASE_URL: databaseUrl,
+    SUPABASE_URL: baseUrl,
+    DISPATCHER_SECRET: dispatcherSecret,
+    // Receivers on this machine are what local development needs; WEBHOOK_ALLOW_PRIVATE_URLS=0 turns that off.
+    WEBHOOK_ALLOW_PRIVATE_URLS: process.env.WEBHOOK_ALLOW_PRIVATE_URLS ?? "1",
+  };
+  const functions = startFunctions(functionsEnv);
   const gateway = `${baseUrl}/functions/v1/api-gateway`;
-  await waitForHealth(`${gateway}/health`, functions);
+  const supervisedFunctions = supervise(functions, async () => startFunctions(functionsEnv), supervision("functions"));
+  cleanups.push(() => supervisedFunctions.current().stop());
+  const front = await startFront(PORT, functionsPort);
+  cleanups.push(() => front.close());
+  await waitForHealth(`${gateway}/health`, functions.child);
 
   // Stands in for pg_cron + pg_net, which the embedded Postgres lacks.
   const ticker = setInterval(() => {

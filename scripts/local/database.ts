@@ -12,6 +12,8 @@ const SUPABASE_CLI = path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase")
 
 export interface RunningPostgres {
   url: string;
+  /** Settles when the server process ends, however it ends, with how it ended ("signal SIGKILL", "code 1"). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -48,9 +50,12 @@ export async function startEmbeddedPostgres(options: {
     });
   }
   const running = server;
-  const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+  const exited = new Promise<string>((resolve) =>
+    running.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`))
+  );
   return {
     url: `postgresql://postgres:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    exited,
     stop: async () => {
       // Already gone when it crashed, or when a Ctrl-C to the process group reached it first.
       if (running.exitCode === null && running.signalCode === null) {

@@ -58,6 +58,7 @@ describe.each([
       const res = await timed(() => call(`${gateway.url}/v1/campaigns`, { key }));
       const error = expectError(res, 503, "service_unavailable");
       expect(error.message).toBe("The service is temporarily unavailable. Please retry shortly.");
+      expect(res.headers.get("retry-after")).toBe("1");
       expect(JSON.stringify(res.body)).not.toMatch(/ECONN|timed out|\bat \S+:\d+|postgres|127\.0\.0\.1/i);
 
       const line = gateway.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
@@ -97,6 +98,8 @@ describe("an RPC slower than timeoutMs (statement timeout)", () => {
       );
       expect(error).toBeInstanceOf(DatabaseUnavailableError);
       expect(error.message).toMatch(/statement timeout/);
+      // A slow statement is not a lost database: it must not open the circuit breaker.
+      expect(error.unreachable).toBe(false);
     } finally {
       await lock.release();
     }

@@ -2,78 +2,21 @@
 // where the cluster's `postgres` user cannot reach the clone), with its default `.data/` (embedded Postgres,
 // migrations, Deno), the seed's cURL example against it, a webhook receiver built only from the README's snippet,
 // and a restart.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/network.ts";
+import { interrupt, npmStart, type StartedStack } from "../support/npm-start.ts";
 import { createPrivateClone, type PrivateClone } from "../support/private-clone.ts";
 
 const run = promisify(execFile);
 
-interface StartedStack {
-  child: ChildProcess;
-  output: () => string;
-  gateway: string;
-  key: string;
-}
-
 let clone: PrivateClone;
 let port: number;
 let pgPort: number;
-
-/** `npm start` (without npm, which does not forward signals) in its own process group, like a terminal runs it. */
-async function npmStart(extraEnv: Record<string, string> = {}): Promise<StartedStack> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: "",
-    PORT: String(port),
-    PG_PORT: String(pgPort),
-    ...extraEnv,
-  };
-  // The clone's own .data/, as a newcomer gets it.
-  delete env.LEADLEX_DATA_DIR;
-  const child = spawn(path.join(clone.root, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
-    cwd: clone.root,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env,
-  });
-  let output = "";
-  child.stdout!.on("data", (c) => (output += c));
-  child.stderr!.on("data", (c) => (output += c));
-  const deadline = Date.now() + 120_000;
-  while (!output.includes("Ctrl-C stops everything")) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    output: () => output,
-    gateway: /API gateway:\s+(\S+)/.exec(output)![1],
-    key: /Demo key:\s+(wbk_\w+)/.exec(output)![1],
-  };
-}
-
-/** Ctrl-C to the whole process group; resolves when every process in it is gone. */
-async function interrupt(stack: StartedStack): Promise<void> {
-  const group = stack.child.pid!;
-  process.kill(-group, "SIGINT");
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      process.kill(-group, 0);
-    } catch {
-      return; // ESRCH: nothing of the group is left
-    }
-    if (Date.now() > deadline) {
-      process.kill(-group, "SIGKILL");
-      throw new Error("processes of npm start were still running 30 s after Ctrl-C");
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function curl(...args: string[]): Promise<{ status: number; body: unknown }> {
   const { stdout } = await run("curl", ["-s", "-w", "\n%{http_code}", ...args]);
@@ -120,7 +63,7 @@ let receiver: Awaited<ReturnType<typeof readmeReceiver>> | undefined;
 beforeAll(async () => {
   clone = await createPrivateClone();
   [port, pgPort] = [await freePort(), await freePort()];
-  stack = await npmStart();
+  stack = await npmStart({ root: clone.root, port, pgPort });
 }, 180_000);
 
 afterAll(async () => {
@@ -178,13 +121,39 @@ describe("npm start", () => {
     expect(again).toMatchObject({ status: 404, body: { error: { code: "campaign_not_found" } } });
   });
 
+  it("closes connections that do not finish their headers (slowloris) while answering everyone else", async () => {
+    const { port: frontPort } = new URL(stack.gateway);
+    const opened = Date.now();
+    const slow = Array.from({ length: 50 }, () => {
+      const socket = connect(Number(frontPort), "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write("GET /functions/v1/api-gateway/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      // One more header line every second, never the blank line that ends the head.
+      const drip = setInterval(() => socket.writable && socket.write(`X-Slow-${Date.now()}: 1\r\n`), 1_000);
+      return new Promise<number>((resolve) => socket.once("close", () => (clearInterval(drip), resolve(Date.now()))));
+    });
+    let answered = 0;
+    let open = true;
+    const closedAll = Promise.all(slow).finally(() => (open = false));
+    while (open && Date.now() - opened < 20_000) {
+      const health = await curl(`${stack.gateway}/health`);
+      expect(health).toEqual({ status: 200, body: { status: "ok" } });
+      answered++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const closedAt = await Promise.race([closedAll, new Promise<null>((r) => setTimeout(() => r(null), 1_000))]);
+    expect(closedAt, "slow-header connections still open after 20 s").not.toBeNull();
+    expect(answered).toBeGreaterThan(0);
+    console.log(`50 slow-header connections closed after ${Math.max(...closedAt!) - opened} ms; ${answered} requests answered meanwhile`);
+  });
+
   it("stops everything on Ctrl-C, and a restart keeps the data and the demo key", async () => {
     const before = await curl(`${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`);
     const key = stack.key;
     await interrupt(stack);
 
     // Restarted with the private-URL override turned off, as a developer testing production rules would.
-    stack = await npmStart({ WEBHOOK_ALLOW_PRIVATE_URLS: "0" });
+    stack = await npmStart({ root: clone.root, port, pgPort, env: { WEBHOOK_ALLOW_PRIVATE_URLS: "0" } });
     expect(stack.key).toBe(key);
     const after = await curl(`${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`);
     expect(after.status).toBe(200);

@@ -4,17 +4,63 @@ import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-// SQLSTATE classes that mean "the database is not there right now", not "the query is wrong".
-const UNAVAILABLE_SQLSTATES = /^(08|53|57P0|57014)/;
-// Driver-side codes for refused, dropped or timed-out connections.
-const UNAVAILABLE_DRIVER_CODES = new Set([
+// Failures of the connection itself: driver codes for refused, dropped or silent connections, and the SQLSTATEs
+// of a lost connection (08) or a server shutting down, crashing or starting up (57P01-57P03).
+const UNREACHABLE_DRIVER_CODES = new Set([
   "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
   "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED",
 ]);
+const UNREACHABLE_SQLSTATES = /^(08|57P0)/;
+// The server is there but cannot serve this statement now: out of resources (53), statement timeout (57014).
+const BUSY_SQLSTATES = /^(53|57014)/;
 
-function isUnavailable(error: unknown): boolean {
+// The client deadline sits just past statement_timeout: a live server answers (if only with 57014) before it.
+const DEADLINE_SLACK_MS = 500;
+// The driver's default reconnect backoff grows to 20 s after a few refused attempts, which alone delays recovery
+// by that much; the circuit breaker already spaces out attempts while the database is away.
+const RECONNECT_BACKOFF_S = 0.1;
+
+function unavailability(error: unknown): { unreachable: boolean } | undefined {
   const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && (UNAVAILABLE_DRIVER_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code));
+  if (typeof code !== "string") return undefined;
+  if (UNREACHABLE_DRIVER_CODES.has(code) || UNREACHABLE_SQLSTATES.test(code)) return { unreachable: true };
+  if (BUSY_SQLSTATES.test(code)) return { unreachable: false };
+  return undefined;
+}
+
+/**
+ * At most `size` queries in the driver at once; the others wait here, in a queue the seam owns, so a caller that
+ * gives up is simply dropped. The driver's own queue is never used: postgres.js 3.4.9 cannot safely cancel a query
+ * that is waiting there or for a reconnect (see tests/db/postgres-driver-cancel.test.ts).
+ */
+function admissionGate(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  const leave = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    /** Resolves with the function that gives the slot back, or undefined if none came free within `ms`. */
+    enter(ms: number): Promise<(() => void) | undefined> {
+      if (free > 0) {
+        free--;
+        return Promise.resolve(leave);
+      }
+      return new Promise((resolve) => {
+        const admit = () => {
+          clearTimeout(timer);
+          resolve(leave);
+        };
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(admit), 1);
+          resolve(undefined);
+        }, ms);
+        waiting.push(admit);
+      });
+    },
+  };
 }
 
 export interface PostgresDatabaseOptions {
@@ -26,16 +72,36 @@ export interface PostgresDatabase extends Database {
   close(): Promise<void>;
 }
 
-/** The direct-driver side of the seam, for local runs, tests and benchmarks. */
+/**
+ * The direct-driver side of the seam, for local runs, tests and benchmarks (and deployments with DATABASE_URL).
+ *
+ * A slow statement is ended by the server (statement_timeout); a server that stopped answering altogether by the
+ * client deadline, which only stops waiting. Queries are never cancelled from the client: once in the driver, a
+ * query runs or fails with its connection (or its pool, see replacePool), and it holds its slot until then.
+ */
 export function createPostgresDatabase(url: string, options: PostgresDatabaseOptions = {}): PostgresDatabase {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
-    connect_timeout: Math.ceil(timeoutMs / 1000),
-    idle_timeout: 60,
-    onnotice: () => {},
-    connection: { statement_timeout: timeoutMs, application_name: "leadlex-functions" },
-  });
+  const deadlineMs = timeoutMs + DEADLINE_SLACK_MS;
+  const maxConnections = options.maxConnections ?? 10;
+  const connect = () =>
+    postgres(url, {
+      max: maxConnections,
+      connect_timeout: Math.ceil(timeoutMs / 1000),
+      idle_timeout: 60,
+      backoff: () => RECONNECT_BACKOFF_S,
+      onnotice: () => {},
+      connection: { statement_timeout: timeoutMs, application_name: "leadlex-functions" },
+    });
+  let sql = connect();
+  // A query still unanswered `deadlineMs` after it reached the driver sits on a connection that is dead without its
+  // socket saying so (a network partition, a frozen host: TCP keepalive would take many minutes). Only a new pool
+  // gets rid of it; destroying the old one fails its queries, which gives their slots back.
+  const replacePool = (stale: postgres.Sql) => {
+    if (sql !== stale) return;
+    sql = connect();
+    void stale.end({ timeout: 0 });
+  };
+  const gate = admissionGate(maxConnections);
   // One statement text per function and argument list, so the driver's prepared statements are reused.
   const statements = new Map<string, string>();
 
@@ -53,31 +119,42 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     return text;
   }
 
+  async function run(name: string, args: Record<string, unknown>): Promise<unknown> {
+    const argNames = Object.keys(args);
+    const values = argNames.map((k) => {
+      const v = args[k];
+      return v !== null && typeof v === "object" ? sql.json(v as postgres.JSONValue) : v;
+    }) as postgres.ParameterOrJSON<never>[];
+    const text = statementFor(name, argNames);
+    const leave = await gate.enter(deadlineMs);
+    if (!leave) throw new DatabaseUnavailableError(`rpc ${name}: no connection free within ${deadlineMs} ms`);
+    const client = sql;
+    const result = client.unsafe(text, values, { prepare: true }).then((rows) => rows[0].result);
+    const watchdog = setTimeout(() => replacePool(client), deadlineMs);
+    const settle = () => (clearTimeout(watchdog), leave());
+    result.then(settle, settle);
+    return result;
+  }
+
   return {
     async rpc<T>(name: string, args: Record<string, unknown>): Promise<T> {
-      const argNames = Object.keys(args);
-      const values = argNames.map((k) => {
-        const v = args[k];
-        return v !== null && typeof v === "object" ? sql.json(v as postgres.JSONValue) : v;
-      }) as postgres.ParameterOrJSON<never>[];
-      const query = sql.unsafe(statementFor(name, argNames), values, { prepare: true });
-      // statement_timeout covers a slow query; this covers a server that stopped answering altogether.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new DatabaseUnavailableError(`rpc ${name} timed out after ${timeoutMs} ms`));
-          // Best effort: ask the server to drop the query. A server that stopped answering never confirms, and
-          // an unhandled rejection from that would take the whole isolate down.
-          Promise.resolve(query.cancel()).catch(() => {});
-        }, timeoutMs + 500);
+        timer = setTimeout(
+          () => reject(new DatabaseUnavailableError(`rpc ${name}: no answer within ${deadlineMs} ms`, { unreachable: true })),
+          deadlineMs,
+        );
       });
+      const answer = run(name, args);
+      // A caller that stopped waiting must not turn the query's later failure into an unhandled rejection.
+      answer.catch(() => {});
       try {
-        const rows = await Promise.race([query, deadline]);
-        return rows[0].result as T;
+        return await Promise.race([answer, deadline]) as T;
       } catch (error) {
         if (error instanceof DatabaseUnavailableError) throw error;
-        if (isUnavailable(error)) {
-          throw new DatabaseUnavailableError(`rpc ${name}: ${(error as Error).message}`, { cause: error });
+        const kind = unavailability(error);
+        if (kind) {
+          throw new DatabaseUnavailableError(`rpc ${name}: ${(error as Error).message}`, { cause: error, ...kind });
         }
         throw error;
       } finally {

@@ -2,10 +2,13 @@ import { createClient } from "@supabase/supabase-js";
 import { DatabaseUnavailableError } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
-// What PostgREST answers when Postgres is down, overloaded or too slow: 503/504 from PostgREST itself or the
-// API gateway in front of it, or SQLSTATEs for connection loss, shutdown and statement timeout (sent as 500/503).
-const UNAVAILABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
-const UNAVAILABLE_SQLSTATES = /^(08|53|57P0|57014|PGRST00)/;
+// PostgREST or Postgres behind it cannot be reached: no HTTP answer at all (status 0: refused, reset, our own
+// timeout), a gateway error from the proxy in front of PostgREST, PostgREST's own connection errors (PGRST00x), or
+// the SQLSTATEs of a lost connection and a server shutting down.
+const UNREACHABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
+const UNREACHABLE_SQLSTATES = /^(08|57P0|PGRST00)/;
+// Reachable but cannot serve this call now: out of resources, statement timeout.
+const BUSY_SQLSTATES = /^(53|57014)/;
 
 /**
  * The seam only talks to PostgREST, but supabase-js builds a Realtime client too, and on a runtime without a global
@@ -36,8 +39,10 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
     async rpc<T>(name: string, args: Record<string, unknown>): Promise<T> {
       const { data, error, status } = await client.rpc(name, args).abortSignal(AbortSignal.timeout(timeoutMs));
       if (!error) return data as T;
-      if (UNAVAILABLE_STATUSES.has(status) || UNAVAILABLE_SQLSTATES.test(error.code ?? "")) {
-        throw new DatabaseUnavailableError(`rpc ${name}: ${describe(status, error)}`);
+      const code = error.code ?? "";
+      const unreachable = UNREACHABLE_STATUSES.has(status) || UNREACHABLE_SQLSTATES.test(code);
+      if (unreachable || BUSY_SQLSTATES.test(code)) {
+        throw new DatabaseUnavailableError(`rpc ${name}: ${describe(status, error)}`, { unreachable });
       }
       throw new Error(`rpc ${name} failed: ${describe(status, error)}`);
     },

@@ -64,12 +64,23 @@ export class ApiError extends HTTPException {
   }
 }
 
+/** What a 503 tells the caller to wait: about the interval at which an open circuit probes the database. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+export const UNAVAILABLE_HEADERS = { "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
+
+/** The answer while a dependency (the database, locally the functions process) cannot be reached. */
+export function unavailableError(): ApiError {
+  return new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly.", {
+    headers: UNAVAILABLE_HEADERS,
+  });
+}
+
 /** What the client sees for any thrown value, and what only the log line may see (internals, stack traces). */
 export function classifyError(err: unknown): { error: ApiError; failure?: string } {
   if (err instanceof ApiError) return { error: err };
   if (err instanceof DatabaseUnavailableError) {
     return {
-      error: new ApiError("service_unavailable", "The service is temporarily unavailable. Please retry shortly."),
+      error: unavailableError(),
       failure: err.message,
     };
   }

@@ -1,3 +1,4 @@
+import { withCircuitBreaker } from "../db/circuit-breaker.ts";
 import type { Database } from "../db/database.ts";
 import { createPostgresDatabase } from "../db/postgres-database.ts";
 import { createSupabaseDatabase } from "../db/supabase-database.ts";
@@ -18,9 +19,17 @@ export class ConfigError extends Error {
 
 /**
  * Local runs and tests set DATABASE_URL and talk to Postgres directly; deployed functions have no such variable
- * and go through PostgREST with the project's secret key.
+ * and go through PostgREST with the project's secret key. Either way behind one circuit breaker per isolate, so an
+ * unreachable database is answered at once instead of after a timeout per request.
  */
 export function databaseFromEnv(env: Env): Database {
+  return withCircuitBreaker(seamFromEnv(env), {
+    onChange: (state, reason) =>
+      jsonLogger({ level: state === "open" ? "error" : "info", msg: `database circuit ${state}`, reason }),
+  });
+}
+
+function seamFromEnv(env: Env): Database {
   if (env.DATABASE_URL) return createPostgresDatabase(env.DATABASE_URL);
   const url = env.SUPABASE_URL;
   const key = secretKeyFromEnv(env);

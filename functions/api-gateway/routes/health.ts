@@ -1,3 +1,4 @@
+import { UNAVAILABLE_HEADERS } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
 import { defineOperation } from "../openapi/operation.ts";
@@ -29,6 +30,8 @@ export const health = defineOperation({
     return respond(c, { status: "ok" });
   } catch (error) {
     c.set("failure", error instanceof Error ? error.message : String(error));
-    return respond(c, { status: "unavailable" }, 503);
+    const response = respond(c, { status: "unavailable" }, 503);
+    for (const [name, value] of Object.entries(UNAVAILABLE_HEADERS)) response.headers.set(name, value);
+    return response;
   }
 });

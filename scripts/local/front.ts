@@ -1,0 +1,60 @@
+// The local HTTP front of `npm start`, in the place Supabase's API gateway takes in front of the edge runtime:
+// it forwards every request to the functions process and owns what a public listener must, which Deno.serve does
+// not offer (its options have no header or request timeouts; denoland/deno#3515): a client has HEADERS_TIMEOUT_MS
+// to send a complete request head, so a slow-headers (slowloris) client cannot hold connections open. Node's HTTP
+// server enforces that per request, keep-alive connections included, so no parsing of our own is needed.
+import { type IncomingMessage, Agent, createServer, request, type Server, type ServerResponse } from "node:http";
+import { unavailableError } from "../../functions/_shared/http/errors.ts";
+import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
+
+export const HEADERS_TIMEOUT_MS = 5_000;
+// A whole request (head and body) must arrive within this; far above any honest upload to this API.
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface Front {
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:`port` and forwards to the functions on 127.0.0.1:`upstreamPort`. */
+export async function startFront(port: number, upstreamPort: number): Promise<Front> {
+  const agent = new Agent({ keepAlive: true });
+  const server: Server = createServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // How often Node checks those two timeouts (default 30 s, which would let a slow client stay that long).
+    connectionsCheckingInterval: 500,
+  }, (req, res) => forward(req, res));
+
+  function forward(req: IncomingMessage, res: ServerResponse) {
+    const upstream = request({
+      agent,
+      host: "127.0.0.1",
+      port: upstreamPort,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+    }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => {
+      // The functions process is down (being restarted by npm start) or dropped the request.
+      if (res.headersSent) return res.destroy();
+      const error = unavailableError();
+      res.writeHead(error.status, { "Content-Type": JSON_CONTENT_TYPE, ...error.headers });
+      res.end(JSON.stringify(error.body));
+    });
+    req.pipe(upstream);
+    // The client went away before its answer was complete: stop the work upstream too.
+    res.on("close", () => res.writableFinished || upstream.destroy());
+  }
+
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));
+  return {
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      agent.destroy();
+    },
+  };
+}
