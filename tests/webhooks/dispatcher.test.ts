@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { claimDeliveries, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
+import { claimDeliveries, NO_RETRY, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
 import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
@@ -86,6 +86,9 @@ async function attemptsOf(deliveryId: string) {
       from public.webhook_attempts where delivery_id = ${deliveryId} order by id`;
 }
 
+const FIVE_DAYS = 5 * 86_400;
+const retryIn = (ms: number) => ({ retryInMs: ms, spends: true, windowMs: ms });
+
 const dueNow = (deliveryId: string) =>
   pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`;
 
@@ -133,15 +136,16 @@ describe("webhook_delivery_due()", () => {
     expect(await due()).toBe(true);
 
     const retaken = await claimDeliveries(dispatcherDb, 10, 3600);
-    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, retaken.deliveries[0], failed, 60_000)).toBe("pending");
+    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
+    expect(await recordAttempt(dispatcherDb, retaken.deliveries[0], failed, retryIn(60_000), FIVE_DAYS))
+      .toMatchObject({ outcome: "pending" });
     expect(await due()).toBe(false); // the retry is a minute away
     await dueNow(delivery.id);
     expect(await due()).toBe(true);
 
-    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, (await claimDeliveries(dispatcherDb, 10, 3600)).deliveries[0], done, null))
-      .toBe("success");
+    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1, retryAfterMs: null };
+    const next = (await claimDeliveries(dispatcherDb, 10, 3600)).deliveries[0];
+    expect(await recordAttempt(dispatcherDb, next, done, NO_RETRY, FIVE_DAYS)).toMatchObject({ outcome: "success" });
     expect(await due()).toBe(false);
   });
 });
@@ -217,8 +221,8 @@ describe("webhook-dispatcher", () => {
     expect(hook.received.map((r) => JSON.parse(r.body).delivery_id)).toEqual([delivery.id, delivery.id, delivery.id]);
     const attempts = await attemptsOf(delivery.id);
     expect(attempts.map((a) => [a.attempt, a.status, a.status_code, a.error, a.response_body])).toEqual([
-      [1, "pending", 500, "http_error", "boom"],
-      [2, "pending", 500, "http_error", "boom"],
+      [1, "failed", 500, "http_error", "boom"],
+      [2, "failed", 500, "http_error", "boom"],
       [3, "failed", 500, "http_error", "boom"],
     ]);
     expect(attempts.map((a) => a.next_attempt_at === null)).toEqual([false, false, true]);
@@ -237,7 +241,7 @@ describe("webhook-dispatcher", () => {
       await dueNow(id); // stands in for waiting out the delay
     }
     const attempts = await attemptsOf(id);
-    expect(attempts.map((a) => a.status)).toEqual(["pending", "pending", "pending", "pending", "pending", "failed"]);
+    expect(attempts.map((a) => a.status)).toEqual(["failed", "failed", "failed", "failed", "failed", "failed"]);
     [30, 120, 600, 3600, 21600].forEach((delay, i) => {
       expect(attempts[i].retry_after_seconds).toBeGreaterThanOrEqual(delay);
       expect(attempts[i].retry_after_seconds).toBeLessThanOrEqual(delay * 1.1);
@@ -259,7 +263,7 @@ describe("webhook-dispatcher", () => {
 
     const [delivery] = await deliveriesOf(endpoint.id);
     expect(await attemptsOf(delivery.id)).toMatchObject([
-      { attempt: 1, status: "pending", status_code: null, error: "timeout", response_body: null },
+      { attempt: 1, status: "failed", status_code: null, error: "timeout", response_body: null },
       { attempt: 2, status: "success", status_code: 204, error: null },
     ]);
     expect([...hook.countsById()]).toEqual([[delivery.id, 2]]);
@@ -292,8 +296,9 @@ describe("webhook-dispatcher", () => {
     expect(await attemptsOf(second.id)).toMatchObject([{ attempt: 2, status: "success" }]);
 
     // The dead dispatcher comes back and records its attempt: too late, nothing changes.
-    const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, dead.deliveries[0], late, 0)).toBe("stale");
+    const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
+    expect(await recordAttempt(dispatcherDb, dead.deliveries[0], late, retryIn(0), FIVE_DAYS))
+      .toMatchObject({ outcome: "stale" });
     expect((await deliveriesOf(endpoint.id))[1]).toMatchObject({ status: "success", attempts: 2 });
     expect(await attemptsOf(second.id)).toHaveLength(1);
   });
@@ -391,7 +396,7 @@ describe("webhook-dispatcher", () => {
     const [delivery] = await deliveriesOf(endpoint.id);
     expect(delivery).toMatchObject({ status: "pending", attempts: 1 });
     expect(await attemptsOf(delivery.id)).toMatchObject([
-      { attempt: 1, status: "pending", status_code: null, error: "blocked_url", response_body: null },
+      { attempt: 1, status: "failed", status_code: null, error: "blocked_url", response_body: null },
     ]);
   });
 

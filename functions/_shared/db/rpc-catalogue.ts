@@ -18,7 +18,7 @@ import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/ap
 import type { Permission } from "../auth/permissions.ts";
 import type { RateLimitState } from "../http/context.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
-import type { Claim, RecordOutcome } from "../webhooks/delivery-queue.ts";
+import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
 
 /** Argument names per RPC, in the order the SQL function declares them. */
@@ -46,6 +46,7 @@ export const RPC_ARGUMENTS = {
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
+    "p_spends", "p_window_ms", "p_disable_after_seconds",
   ],
 } as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
 
@@ -194,7 +195,12 @@ export interface RpcCatalogue {
       p_duration_ms: number;
       /** null: no retry, the failure is final. */
       p_retry_in_ms: number | null;
+      /** Whether the attempt spent one of the schedule's attempts (retry-schedule.ts decideRetry). */
+      p_spends: boolean;
+      /** A new retry window, or null to keep the current one. */
+      p_window_ms: number | null;
+      p_disable_after_seconds: number;
     };
-    result: { outcome: RecordOutcome };
+    result: Recorded;
   };
 }

@@ -5,6 +5,7 @@ import { nameList } from "../../../../_shared/http/name-list.ts";
 import { pagination } from "../../../../_shared/http/pagination.ts";
 import { uuidParam } from "../../../../_shared/http/params.ts";
 import { SUBSCRIBABLE_EVENTS, type SubscribableEvent } from "../../../../_shared/webhooks/events.ts";
+import type { DisabledReason } from "../../../../_shared/webhooks/delivery-queue.ts";
 import { checkWebhookUrl } from "../../../../_shared/webhooks/url-policy.ts";
 
 /** The webhook object as the RPCs return it (already in the contract's shape, never with the secret). */
@@ -14,6 +15,8 @@ export interface Webhook {
   events: SubscribableEvent[];
   description: string | null;
   active: boolean;
+  /** Why the system disabled the endpoint; null while active or when disabled by hand. */
+  disabled_reason: DisabledReason | null;
   created_at: string;
   updated_at: string;
 }
