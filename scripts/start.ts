@@ -12,6 +12,7 @@ import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
+import { pruneLimitsFromEnv, startRetentionTicker } from "./local/retention.ts";
 
 const PORT = Number(process.env.PORT ?? 54321);
 const PG_PORT = Number(process.env.PG_PORT ?? 54322);
@@ -156,6 +157,7 @@ async function main() {
     }).then((res) => res.body?.cancel(), () => {});
   }, DISPATCH_INTERVAL_MS);
   cleanups.push(() => clearInterval(ticker));
+  cleanups.push(startRetentionTicker(databaseUrl, pruneLimitsFromEnv(process.env), say));
 
   console.log(`
 API gateway:  ${gateway}
