@@ -1,6 +1,7 @@
 // Webhook history retention for the local runner, which has no pg_cron: the same call the production job makes
 // (migration 20261130001010_webhook_retention_and_fan_out.sql), on a timer.
 import postgres from "postgres";
+import type { PrunedHistory } from "../../functions/_shared/db/rpc-catalogue.ts";
 
 /** Days of webhook events, deliveries and attempts kept (api.md section 5); WEBHOOK_RETENTION_DAYS overrides. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -14,12 +15,6 @@ export interface PruneLimits {
   rounds: number;
 }
 
-export interface Pruned {
-  attempts: number;
-  deliveries: number;
-  events: number;
-}
-
 /** The production job's limits, with WEBHOOK_RETENTION_DAYS (a positive whole number) if set. */
 export function pruneLimitsFromEnv(env: Record<string, string | undefined>): PruneLimits {
   const raw = env.WEBHOOK_RETENTION_DAYS?.trim();
@@ -30,8 +25,8 @@ export function pruneLimitsFromEnv(env: Record<string, string | undefined>): Pru
   return { keepDays, batch: 5000, rounds: 4 };
 }
 
-export async function pruneWebhookHistory(sql: postgres.Sql, limits: PruneLimits): Promise<Pruned> {
-  const [{ pruned }] = await sql<{ pruned: Pruned }[]>`
+export async function pruneWebhookHistory(sql: postgres.Sql, limits: PruneLimits): Promise<PrunedHistory> {
+  const [{ pruned }] = await sql<{ pruned: PrunedHistory }[]>`
     select public.prune_webhook_history(${limits.keepDays}, ${limits.batch}, ${limits.rounds}) as pruned`;
   return pruned;
 }

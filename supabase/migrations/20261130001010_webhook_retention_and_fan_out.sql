@@ -4,7 +4,7 @@
 -- the attempts of one), then events no delivery refers to any more. Each statement deletes at most p_batch rows
 -- chosen by primary key from an age index, so no statement holds its locks for long; p_rounds such rounds at
 -- most, so one run is bounded too and a large backlog is worked off over several runs. Called by pg_cron (below)
--- and by the local runner (scripts/local/retention.ts), both as the database owner; the Data API roles may not.
+-- and by the local runner (scripts/local/retention.ts), both as the database owner; service_role may call it too.
 -- Returns {"attempts": n, "deliveries": n, "events": n}.
 create function public.prune_webhook_history(p_keep_days integer, p_batch integer, p_rounds integer)
 returns json
@@ -78,6 +78,11 @@ $$;
 revoke execute on function
   public.prune_webhook_history(integer, integer, integer), public.webhook_dispatch_fan_out(integer, integer)
   from public, anon, authenticated;
+grant execute on function
+  public.prune_webhook_history(integer, integer, integer), public.webhook_dispatch_fan_out(integer, integer)
+  to service_role;
+-- What prune_webhook_history needs beyond 20261130000100_service_role_grants.sql when service_role runs it.
+grant delete on public.webhook_events, public.webhook_deliveries, public.webhook_attempts to service_role;
 
 -- Production scheduling, where 20261130000300_dispatch_when_due.sql scheduled the dispatcher, and skipped where it
 -- was skipped (vanilla Postgres, the local runner). The dispatcher job now posts once per 250 due deliveries, up

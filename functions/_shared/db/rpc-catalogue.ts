@@ -48,6 +48,7 @@ export const RPC_ARGUMENTS = {
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
     "p_spends", "p_window_ms", "p_disable_after_seconds",
   ],
+  prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
 } as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
 
 export type RpcName = keyof RpcCatalogue;
@@ -124,6 +125,13 @@ export type RetryDeliveryOutcome =
   | { outcome: "webhook_not_found" }
   | { outcome: "delivery_not_found" }
   | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
+
+/** Rows one retention run deleted. */
+export interface PrunedHistory {
+  attempts: number;
+  deliveries: number;
+  events: number;
+}
 
 export interface RpcCatalogue {
   health_check: { args: Record<never, never>; result: { status: "ok" } };
@@ -203,4 +211,6 @@ export interface RpcCatalogue {
     };
     result: Recorded;
   };
+  /** Run by pg_cron and the local runner (scripts/local/retention.ts). */
+  prune_webhook_history: { args: { p_keep_days: number; p_batch: number; p_rounds: number }; result: PrunedHistory };
 }
