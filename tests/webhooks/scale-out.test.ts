@@ -43,8 +43,14 @@ async function backlog(receiver: RunningReceiver, count: number) {
 }
 
 it("4 dispatchers draining at once under load send no attempt twice, retries included", async () => {
-  // Every third request fails once, so the drains also race over retries, not only first attempts.
-  const receiver = await startReceiver((_, index) => (index % 3 === 0 ? { status: 500 } : { status: 200 }));
+  // Every third delivery fails its first attempt, so the drains also race over retries, not only first attempts.
+  const seen = new Set<string>();
+  const receiver = await startReceiver(({ body }, index) => {
+    const id = JSON.parse(body).delivery_id as string;
+    const first = !seen.has(id);
+    seen.add(id);
+    return first && index % 3 === 0 ? { status: 500 } : { status: 200 };
+  });
   closers.push(() => receiver.close());
   const endpointId = await backlog(receiver, 600);
   // Small budgets: each drain hands over to a fresh invocation many times, as on a large backlog in production.
