@@ -1,5 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import { describe, expect, it } from "vitest";
 import { ENDPOINT_DISABLED_EVENT } from "../../functions/_shared/webhooks/events.ts";
 import {
   decideRetry,
@@ -8,52 +7,24 @@ import {
   RETRY_AFTER_CAP_MS,
 } from "../../functions/_shared/webhooks/retry-schedule.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { startDispatcher } from "../support/dispatcher.ts";
-import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
-import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
-import { type Reply, startReceiver } from "../support/webhook-receiver.ts";
+import { call } from "../support/gateway.ts";
+import { outboxSuite } from "../support/outbox-suite.ts";
 
 // Attempt outcomes, receiver back-pressure and auto-disable, through the gateway and the dispatcher with real
-// receivers. The dispatcher drains the whole outbox, so this suite has a database of its own.
-let pdb: PrivateDatabase;
-let gatewayDb: PostgresDatabase;
-let dispatcherDb: PostgresDatabase;
-let gateway: RunningGateway;
-const running: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  pdb = await createPrivateDatabase();
-  gatewayDb = createPostgresDatabase(pdb.url, { maxConnections: 10 });
-  dispatcherDb = createPostgresDatabase(pdb.url);
-  gateway = await startGateway({ db: gatewayDb, allowPrivateWebhookUrls: true });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.close()));
-  await pdb.sql`update public.webhook_deliveries set status = 'cancelled' where status = 'pending'`;
-});
-afterAll(async () => {
-  await gateway?.close();
-  await Promise.all([gatewayDb?.close(), dispatcherDb?.close()]);
-  await pdb?.drop();
-});
-
-async function tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const started = await thing;
-  running.push(started);
-  return started;
-}
-const receiver = (reply?: (request: { body: string }, index: number) => Reply) => tracked(startReceiver(reply));
-const dispatcher = (env: Record<string, string> = {}) => tracked(startDispatcher({ db: dispatcherDb, env }));
+// receivers. The dispatcher drains the whole outbox, so this suite has a database of its own (outbox-suite.ts).
+const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
+const { receiver } = outbox;
+const dispatcher = (env: Record<string, string> = {}) => outbox.dispatcher({ env });
 
 async function tenant() {
-  const workspace = await createWorkspace(pdb.sql, { name: "delivery health", plan: "org" });
-  const key = await createApiKey(pdb.sql, {
+  const workspace = await createWorkspace(outbox.pdb.sql, { name: "delivery health", plan: "org" });
+  const key = await createApiKey(outbox.pdb.sql, {
     workspaceId: workspace.id,
     permissions: ["campaigns:write", "webhooks:read", "webhooks:write"],
     tier: "unmetered",
   });
   const api = (path: string, init: Parameters<typeof call>[1] = {}) =>
-    call(`${gateway.url}/v1${path}`, { key: key.key, ...init });
+    call(`${outbox.gateway.url}/v1${path}`, { key: key.key, ...init });
   /** Registers an endpoint through POST /v1/webhooks. */
   const hook = async (url: string, events: string[]) => {
     const res = await api("/webhooks", { method: "POST", body: { url, events } });
@@ -68,11 +39,11 @@ async function tenant() {
 }
 
 const deliveriesOf = (endpointId: string) =>
-  pdb.sql<{ id: string; status: string; attempts: number; spent_attempts: number }[]>`
+  outbox.pdb.sql<{ id: string; status: string; attempts: number; spent_attempts: number }[]>`
     select id, status, attempts, spent_attempts from public.webhook_deliveries
      where endpoint_id = ${endpointId} order by created_at, id`;
 const dueNow = (endpointId: string) =>
-  pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where endpoint_id = ${endpointId}
+  outbox.pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where endpoint_id = ${endpointId}
            and status = 'pending'`;
 const secondsUntil = (iso: string) => (Date.parse(iso) - Date.now()) / 1000;
 
@@ -178,7 +149,7 @@ describe("receiver back-pressure", () => {
     expect(await deliveriesOf(endpoint.id)).toMatchObject([{ status: "pending", attempts: 4, spent_attempts: 1 }]);
 
     // Once the window is over, the next answer spends the second and last attempt.
-    await pdb.sql`update public.webhook_deliveries set window_ends_at = now() - interval '1 second'
+    await outbox.pdb.sql`update public.webhook_deliveries set window_ends_at = now() - interval '1 second'
                    where endpoint_id = ${endpoint.id}`;
     await dueNow(endpoint.id);
     expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
@@ -226,7 +197,7 @@ describe("auto-disable", () => {
   }
   /** The endpoint has failed every attempt since `days` ago: its first failure and its streak moved back. */
   const failingFor = (endpointId: string, days: number) =>
-    pdb.sql`update public.webhook_endpoints set failing_since = now() - ${days} * interval '1 day'
+    outbox.pdb.sql`update public.webhook_endpoints set failing_since = now() - ${days} * interval '1 day'
              where id = ${endpointId}`;
 
   it("disables an endpoint failing for 5 days, tells the workspace's other endpoints, and PATCH re-enables it", async () => {
@@ -242,7 +213,7 @@ describe("auto-disable", () => {
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1, disabled: 0 });
     // Failing for 4 days is not enough.
     await failingFor(endpoint.id, 4);
-    await pdb.sql`update public.webhook_attempts set created_at = now() - interval '4 days'
+    await outbox.pdb.sql`update public.webhook_attempts set created_at = now() - interval '4 days'
                    where endpoint_id = ${endpoint.id}`;
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1, disabled: 0 });
     expect((await t.api(`/webhooks/${endpoint.id}`)).body.data.webhook).toMatchObject({
