@@ -155,7 +155,9 @@ as $$
     'cancelled', (select count(*) from cancelled),
     'deliveries', coalesce(json_agg(json_build_object(
       'delivery_id', c.id, 'attempt', c.attempts, 'spent', c.spent_attempts,
-      'window_left_ms', greatest(0, ceil(extract(epoch from c.window_ends_at - now()) * 1000))::bigint,
+      -- GREATEST ignores nulls, hence the CASE: no window yet is null, not 0.
+      'window_left_ms', case when c.window_ends_at is not null
+                             then greatest(0, ceil(extract(epoch from c.window_ends_at - now()) * 1000))::bigint end,
       'endpoint_id', c.endpoint_id, 'workspace_id', c.workspace_id,
       'event', ev.event, 'occurred_at', public.iso_utc(ev.occurred_at), 'data', ev.data,
       'url', e.url, 'secret', e.secret)), '[]'::json))

@@ -97,7 +97,7 @@ describe("webhook_delivery_due()", () => {
     expect(await due()).toBe(true);
 
     const held = await claimDeliveries(outbox.dispatcherDb, 10, 3600);
-    expect(held.deliveries).toHaveLength(1);
+    expect(held.deliveries).toMatchObject([{ attempt: 1, spent: 0, window_left_ms: null }]);
     expect(await due()).toBe(false);
     // A drain that died: its lease runs out (set in the past here instead of waiting) and the delivery is due again.
     const [delivery] = await deliveriesOf(endpoint.id);
@@ -115,6 +115,10 @@ describe("webhook_delivery_due()", () => {
 
     const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1, retryAfterMs: null };
     const next = (await claimDeliveries(outbox.dispatcherDb, 10, 3600)).deliveries[0];
+    // The failure spent an attempt and opened a one-minute retry window, still open.
+    expect(next).toMatchObject({ attempt: 3, spent: 1 });
+    expect(next.window_left_ms).toBeGreaterThan(30_000);
+    expect(next.window_left_ms).toBeLessThanOrEqual(60_000);
     expect(await recordAttempt(outbox.dispatcherDb, next, done, NO_RETRY, FIVE_DAYS)).toMatchObject({ outcome: "success" });
     expect(await due()).toBe(false);
   });
