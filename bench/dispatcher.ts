@@ -7,13 +7,26 @@ import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import type postgres from "postgres";
 import { createTenant } from "./scenarios.ts";
-import { type Functions, onCleanup, say, wasInterrupted } from "./stack.ts";
+import { type Functions, onCleanup, say, startDispatchers, wasInterrupted } from "./stack.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
+
+/** One backlog drained by `dispatchers` concurrent dispatcher processes. */
+export interface ScaleOutRow {
+  dispatchers: number;
+  deliveries: number;
+  received: number;
+  seconds: number;
+  perSecond: number;
+  /** Requests the receiver saw more than once for one delivery, and attempt rows sharing (delivery, attempt). */
+  duplicateReceipts: number;
+  duplicateAttempts: number;
+}
 
 export type DispatcherResult =
   | { skipped: string }
   | {
     drain: { deliveries: number; received: number; seconds: number; perSecond: number; latencyMs: LatencySummary };
+    scaleOut: ScaleOutRow[];
     steady: {
       rate: number;
       expected: number;
@@ -82,10 +95,11 @@ export async function startReceiver(): Promise<Receiver> {
 }
 
 export function dispatch(functions: Functions): Promise<Response> {
-  return fetch(functions.dispatcherUrl, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${functions.dispatcherSecret}` },
-  });
+  return kick(functions.dispatcherUrl, functions.dispatcherSecret);
+}
+
+function kick(url: string, secret: string): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { Authorization: `Bearer ${secret}` } });
 }
 
 /** Whether the functions front serves a webhook-dispatcher at all, and whether it accepts our secret. */
@@ -153,8 +167,63 @@ function latencies(receiver: Receiver, occurred: Map<string, number>, ids: strin
   return out;
 }
 
+/**
+ * The drain again, with 1, 2 and 4 dispatcher processes at once (as edge workers the schedule fans out to): each
+ * kicked once and then every second, as the cron job posts; each drain that stops on its budget kicks its own
+ * process again. Duplicates are counted at the receiver and in the attempt log.
+ */
+async function runScaleOut(sql: postgres.Sql, databaseUrl: string, deliveries: number): Promise<ScaleOutRow[]> {
+  const rows: ScaleOutRow[] = [];
+  for (const count of [1, 2, 4]) {
+    if (wasInterrupted()) break;
+    say(`> dispatcher scale-out: ${deliveries} deliveries, ${count} dispatcher process(es)`);
+    const dispatchers = await startDispatchers(databaseUrl, count);
+    const receiver = await startReceiver();
+    try {
+      const { tenant, endpointId } = await subscribedTenant(sql, receiver.url);
+      await queueBacklog(sql, tenant.workspaceId, deliveries);
+      const ids = (await sql<{ id: string }[]>`
+        select id from public.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id);
+      const kickAll = () =>
+        dispatchers.urls.forEach((url) => kick(url, dispatchers.secret).then((res) => res.body?.cancel(), () => {}));
+      const started = wallNow();
+      kickAll();
+      const ticker = setInterval(kickAll, DISPATCH_INTERVAL_MS);
+      try {
+        await waitForReceipts(receiver, ids, WAIT_LIMIT_MS);
+      } finally {
+        clearInterval(ticker);
+      }
+      const received = ids.filter((id) => receiver.receipts.has(id));
+      const seconds = (Math.max(started, ...received.map((id) => receiver.receipts.get(id)!)) - started) / 1000;
+      // Attempts still being recorded when the last receipt arrived are counted too.
+      await new Promise((r) => setTimeout(r, 500));
+      const [{ duplicated }] = await sql<{ duplicated: number }[]>`
+        select count(*)::int as duplicated from (
+          select 1 from public.webhook_attempts where endpoint_id = ${endpointId}
+           group by delivery_id, attempt having count(*) > 1) as twice`;
+      rows.push({
+        dispatchers: count,
+        deliveries: ids.length,
+        received: received.length,
+        seconds,
+        perSecond: Math.round((received.length / Math.max(seconds, 0.001)) * 10) / 10,
+        duplicateReceipts: receiver.duplicates,
+        duplicateAttempts: duplicated,
+      });
+      say(`  ${received.length} received in ${seconds.toFixed(2)} s: ${rows.at(-1)!.perSecond}/s, ` +
+        `${receiver.duplicates} duplicate receipts, ${duplicated} duplicate attempts`);
+    } finally {
+      await receiver.close();
+      await dispatchers.stop();
+    }
+  }
+  return rows;
+}
+
 export async function runDispatcherBench(options: {
   sql: postgres.Sql;
+  databaseUrl: string;
   functions: Functions;
   deliveries: number;
   steadyRate: number;
@@ -249,11 +318,13 @@ export async function runDispatcherBench(options: {
     }
     const { p50, p99 } = steady.latencyMs;
     say(`  ${steady.received}/${steady.expected} received, p50 ${p50} ms, p99 ${p99} ms`);
+    clearInterval(ticker);
+    const scaleOut = await runScaleOut(sql, options.databaseUrl, options.deliveries);
 
     if (receiver.duplicates) notes.push(`${receiver.duplicates} duplicate deliveries (at-least-once) ignored`);
     const failed = failedInvocations ? `, ${failedInvocations} failed` : "";
     notes.push(`${invocations} ticker/kick POSTs from the bench${failed} (the gateway's own kicks not counted)`);
-    return { drain, steady, notes };
+    return { drain, scaleOut, steady, notes };
   } finally {
     clearInterval(ticker);
     await receiver.close();

@@ -94,6 +94,15 @@ export function targets(input: {
     measured: "skipped" in d ? "skipped" : `${d.drain.perSecond}/s`,
     pass: "skipped" in d ? null : d.drain.perSecond >= 500,
   });
+  const one = "skipped" in d ? undefined : d.scaleOut.find((r) => r.dispatchers === 1);
+  const four = "skipped" in d ? undefined : d.scaleOut.find((r) => r.dispatchers === 4);
+  out.push({
+    target: "drain with 4 dispatchers >= 2x one, 0 duplicate attempts",
+    measured: one && four
+      ? `${round(four.perSecond / one.perSecond, 2)}x, ${four.duplicateAttempts + four.duplicateReceipts} duplicates`
+      : "n/a",
+    pass: one && four ? four.perSecond >= 2 * one.perSecond && four.duplicateAttempts + four.duplicateReceipts === 0 : null,
+  });
   out.push({
     target: "dispatcher commit-to-receipt p50 < 1 s (steady rate)",
     measured: "skipped" in d ? "skipped" : `${d.steady.latencyMs.p50} ms`,
@@ -175,6 +184,14 @@ export function formatReport(report: Report): string {
         ],
       ],
       new Set([1, 2, 3, 4, 5, 6]),
+    ));
+    parts.push(table(
+      ["concurrent dispatchers", "deliveries", "seconds", "per s", "duplicate receipts", "duplicate attempts"],
+      d.scaleOut.map((r) => [
+        String(r.dispatchers), `${r.received}/${r.deliveries}`, r.seconds.toFixed(2), r.perSecond.toFixed(1),
+        String(r.duplicateReceipts), String(r.duplicateAttempts),
+      ]),
+      new Set([1, 2, 3, 4, 5]),
     ));
     for (const note of d.notes) parts.push(`dispatcher: ${note}`);
   }

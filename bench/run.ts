@@ -159,9 +159,9 @@ async function main(): Promise<void> {
       headers: { Authorization: `Bearer ${limited.key}` }, connections: sat, seconds, expectStatus: 429,
     }));
 
-  // 4. Webhook dispatcher (served by the same Deno process, as under npm start).
+  // 4. Webhook dispatcher (served by a Deno process of its own), then 1, 2 and 4 dispatcher processes at once.
   const dispatcher = await runDispatcherBench({
-    sql, functions, deliveries: config.deliveries, steadyRate: config.steadyRate, seconds,
+    sql, databaseUrl: database.url, functions, deliveries: config.deliveries, steadyRate: config.steadyRate, seconds,
   });
 
   // 5. Memory of the Deno process over the whole run.

@@ -114,6 +114,8 @@ interface FunctionsProcess {
   baseUrl: string;
   pid: number;
   tail: string[];
+  /** Stops the process now rather than at the end of the run. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -138,18 +140,15 @@ async function spawnFunctions(names: string, env: Record<string, string>): Promi
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
-  onCleanup({
-    name: `Deno ${names}`,
-    run: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(kill, 3000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-    sync: kill,
-  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(kill, 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  onCleanup({ name: `Deno ${names}`, run: stop, sync: kill });
 
   const probe = `${baseUrl}/functions/v1/${names.split(",")[0]}`;
   for (let i = 0; ; i++) {
@@ -167,7 +166,7 @@ async function spawnFunctions(names: string, env: Record<string, string>): Promi
     if (i > 600) throw new Error(`${names} did not start at ${probe}:\n${tail.join("")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { baseUrl, pid: child.pid!, tail };
+  return { baseUrl, pid: child.pid!, tail, stop };
 }
 
 /**
@@ -186,6 +185,21 @@ export async function startFunctions(databaseUrl: string): Promise<Functions> {
     pid: gateway.pid,
     dispatcherPid: dispatcher.pid,
     stderrTail: () => [...gateway.tail, ...dispatcher.tail].join("").slice(-4000),
+  };
+}
+
+/**
+ * `count` webhook-dispatcher processes of their own, as `count` edge workers: each drains with its own CPU and
+ * database pool, and its follow-up kicks reach itself. Returns their URLs and the one secret they accept.
+ */
+export async function startDispatchers(databaseUrl: string, count: number) {
+  const secret = randomBytes(24).toString("base64url");
+  const env = { DATABASE_URL: databaseUrl, DISPATCHER_SECRET: secret, WEBHOOK_ALLOW_PRIVATE_URLS: "1" };
+  const started = await Promise.all(Array.from({ length: count }, () => spawnFunctions("webhook-dispatcher", env)));
+  return {
+    urls: started.map((p) => `${p.baseUrl}/functions/v1/webhook-dispatcher`),
+    secret,
+    stop: () => Promise.all(started.map((p) => p.stop())),
   };
 }
 

@@ -16,6 +16,7 @@ import { startFront } from "./local/front.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
 import { freePort } from "./local/ports.ts";
 import { type Supervised, supervise } from "./local/supervisor.ts";
+import { pruneLimitsFromEnv, startRetentionTicker } from "./local/retention.ts";
 
 const PORT = Number(process.env.PORT ?? 54321);
 const PG_PORT = Number(process.env.PG_PORT ?? 54322);
@@ -187,6 +188,7 @@ async function main() {
     }).then((res) => res.body?.cancel(), () => {});
   }, DISPATCH_INTERVAL_MS);
   cleanups.push(() => clearInterval(ticker));
+  cleanups.push(startRetentionTicker(databaseUrl, pruneLimitsFromEnv(process.env), say));
 
   console.log(`
 API gateway:  ${gateway}

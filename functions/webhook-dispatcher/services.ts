@@ -1,7 +1,7 @@
 import type { Database } from "../_shared/db/database.ts";
 import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger, type LogLine } from "../_shared/runtime/config.ts";
 import type { DrainSettings } from "../_shared/webhooks/drain.ts";
-import { parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
+import { parseDisableAfterSeconds, parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
 import type { Connect } from "../_shared/webhooks/pinned-post.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 
@@ -60,6 +60,7 @@ export function drainSettingsFromEnv(
     leaseSeconds: LEASE_SECONDS,
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     retryDelaysSeconds: parseRetryDelays(env.WEBHOOK_RETRY_DELAYS),
+    disableAfterSeconds: parseDisableAfterSeconds(env.WEBHOOK_DISABLE_AFTER_DAYS),
     allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
     resolveHost: platform.resolveHost,
     connect: platform.connect,

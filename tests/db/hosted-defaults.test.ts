@@ -187,15 +187,20 @@ const CALLS: Record<string, Call> = {
     run: (tx) => value(tx`select public.webhook_delivery_due() as v`),
     main: (r) => r === true,
   },
+  webhook_dispatch_fan_out: {
+    run: (tx) => value(tx`select public.webhook_dispatch_fan_out(250, 4) as v`),
+    main: (r) => r === 1,
+  },
   claim_webhook_deliveries: {
     run: (tx) => value(tx`select public.claim_webhook_deliveries(100, 30) as v`),
     main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secret && d.url),
   },
   record_webhook_attempt: {
-    // A final failure of a 410: the attempt is logged and the endpoint disabled.
+    // A final failure of a 410: the attempt is logged, the endpoint disabled and the notice queued.
     run: (tx, r) =>
-      value(tx`select public.record_webhook_attempt(${r.leased}, 1, 410, 'http_error', 'gone', 15, null) as v`),
-    main: (r) => r.outcome === "failed",
+      value(tx`select public.record_webhook_attempt(${r.leased}, 1, 410, 'http_error', 'gone', 15, null, true, null,
+                                                    432000) as v`),
+    main: (r) => r.outcome === "failed" && r.disabled === "gone",
   },
   list_webhook_logs: {
     run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
@@ -208,6 +213,11 @@ const CALLS: Record<string, Call> = {
   delete_webhook: {
     run: (tx, r) => value(tx`select public.delete_webhook(${r.ws}, ${r.endpoint}) as v`),
     main: (r) => ok(r) && r.cancelled > 0,
+  },
+  prune_webhook_history: {
+    // Keeping 0 days: every finished delivery goes, with its attempts; pending ones and their events stay.
+    run: (tx) => value(tx`select public.prune_webhook_history(0, 5000, 4) as v`),
+    main: (r) => r.deliveries > 0 && r.attempts > 0,
   },
 };
 

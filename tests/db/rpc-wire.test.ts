@@ -22,11 +22,12 @@ let gateway: RunningGateway;
 let dispatcher: RunningDispatcher;
 let receiver: RunningReceiver;
 let key: string;
+let seam: ReturnType<typeof createSupabaseDatabase>;
 
 beforeAll(async () => {
   pdb = await createPrivateDatabase();
   standIn = await startPostgrestStandIn({ databaseUrl: pdb.url, key: SECRET_KEY });
-  const seam = createSupabaseDatabase(standIn.url, SECRET_KEY);
+  seam = createSupabaseDatabase(standIn.url, SECRET_KEY);
   gateway = await startGateway({ db: seam, allowPrivateWebhookUrls: true });
   // No retries: the receiver's one failure is final, so it can be retried through the API.
   dispatcher = await startDispatcher({ db: seam, settings: { retryDelaysSeconds: [] } });
@@ -94,6 +95,9 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect((await api("/v1/api-keys")).body.data.api_keys).toHaveLength(2);
     expect((await api(`/v1/api-keys/${minted.body.data.api_key.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await api(`/v1/webhooks/${hook}`, { method: "DELETE" })).status).toBe(200);
+    // Retention, as a hosted project could run it over the Data API: keeping 0 days, all finished history goes.
+    expect(await seam.rpc("prune_webhook_history", { p_keep_days: 0, p_batch: 5000, p_rounds: 4 }))
+      .toEqual({ attempts: 7, deliveries: 6, events: 6 });
 
     expect(standIn.problems).toEqual([]);
     const answered = standIn.requests.filter((r) => r.status !== 200).map((r) => `${r.path}: ${r.status}`);

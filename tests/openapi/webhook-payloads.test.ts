@@ -16,6 +16,7 @@ let db: PostgresDatabase;
 let gateway: RunningGateway;
 let dispatcher: RunningDispatcher;
 let receiver: RunningReceiver;
+const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   pdb = await createPrivateDatabase();
@@ -25,6 +26,7 @@ beforeAll(async () => {
   receiver = await startReceiver();
 });
 afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
   await receiver?.close();
   await dispatcher?.close();
   await gateway?.close();
@@ -43,6 +45,10 @@ it("every event a receiver gets matches its payload schema in the document's web
 
   const hook = await send("POST", "/v1/webhooks", { url: receiver.url, events: [...SUBSCRIBABLE_EVENTS] });
   expect(hook.status).toBe(201);
+  // An endpoint that answers 410 Gone is disabled at its first delivery, which tells the other endpoint.
+  const gone = await startReceiver(() => ({ status: 410, body: "gone" }));
+  cleanups.push(() => gone.close());
+  expect((await send("POST", "/v1/webhooks", { url: gone.url, events: ["campaign.created"] })).status).toBe(201);
   const started = (await send("POST", "/v1/campaigns", { name: "started, then paused" })).body.data.campaign.id;
   expect((await send("POST", `/v1/campaigns/${started}/start`)).status).toBe(200);
   expect((await send("POST", `/v1/campaigns/${started}/pause`)).status).toBe(200);
@@ -50,9 +56,9 @@ it("every event a receiver gets matches its payload schema in the document's web
   expect((await send("DELETE", `/v1/campaigns/${deleted}`)).status).toBe(200);
   expect((await send("POST", `/v1/webhooks/${hook.body.data.webhook.id}/test`)).status).toBe(202);
 
-  // created x2, started, paused, deleted, webhook.test
-  for (let round = 0; round < 20 && receiver.received.length < 6; round++) await dispatcher.drain();
-  expect(receiver.received).toHaveLength(6);
+  // created x2, started, paused, deleted, webhook.test, webhook.endpoint_disabled
+  for (let round = 0; round < 20 && receiver.received.length < 7; round++) await dispatcher.drain();
+  expect(receiver.received).toHaveLength(7);
   const bodies = receiver.received.map(({ body }) => JSON.parse(body));
   for (const body of bodies) checkWebhookPayload(body);
   expect(new Set(bodies.map((b) => b.event))).toEqual(new Set([...SUBSCRIBABLE_EVENTS, TEST_EVENT]));

@@ -1,54 +1,24 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { claimDeliveries, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
+import { describe, expect, it, vi } from "vitest";
+import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import { claimDeliveries, NO_RETRY, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
 import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
-import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
-import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
-import { type Reply, startReceiver } from "../support/webhook-receiver.ts";
+import { call } from "../support/gateway.ts";
+import { outboxSuite } from "../support/outbox-suite.ts";
+import type { Reply } from "../support/webhook-receiver.ts";
 
-// The dispatcher drains the whole outbox, so this suite has a database of its own (see private-database.ts).
-let pdb: PrivateDatabase;
-let gatewayDb: PostgresDatabase;
-let dispatcherDb: PostgresDatabase;
-let gateway: RunningGateway;
-const running: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  pdb = await createPrivateDatabase();
-  gatewayDb = createPostgresDatabase(pdb.url, { maxConnections: 20 });
-  dispatcherDb = createPostgresDatabase(pdb.url);
-  gateway = await startGateway({ db: gatewayDb });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.close()));
-  // Each test starts from an empty queue, whatever retries the previous one left scheduled.
-  await pdb.sql`update public.webhook_deliveries set status = 'cancelled' where status = 'pending'`;
-});
-afterAll(async () => {
-  await gateway?.close();
-  await Promise.all([gatewayDb?.close(), dispatcherDb?.close()]);
-  await pdb?.drop();
-});
-
-async function tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const started = await thing;
-  running.push(started);
-  return started;
-}
-
-const receiver = (reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>) => tracked(startReceiver(reply));
-const dispatcher = (options: Omit<Parameters<typeof startDispatcher>[0], "db"> = {}) =>
-  tracked(startDispatcher({ db: dispatcherDb, ...options }));
+// The dispatcher drains the whole outbox, so this suite has a database of its own (see outbox-suite.ts).
+const outbox = outboxSuite();
+const { receiver, dispatcher, tracked } = outbox;
 
 /** A fresh workspace and a key that may write campaigns (which is what queues deliveries). */
 async function tenant() {
-  const workspace = await createWorkspace(pdb.sql, { name: "dispatch test", plan: "org" });
-  const key = await createApiKey(pdb.sql, {
+  const workspace = await createWorkspace(outbox.pdb.sql, { name: "dispatch test", plan: "org" });
+  const key = await createApiKey(outbox.pdb.sql, {
     workspaceId: workspace.id,
     permissions: ["campaigns:read", "campaigns:write"],
     tier: "unmetered",
@@ -60,7 +30,7 @@ type Tenant = Awaited<ReturnType<typeof tenant>>;
 /** An endpoint row as POST /v1/webhooks would store it, secret in the contract's format. */
 async function addEndpoint(workspaceId: string, url: string, events = ["campaign.created"]) {
   const secret = `whsec_${randomBytes(32).toString("base64")}`;
-  const [row] = await pdb.sql<{ id: string }[]>`
+  const [row] = await outbox.pdb.sql<{ id: string }[]>`
     insert into public.webhook_endpoints (workspace_id, url, events, secret)
     values (${workspaceId}, ${url}, ${events}, ${secret}) returning id`;
   return { id: row.id, secret };
@@ -68,26 +38,29 @@ async function addEndpoint(workspaceId: string, url: string, events = ["campaign
 
 /** Creates a campaign through the gateway: the real RPC writes the event and its deliveries. */
 async function createCampaign(t: Tenant, name = "Spring launch") {
-  const res = await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name } });
+  const res = await call(`${outbox.gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name } });
   expect(res.status, res.text).toBe(201);
   return res.body.data.campaign as Record<string, unknown>;
 }
 
 async function deliveriesOf(endpointId: string) {
-  return await pdb.sql<{ id: string; event_id: string; status: string; attempts: number; lease_expires_at: Date | null }[]>`
+  return await outbox.pdb.sql<{ id: string; event_id: string; status: string; attempts: number; lease_expires_at: Date | null }[]>`
     select id, event_id, status, attempts, lease_expires_at from public.webhook_deliveries
      where endpoint_id = ${endpointId} order by created_at, id`;
 }
 
 async function attemptsOf(deliveryId: string) {
-  return await pdb.sql`
+  return await outbox.pdb.sql`
     select attempt, status, status_code, error, response_body, duration_ms, next_attempt_at,
            extract(epoch from next_attempt_at - created_at)::float8 as retry_after_seconds
       from public.webhook_attempts where delivery_id = ${deliveryId} order by id`;
 }
 
+const FIVE_DAYS = 5 * 86_400;
+const retryIn = (ms: number) => ({ retryInMs: ms, spends: true, windowMs: ms });
+
 const dueNow = (deliveryId: string) =>
-  pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`;
+  outbox.pdb.sql`update public.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`;
 
 describe("retry schedule", () => {
   it("defaults to 30 s, 2 min, 10 min, 1 h, 6 h: six attempts in all", () => {
@@ -114,7 +87,7 @@ describe("retry schedule", () => {
 // pg_cron posts to the dispatcher only when this says a delivery is due (migration 20261130000300). The embedded
 // Postgres has no pg_cron, so the function is called here directly, as the job calls it.
 describe("webhook_delivery_due()", () => {
-  const due = async () => (await pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
+  const due = async () => (await outbox.pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
 
   it("is true exactly while a pending delivery is due and not leased by a drain", async () => {
     expect(await due()).toBe(false);
@@ -123,25 +96,30 @@ describe("webhook_delivery_due()", () => {
     await createCampaign(t);
     expect(await due()).toBe(true);
 
-    const held = await claimDeliveries(dispatcherDb, 10, 3600);
-    expect(held.deliveries).toHaveLength(1);
+    const held = await claimDeliveries(outbox.dispatcherDb, 10, 3600);
+    expect(held.deliveries).toMatchObject([{ attempt: 1, spent: 0, window_left_ms: null }]);
     expect(await due()).toBe(false);
     // A drain that died: its lease runs out (set in the past here instead of waiting) and the delivery is due again.
     const [delivery] = await deliveriesOf(endpoint.id);
-    await pdb.sql`update public.webhook_deliveries set lease_expires_at = now() - interval '1 second'
+    await outbox.pdb.sql`update public.webhook_deliveries set lease_expires_at = now() - interval '1 second'
                    where id = ${delivery.id}`;
     expect(await due()).toBe(true);
 
-    const retaken = await claimDeliveries(dispatcherDb, 10, 3600);
-    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, retaken.deliveries[0], failed, 60_000)).toBe("pending");
+    const retaken = await claimDeliveries(outbox.dispatcherDb, 10, 3600);
+    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
+    expect(await recordAttempt(outbox.dispatcherDb, retaken.deliveries[0], failed, retryIn(60_000), FIVE_DAYS))
+      .toMatchObject({ outcome: "pending" });
     expect(await due()).toBe(false); // the retry is a minute away
     await dueNow(delivery.id);
     expect(await due()).toBe(true);
 
-    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, (await claimDeliveries(dispatcherDb, 10, 3600)).deliveries[0], done, null))
-      .toBe("success");
+    const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1, retryAfterMs: null };
+    const next = (await claimDeliveries(outbox.dispatcherDb, 10, 3600)).deliveries[0];
+    // The failure spent an attempt and opened a one-minute retry window, still open.
+    expect(next).toMatchObject({ attempt: 3, spent: 1 });
+    expect(next.window_left_ms).toBeGreaterThan(30_000);
+    expect(next.window_left_ms).toBeLessThanOrEqual(60_000);
+    expect(await recordAttempt(outbox.dispatcherDb, next, done, NO_RETRY, FIVE_DAYS)).toMatchObject({ outcome: "success" });
     expect(await due()).toBe(false);
   });
 });
@@ -157,7 +135,7 @@ describe("webhook-dispatcher", () => {
     expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1, rescheduled: 0, failed: 0, stale: 0 });
 
     const [delivery] = await deliveriesOf(endpoint.id);
-    const [event] = await pdb.sql`
+    const [event] = await outbox.pdb.sql`
       select public.iso_utc(occurred_at) as occurred_at from public.webhook_events where id = ${delivery.event_id}`;
     expect(hook.received).toHaveLength(1);
     const { headers, body } = hook.received[0];
@@ -217,8 +195,8 @@ describe("webhook-dispatcher", () => {
     expect(hook.received.map((r) => JSON.parse(r.body).delivery_id)).toEqual([delivery.id, delivery.id, delivery.id]);
     const attempts = await attemptsOf(delivery.id);
     expect(attempts.map((a) => [a.attempt, a.status, a.status_code, a.error, a.response_body])).toEqual([
-      [1, "pending", 500, "http_error", "boom"],
-      [2, "pending", 500, "http_error", "boom"],
+      [1, "failed", 500, "http_error", "boom"],
+      [2, "failed", 500, "http_error", "boom"],
       [3, "failed", 500, "http_error", "boom"],
     ]);
     expect(attempts.map((a) => a.next_attempt_at === null)).toEqual([false, false, true]);
@@ -237,7 +215,7 @@ describe("webhook-dispatcher", () => {
       await dueNow(id); // stands in for waiting out the delay
     }
     const attempts = await attemptsOf(id);
-    expect(attempts.map((a) => a.status)).toEqual(["pending", "pending", "pending", "pending", "pending", "failed"]);
+    expect(attempts.map((a) => a.status)).toEqual(["failed", "failed", "failed", "failed", "failed", "failed"]);
     [30, 120, 600, 3600, 21600].forEach((delay, i) => {
       expect(attempts[i].retry_after_seconds).toBeGreaterThanOrEqual(delay);
       expect(attempts[i].retry_after_seconds).toBeLessThanOrEqual(delay * 1.1);
@@ -259,7 +237,7 @@ describe("webhook-dispatcher", () => {
 
     const [delivery] = await deliveriesOf(endpoint.id);
     expect(await attemptsOf(delivery.id)).toMatchObject([
-      { attempt: 1, status: "pending", status_code: null, error: "timeout", response_body: null },
+      { attempt: 1, status: "failed", status_code: null, error: "timeout", response_body: null },
       { attempt: 2, status: "success", status_code: 204, error: null },
     ]);
     expect([...hook.countsById()]).toEqual([[delivery.id, 2]]);
@@ -274,8 +252,8 @@ describe("webhook-dispatcher", () => {
     const [first, second] = await deliveriesOf(endpoint.id);
 
     // Two dispatchers claim and die without recording: one holds a long lease, the other a short one.
-    const held = await claimDeliveries(dispatcherDb, 1, 3600);
-    const dead = await claimDeliveries(dispatcherDb, 1, 0.5);
+    const held = await claimDeliveries(outbox.dispatcherDb, 1, 3600);
+    const dead = await claimDeliveries(outbox.dispatcherDb, 1, 0.5);
     expect(held.deliveries.map((x) => x.delivery_id)).toEqual([first.id]);
     expect(dead.deliveries.map((x) => x.delivery_id)).toEqual([second.id]);
 
@@ -292,8 +270,9 @@ describe("webhook-dispatcher", () => {
     expect(await attemptsOf(second.id)).toMatchObject([{ attempt: 2, status: "success" }]);
 
     // The dead dispatcher comes back and records its attempt: too late, nothing changes.
-    const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1 };
-    expect(await recordAttempt(dispatcherDb, dead.deliveries[0], late, 0)).toBe("stale");
+    const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
+    expect(await recordAttempt(outbox.dispatcherDb, dead.deliveries[0], late, retryIn(0), FIVE_DAYS))
+      .toMatchObject({ outcome: "stale" });
     expect((await deliveriesOf(endpoint.id))[1]).toMatchObject({ status: "success", attempts: 2 });
     expect(await attemptsOf(second.id)).toHaveLength(1);
   });
@@ -305,15 +284,15 @@ describe("webhook-dispatcher", () => {
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(Array.from({ length: 20 }, (_, i) => createCampaign(t, `bulk ${batch}-${i}`)));
     }
-    const other = createPostgresDatabase(pdb.url);
+    const other = createPostgresDatabase(outbox.pdb.url);
     const [a, b] = await Promise.all([dispatcher(), tracked(startDispatcher({ db: other }))]);
-    running.push({ close: () => other.close() });
+    await tracked(Promise.resolve({ close: () => other.close() }));
 
     let claimed = 0;
     for (let round = 0; round < 20; round++) {
       const summaries = await Promise.all([a.drain(), b.drain()]);
       claimed += summaries[0].claimed + summaries[1].claimed;
-      const [{ pending }] = await pdb.sql`
+      const [{ pending }] = await outbox.pdb.sql`
         select count(*)::int as pending from public.webhook_deliveries
          where endpoint_id = ${endpoint.id} and status = 'pending'`;
       if (pending === 0) break;
@@ -326,7 +305,7 @@ describe("webhook-dispatcher", () => {
     const deliveries = await deliveriesOf(endpoint.id);
     expect(new Set(counts.keys())).toEqual(new Set(deliveries.map((x) => x.id)));
     expect(deliveries.every((x) => x.status === "success" && x.attempts === 1)).toBe(true);
-    const [{ rows, first }] = await pdb.sql`
+    const [{ rows, first }] = await outbox.pdb.sql`
       select count(*)::int as rows, count(*) filter (where a.attempt = 1)::int as first
         from public.webhook_attempts a where a.endpoint_id = ${endpoint.id}`;
     expect({ rows, first }).toEqual({ rows: 200, first: 200 });
@@ -339,11 +318,11 @@ describe("webhook-dispatcher", () => {
     await createCampaign(t, "first");
     await createCampaign(t, "second");
     const [first, second] = await deliveriesOf(endpoint.id);
-    await pdb.sql`update public.webhook_deliveries set next_attempt_at = now() + interval '1 hour' where id = ${second.id}`;
+    await outbox.pdb.sql`update public.webhook_deliveries set next_attempt_at = now() + interval '1 hour' where id = ${second.id}`;
     const d = await dispatcher();
 
     expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
-    const [row] = await pdb.sql`select active from public.webhook_endpoints where id = ${endpoint.id}`;
+    const [row] = await outbox.pdb.sql`select active from public.webhook_endpoints where id = ${endpoint.id}`;
     expect(row.active).toBe(false);
     expect(await attemptsOf(first.id)).toMatchObject([
       { attempt: 1, status: "failed", status_code: 410, error: "http_error", response_body: "gone", next_attempt_at: null },
@@ -365,7 +344,7 @@ describe("webhook-dispatcher", () => {
     expect(await d.drain()).toMatchObject({ claimed: 2, rescheduled: 2 });
 
     // Only the soft delete, without delete_webhook's cancelling, so that the dispatcher's own check is what counts.
-    await pdb.sql`update public.webhook_endpoints set deleted_at = now() where id = ${endpoint.id}`;
+    await outbox.pdb.sql`update public.webhook_endpoints set deleted_at = now() where id = ${endpoint.id}`;
     expect(await d.drain()).toMatchObject({ claimed: 0, cancelled: 2 });
     expect(hook.received).toHaveLength(2);
     expect((await deliveriesOf(endpoint.id)).map((x) => x.status)).toEqual(["cancelled", "cancelled"]);
@@ -391,7 +370,7 @@ describe("webhook-dispatcher", () => {
     const [delivery] = await deliveriesOf(endpoint.id);
     expect(delivery).toMatchObject({ status: "pending", attempts: 1 });
     expect(await attemptsOf(delivery.id)).toMatchObject([
-      { attempt: 1, status: "pending", status_code: null, error: "blocked_url", response_body: null },
+      { attempt: 1, status: "failed", status_code: null, error: "blocked_url", response_body: null },
     ]);
   });
 

@@ -71,13 +71,14 @@ describe("POST /v1/webhooks", () => {
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     const webhook = res.body.data.webhook;
     expect(Object.keys(webhook).sort()).toEqual(
-      ["active", "created_at", "description", "events", "id", "secret", "updated_at", "url"],
+      ["active", "created_at", "description", "disabled_reason", "events", "id", "secret", "updated_at", "url"],
     );
     expect(webhook).toMatchObject({
       url,
       events: ["campaign.deleted", "campaign.started"],
       description: "CRM sync",
       active: true,
+      disabled_reason: null,
     });
     expect(webhook.created_at).toMatch(ISO_MS);
     expect(webhook.updated_at).toMatch(ISO_MS);

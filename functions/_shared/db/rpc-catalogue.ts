@@ -13,7 +13,7 @@ import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
 import type { ATTEMPT_STATUSES, AttemptLog, Webhook } from "../webhooks/endpoint.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
-import type { Claim, RecordOutcome } from "../webhooks/delivery-queue.ts";
+import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
 
 /** Argument names per RPC, in the order the SQL function declares them. */
@@ -41,7 +41,9 @@ export const RPC_ARGUMENTS = {
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
+    "p_spends", "p_window_ms", "p_disable_after_seconds",
   ],
+  prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
 } as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
 
 export type RpcName = keyof RpcCatalogue;
@@ -126,6 +128,13 @@ export type RetryDeliveryOutcome =
   | { outcome: "delivery_not_found" }
   | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
 
+/** Rows one retention run deleted. */
+export interface PrunedHistory {
+  attempts: number;
+  deliveries: number;
+  events: number;
+}
+
 export interface RpcCatalogue {
   health_check: { args: Record<never, never>; result: { status: "ok" } };
   resolve_api_key: { args: { p_key_hash: string }; result: ApiKeyResolution };
@@ -196,7 +205,14 @@ export interface RpcCatalogue {
       p_duration_ms: number;
       /** null: no retry, the failure is final. */
       p_retry_in_ms: number | null;
+      /** Whether the attempt spent one of the schedule's attempts (retry-schedule.ts decideRetry). */
+      p_spends: boolean;
+      /** A new retry window, or null to keep the current one. */
+      p_window_ms: number | null;
+      p_disable_after_seconds: number;
     };
-    result: { outcome: RecordOutcome };
+    result: Recorded;
   };
+  /** Run by pg_cron and the local runner (scripts/local/retention.ts). */
+  prune_webhook_history: { args: { p_keep_days: number; p_batch: number; p_rounds: number }; result: PrunedHistory };
 }

@@ -1,6 +1,7 @@
 import { buildDeliveryRequest, type ClaimedDelivery } from "./delivery-request.ts";
 import type { ATTEMPT_ERRORS } from "./endpoint.ts";
 import { type Connect, MalformedResponseError, postToAddress, untilAborted } from "./pinned-post.ts";
+import { BACK_PRESSURE_STATUSES, parseRetryAfter } from "./retry-schedule.ts";
 import { checkWebhookUrl, type ResolveHost } from "./url-policy.ts";
 
 /** Why an attempt failed, in the attempt log's vocabulary (docs/api-behaviour.md, "Webhook deliveries"). */
@@ -13,6 +14,8 @@ export interface AttemptResult {
   /** The first RESPONSE_BODY_LIMIT bytes of the answer, for the attempt log. */
   responseBody: string | null;
   durationMs: number;
+  /** A 429 or 503 answer's Retry-After, in milliseconds from the answer; null otherwise or when unreadable. */
+  retryAfterMs: number | null;
 }
 
 export interface DeliverySettings {
@@ -38,8 +41,9 @@ function bodyText(bytes: Uint8Array): string {
  */
 export async function attemptDelivery(delivery: ClaimedDelivery, settings: DeliverySettings): Promise<AttemptResult> {
   const started = performance.now();
-  const finish = (result: Omit<AttemptResult, "durationMs">): AttemptResult => ({
+  const finish = (result: Omit<AttemptResult, "durationMs" | "retryAfterMs">, retryAfterMs: number | null = null): AttemptResult => ({
     ...result,
+    retryAfterMs,
     durationMs: Math.round(performance.now() - started),
   });
   const { body, headers } = await buildDeliveryRequest(delivery, new Date());
@@ -64,7 +68,13 @@ export async function attemptDelivery(delivery: ClaimedDelivery, settings: Deliv
       signal,
     }, settings.connect);
     const ok = response.status >= 200 && response.status < 300;
-    return finish({ statusCode: response.status, responseBody: bodyText(response.body), error: ok ? null : "http_error" });
+    const backPressure = BACK_PRESSURE_STATUSES.has(response.status)
+      ? parseRetryAfter(response.retryAfter, new Date())
+      : null;
+    return finish(
+      { statusCode: response.status, responseBody: bodyText(response.body), error: ok ? null : "http_error" },
+      backPressure,
+    );
   } catch (error) {
     const cause = signal.aborted ? "timeout" : error instanceof MalformedResponseError ? "http_error" : "connection_refused";
     return finish({ statusCode: null, responseBody: null, error: cause });

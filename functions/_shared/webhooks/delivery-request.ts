@@ -6,6 +6,10 @@ export interface ClaimedDelivery {
   delivery_id: string;
   /** 1-based; also the fencing token that lets only this claim record the attempt. */
   attempt: number;
+  /** Attempts spent of the schedule's six before this one (retry-schedule.ts). */
+  spent: number;
+  /** How long the current retry window stays open: 0 once over, null before the first spent attempt. */
+  window_left_ms: number | null;
   endpoint_id: string;
   workspace_id: string;
   event: string;

@@ -1,9 +1,9 @@
 import type { Database } from "../db/database.ts";
 import type { LogLine } from "../runtime/config.ts";
 import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
-import { claimDeliveries, recordAttempt, type RecordOutcome } from "./delivery-queue.ts";
+import { claimDeliveries, NO_RETRY, recordAttempt, type RecordOutcome } from "./delivery-queue.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";
-import { retryDelayMs } from "./retry-schedule.ts";
+import { decideRetry } from "./retry-schedule.ts";
 
 export interface DrainSettings extends DeliverySettings {
   /** Attempts in flight at once within one invocation. */
@@ -15,6 +15,8 @@ export interface DrainSettings extends DeliverySettings {
   /** Must outlast an attempt plus its record call, or a slow attempt is sent twice. */
   leaseSeconds: number;
   retryDelaysSeconds: readonly number[];
+  /** An endpoint whose attempts have all failed for this long is disabled (WEBHOOK_DISABLE_AFTER_DAYS). */
+  disableAfterSeconds: number;
 }
 
 export interface DrainSummary {
@@ -27,6 +29,8 @@ export interface DrainSummary {
   stale: number;
   /** Attempts that could not be recorded (database trouble); their lease runs out and they are sent again. */
   unrecorded: number;
+  /** Endpoints this drain's attempts disabled (410 Gone, or failing for disableAfterSeconds). */
+  disabled: number;
   /** Why claiming stopped: the queue came up short, or the budget or claim window ran out with work left. */
   stopped: "empty" | "budget" | "window";
   duration_ms: number;
@@ -48,7 +52,7 @@ const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "s
 export async function drain(db: Database, settings: DrainSettings, log: (line: LogLine) => void): Promise<DrainSummary> {
   const started = performance.now();
   const summary: DrainSummary = {
-    claimed: 0, cancelled: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, stopped: "empty",
+    claimed: 0, cancelled: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, disabled: 0, stopped: "empty",
     duration_ms: 0,
   };
   // Claiming again only once half the pool is free keeps claim calls few without leaving slots idle for long.
@@ -58,8 +62,17 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
   const send = async (delivery: ClaimedDelivery) => {
     try {
       const result = await attemptDelivery(delivery, settings);
-      const retryInMs = result.error ? retryDelayMs(delivery.attempt, settings.retryDelaysSeconds, Math.random()) : null;
-      summary[COUNTER[await recordAttempt(db, delivery, result, retryInMs)]]++;
+      const retry = result.error
+        ? decideRetry(
+          { spent: delivery.spent, windowLeftMs: delivery.window_left_ms },
+          result.retryAfterMs,
+          settings.retryDelaysSeconds,
+          Math.random(),
+        )
+        : NO_RETRY;
+      const recorded = await recordAttempt(db, delivery, result, retry, settings.disableAfterSeconds);
+      summary[COUNTER[recorded.outcome]]++;
+      if (recorded.disabled) summary.disabled++;
     } catch (error) {
       summary.unrecorded++;
       log({

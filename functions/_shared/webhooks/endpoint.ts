@@ -11,6 +11,9 @@ export const WEBHOOK_URL_MAX_BYTES = 2048;
 export const DELIVERY_STATUSES = ["pending", "success", "failed", "cancelled"] as const;
 /** One attempt's own outcome; `pending` only while it is in flight. */
 export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
+/** Why the system disabled an endpoint: it answered 410 Gone, or every attempt failed for days. */
+export const DISABLED_REASONS = ["gone", "failing"] as const;
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
 export const ATTEMPT_ERRORS = ["timeout", "connection_refused", "dns_failure", "http_error", "blocked_url"] as const;
 
 const timestamp = z.string().meta({ format: "date-time" });
@@ -23,6 +26,8 @@ export const webhookObject = z.strictObject({
   events: z.array(z.enum(SUBSCRIBABLE_EVENTS)),
   description: z.string().max(WEBHOOK_DESCRIPTION_MAX_LENGTH).nullable(),
   active: z.boolean(),
+  disabled_reason: z.enum(DISABLED_REASONS).nullable()
+    .meta({ description: "Why the system disabled the endpoint; null while active or when disabled by hand" }),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: "Webhook" });

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { campaignObject } from "../campaigns/campaign.ts";
 import { webhookObject } from "./endpoint.ts";
-import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "./events.ts";
+import { CAMPAIGN_EVENTS, ENDPOINT_DISABLED_EVENT, TEST_EVENT } from "./events.ts";
 
 function envelope<E extends string, D extends z.ZodType>(event: E, data: D) {
   return z.strictObject({
@@ -16,13 +16,16 @@ function envelope<E extends string, D extends z.ZodType>(event: E, data: D) {
 }
 
 const campaignData = z.strictObject({ campaign: campaignObject });
+const webhookData = z.strictObject({ webhook: webhookObject });
 
 /** Each event's payload; for `campaign.deleted`, the campaign as it was just before deletion. */
 export const WEBHOOK_PAYLOADS = {
-  ...Object.fromEntries(SUBSCRIBABLE_EVENTS.map((event) => [event, envelope(event, campaignData)])) as {
-    [E in (typeof SUBSCRIBABLE_EVENTS)[number]]: ReturnType<typeof envelope<E, typeof campaignData>>;
+  ...Object.fromEntries(CAMPAIGN_EVENTS.map((event) => [event, envelope(event, campaignData)])) as {
+    [E in (typeof CAMPAIGN_EVENTS)[number]]: ReturnType<typeof envelope<E, typeof campaignData>>;
   },
-  [TEST_EVENT]: envelope(TEST_EVENT, z.strictObject({ webhook: webhookObject })),
+  /** `data.webhook`: the endpoint as it was disabled, with its `disabled_reason`. */
+  [ENDPOINT_DISABLED_EVENT]: envelope(ENDPOINT_DISABLED_EVENT, webhookData),
+  [TEST_EVENT]: envelope(TEST_EVENT, webhookData),
 };
 
 export type WebhookPayload = z.infer<(typeof WEBHOOK_PAYLOADS)[keyof typeof WEBHOOK_PAYLOADS]>;

@@ -152,14 +152,14 @@ function closeQuietly(connection: Connection): void {
 
 /**
  * POSTs `body` to `url` over a connection to `address`, and reads the status and the first `bodyLimit` bytes of
- * the answer. Redirects are answers like any other (not followed). Aborting `signal` closes the connection.
+ * the answer, and its Retry-After. Redirects are answers like any other (not followed). Aborting `signal` closes the connection.
  */
 export async function postToAddress(
   url: URL,
   address: string,
   request: { headers: Record<string, string>; body: string; bodyLimit: number; signal: AbortSignal },
   connect: Connect,
-): Promise<{ status: number; body: Uint8Array }> {
+): Promise<{ status: number; retryAfter: string | null; body: Uint8Array }> {
   const tls = url.protocol === "https:";
   const opening = connect({
     address,
@@ -188,7 +188,11 @@ export async function postToAddress(
     let response = await readHead(input);
     // Interim answers (100 Continue and the like) precede the real one.
     while (response.status >= 100 && response.status < 200) response = await readHead(input);
-    return { status: response.status, body: await readBodyPrefix(input, response, request.bodyLimit) };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("retry-after") ?? null,
+      body: await readBodyPrefix(input, response, request.bodyLimit),
+    };
   } finally {
     request.signal.removeEventListener("abort", close);
     close();

@@ -33,6 +33,8 @@ const WEBHOOK_DESCRIPTIONS: Record<keyof typeof WEBHOOK_PAYLOADS, string> = {
   "campaign.started": "A campaign was started (from draft or paused).",
   "campaign.paused": "A campaign was paused.",
   "campaign.deleted": "A draft campaign was deleted; `data.campaign` is the campaign as it was just before.",
+  "webhook.endpoint_disabled":
+    "The system disabled another endpoint of the workspace (it answered 410 Gone, or every attempt failed for days).",
   "webhook.test": "Sent by `POST /v1/webhooks/{id}/test` to that endpoint only.",
 };
 

@@ -1,0 +1,52 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import type { GatewayServices } from "../../functions/api-gateway/context.ts";
+import { startDispatcher } from "./dispatcher.ts";
+import { type RunningGateway, startGateway } from "./gateway.ts";
+import { createPrivateDatabase, type PrivateDatabase } from "./private-database.ts";
+import { type Reply, startReceiver } from "./webhook-receiver.ts";
+
+export interface OutboxSuite {
+  pdb: PrivateDatabase;
+  gatewayDb: PostgresDatabase;
+  dispatcherDb: PostgresDatabase;
+  gateway: RunningGateway;
+  /** Closes `thing` after the current test. */
+  tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T>;
+  receiver(reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>): ReturnType<typeof startReceiver>;
+  dispatcher(options?: Omit<Parameters<typeof startDispatcher>[0], "db">): ReturnType<typeof startDispatcher>;
+}
+
+/**
+ * Registers the hooks of a suite that drains the whole outbox: a database of its own (see private-database.ts),
+ * a gateway and a dispatcher pool on it, what a test starts closed after it, and an empty queue for the next test
+ * whatever retries the last one left scheduled. The fields are set once the suite's beforeAll has run.
+ */
+export function outboxSuite(gatewayOverrides: Partial<GatewayServices> = {}): OutboxSuite {
+  const running: { close(): Promise<void> }[] = [];
+  const suite = {} as OutboxSuite;
+  suite.tracked = async (thing) => {
+    const started = await thing;
+    running.push(started);
+    return started;
+  };
+  suite.receiver = (reply) => suite.tracked(startReceiver(reply));
+  suite.dispatcher = (options = {}) => suite.tracked(startDispatcher({ db: suite.dispatcherDb, ...options }));
+
+  beforeAll(async () => {
+    suite.pdb = await createPrivateDatabase();
+    suite.gatewayDb = createPostgresDatabase(suite.pdb.url, { maxConnections: 20 });
+    suite.dispatcherDb = createPostgresDatabase(suite.pdb.url);
+    suite.gateway = await startGateway({ db: suite.gatewayDb, ...gatewayOverrides });
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.close()));
+    await suite.pdb.sql`update public.webhook_deliveries set status = 'cancelled' where status = 'pending'`;
+  });
+  afterAll(async () => {
+    await suite.gateway?.close();
+    await Promise.all([suite.gatewayDb?.close(), suite.dispatcherDb?.close()]);
+    await suite.pdb?.drop();
+  });
+  return suite;
+}
