@@ -1,22 +1,14 @@
-import { type Context, Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { Hono } from "hono";
 import { bearerSecretChecker } from "../_shared/auth/shared-secret.ts";
 import { ApiError, classifyError } from "../_shared/http/errors.ts";
 import { newRequestId } from "../_shared/http/request-id.ts";
-import { JSON_CONTENT_TYPE } from "../_shared/http/respond.ts";
+import { respond, respondError } from "../_shared/http/respond.ts";
+import { routeMiss } from "../_shared/http/route-miss.ts";
 import { drain, type DrainSummary } from "../_shared/webhooks/drain.ts";
 import { coalescedRuns } from "./coalesced-runs.ts";
 import type { DispatcherServices } from "./services.ts";
 
 export const FUNCTION_NAME = "webhook-dispatcher";
-
-function json(c: Context, body: unknown, status: ContentfulStatusCode, headers: Record<string, string> = {}) {
-  return c.body(JSON.stringify(body), status, { "Content-Type": JSON_CONTENT_TYPE, ...headers });
-}
-
-function errorResponse(c: Context, error: ApiError, requestId: string) {
-  return json(c, error.body, error.status as ContentfulStatusCode, { ...error.headers, "X-Request-ID": requestId });
-}
 
 /**
  * One drain, logged. Resolves to its summary, or null when it failed (logged too): it runs after the response,
@@ -43,35 +35,35 @@ async function drainAndLog(services: DispatcherServices, requestIds: string[]): 
  * It answers on `/webhook-dispatcher` (deployed) and `/functions/v1/webhook-dispatcher` (local front), and only to
  * callers presenting the dispatcher secret.
  */
-export function createDispatcherApp(services: DispatcherServices): Hono {
+export function createDispatcherApp(services: DispatcherServices): Hono<{ Variables: { requestId: string } }> {
   const checkSecret = bearerSecretChecker(services.secret);
   const drainSoon = coalescedRuns((requestIds) => drainAndLog(services, requestIds));
-  const app = new Hono();
+  const app = new Hono<{ Variables: { requestId: string } }>();
+  // Every answer, errors included, carries a request id the log lines name too.
+  app.use(async (c, next) => {
+    c.set("requestId", newRequestId());
+    await next();
+    c.res.headers.set("X-Request-ID", c.var.requestId);
+  });
 
   for (const path of [`/${FUNCTION_NAME}`, `/functions/v1/${FUNCTION_NAME}`]) {
     app.post(path, async (c) => {
-      const requestId = newRequestId();
+      const requestId = c.var.requestId;
       const verdict = await checkSecret(c.req.header("authorization"));
       if (verdict !== "ok") {
         services.log({ level: "warn", msg: "dispatcher call refused", request_id: requestId, reason: verdict });
-        return errorResponse(
+        return respondError(
           c,
           verdict === "missing"
             ? new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer <dispatcher secret>")
             : new ApiError("invalid_key", "Invalid dispatcher secret"),
-          requestId,
         );
       }
       services.waitUntil(drainSoon(requestId));
-      return json(c, { data: { accepted: true } }, 202, { "X-Request-ID": requestId });
+      return respond(c, { data: { accepted: true } }, 202);
     });
-    app.all(path, (c) =>
-      errorResponse(
-        c,
-        new ApiError("method_not_allowed", `Method ${c.req.method} is not allowed here`, { headers: { Allow: "POST" } }),
-        newRequestId(),
-      ));
   }
-  app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`), newRequestId()));
+  const miss = routeMiss(app);
+  app.notFound((c) => respondError(c, miss(c)));
   return app;
 }

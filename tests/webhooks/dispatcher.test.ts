@@ -480,6 +480,11 @@ describe("webhook-dispatcher", () => {
     const wrongMethod = await call(d.url, { headers: { Authorization: `Bearer ${d.secret}` } });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect(wrongMethod.headers.get("x-request-id")).toMatch(REQUEST_ID);
+    const unknown = await call(`${d.url}/elsewhere`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: { code: "not_found" } });
+    expect(unknown.headers.get("x-request-id")).toMatch(REQUEST_ID);
 
     // The deployed path prefix answers too.
     const deployed = await call(d.url.replace("/functions/v1", ""), {

@@ -1,10 +1,18 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Context } from "hono";
+import type { ApiError } from "./errors.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
   return c.body(JSON.stringify(body), status, { "Content-Type": JSON_CONTENT_TYPE });
+}
+
+/** The contract's error envelope for `error`, with the headers it carries (Allow, Retry-After, rate limits). */
+export function respondError(c: Context, error: ApiError): Response {
+  const response = respond(c, error.body, error.status as ContentfulStatusCode);
+  for (const [name, value] of Object.entries(error.headers ?? {})) response.headers.set(name, value);
+  return response;
 }
 
 export interface PageMeta {
