@@ -144,6 +144,7 @@ describe("fuzzing every operation", () => {
         weakKey: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, fc.constant(true)),
       });
       let before = await fingerprints([tenant.workspaceId, other.workspaceId]);
+      expect(Object.keys(before)).toHaveLength(2);
       const otherRows = before[other.workspaceId];
 
       await fc.assert(
@@ -171,5 +172,13 @@ describe("fuzzing every operation", () => {
         { seed: SEED + index, numRuns: body || query.length ? RUNS : Math.ceil(RUNS / 3) },
       );
     });
+  });
+
+  it("reached the handlers: some inputs were accepted, others refused by validation, permission and lookup", () => {
+    const count = (from: number, to: number) =>
+      [...tally.statuses].filter(([status]) => status >= from && status < to).reduce((sum, [, n]) => sum + n, 0);
+    expect(count(200, 300)).toBeGreaterThan(0);
+    for (const status of [400, 403, 404]) expect(tally.statuses.get(status) ?? 0).toBeGreaterThan(0);
+    expect(tally.inputs).toBe(count(200, 500));
   });
 });
