@@ -135,6 +135,7 @@ describe("fuzzing every operation", () => {
         path: fc.tuple(
           ...[...path.matchAll(/\{(\w+)\}/g)].map(([placeholder, name]) => {
             const kind = name === "id" ? path.split("/")[2] : name;
+            if (!own[kind]) throw new Error(`${path}: resourcePool makes no ${kind} for {${name}}; add them there`);
             return pathId(own[kind], otherPool[kind]).map((id) => [placeholder, id] as const);
           }),
         ).map((ids) => ids.reduce((p, [placeholder, id]) => p.replace(placeholder, id), path)),
