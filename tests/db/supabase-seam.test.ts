@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
 import type { Database } from "../../functions/_shared/db/database.ts";
+import type { RateLimitState } from "../../functions/_shared/db/rpc-catalogue.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
 import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
@@ -97,12 +98,11 @@ describe("both sides give the same results", () => {
   it("resolve_api_key counts a metered key through PostgREST too (it writes, so it must run read-write)", async () => {
     const metered = await newTenant({ plan: "starter", tier: "standard" });
     const hash = await hashApiKey(metered.key);
-    const [s, p] = await throughBoth<{ rate_limit: { limit: number; remaining: number; reset: number } }>(
-      "resolve_api_key",
-      { p_key_hash: hash },
-    );
-    expect(s.rate_limit).toEqual({ ...p.rate_limit, remaining: p.rate_limit.remaining + 1 });
+    const [s, p] = await throughBoth<{ rate_limit: RateLimitState }>("resolve_api_key", { p_key_hash: hash });
+    const { limit, reset, remaining } = p.rate_limit;
+    expect(s.rate_limit).toMatchObject({ limit, reset, remaining: remaining + 1 });
     expect(p.rate_limit).toMatchObject({ limit: 100, remaining: 98 });
+    expect(p.rate_limit.windows.map((w) => [w.name, w.quota])).toEqual([["day", 100], ["minute", 10]]);
   });
 
   it("create_campaign, then get_campaign of either campaign through either side", async () => {

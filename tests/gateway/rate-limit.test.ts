@@ -3,7 +3,7 @@ import { type ApiResponse, expectError, statusCounts } from "../support/assertio
 import type { Permission } from "../../functions/_shared/auth/permissions.ts";
 import { db, newKey, newTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
-import { counterOf, inOneMinute, isUtcMidnight, setCounter } from "../support/rate-limit.ts";
+import { counterOf, databaseEpoch, inOneMinute, isUtcMidnight, setCounter } from "../support/rate-limit.ts";
 
 let gateway: RunningGateway;
 
@@ -55,7 +55,7 @@ describe("rate-limit headers", () => {
     for (let i = 0; i < 12; i++) {
       const res = await list(t.key);
       expect(res.status).toBe(200);
-      for (const name of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"]) {
+      for (const name of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit", "retry-after"]) {
         expect(res.headers.get(name)).toBeNull();
       }
     }
@@ -174,5 +174,98 @@ describe("limits", () => {
     expectRateLimited(refused);
     expect(res.status).toBe(200);
     expect(limitHeaders(res)).toMatchObject({ limit: 1000, remaining: 899 });
+  });
+});
+
+/** The IETF RateLimit field, parsed: which window, requests left, seconds to its reset. */
+function currentLimit(res: ApiResponse) {
+  const match = /^"(day|minute)";r=(\d+);t=(\d+)$/.exec(res.headers.get("ratelimit") ?? "");
+  expect(match, `RateLimit: ${res.headers.get("ratelimit")}`).not.toBeNull();
+  return { window: match![1], r: Number(match![2]), t: Number(match![3]) };
+}
+
+/** Seconds to the next minute on the database's clock, read before and after a request: `t` lies between. */
+async function aroundRequest<T>(request: () => Promise<T>) {
+  const before = await databaseEpoch();
+  const result = await request();
+  const after = await databaseEpoch();
+  const secondsTo = (boundary: number) => [Math.ceil(boundary - after), Math.ceil(boundary - before)];
+  return { result, minuteReset: secondsTo(Math.floor(before / 60) * 60 + 60), secondsTo };
+}
+
+describe("IETF RateLimit-Policy and RateLimit fields", () => {
+  const starterPolicy = '"day";q=100;w=86400, "minute";q=10;w=60';
+
+  it("a 200 names both windows and gives the minute window, the one closest to exhaustion, counting down", async () => {
+    const seen = await inOneMinute(async () => {
+      const t = await starter();
+      return await aroundRequest(async () => [await list(t.key), await list(t.key), await list(t.key)]);
+    });
+    for (const res of seen.result) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("ratelimit-policy")).toBe(starterPolicy);
+    }
+    expect(seen.result.map((res) => [currentLimit(res).window, currentLimit(res).r])).toEqual([["minute", 9], ["minute", 8], ["minute", 7]]);
+    const [soonest, latest] = seen.minuteReset;
+    for (const res of seen.result) {
+      expect(currentLimit(res).t).toBeGreaterThanOrEqual(Math.max(soonest, 1));
+      expect(currentLimit(res).t).toBeLessThanOrEqual(latest);
+    }
+  });
+
+  it("the day window is given once it has fewer requests left, and wins a tie", async () => {
+    const t = await starter();
+    const { result: [nearlyDone, tied], secondsTo } = await inOneMinute(() =>
+      aroundRequest(async () => {
+        await setCounter(t.workspaceId, { day: 98 });
+        const nearlyDone = await list(t.key);
+        await setCounter(t.workspaceId, { day: 95, minute: 5 });
+        return [nearlyDone, await list(t.key)];
+      })
+    );
+    const midnight = Number(nearlyDone.headers.get("x-ratelimit-reset"));
+    const [soonest, latest] = secondsTo(midnight);
+    for (const [res, left] of [[nearlyDone, 1], [tied, 4]] as const) {
+      expect(res.status).toBe(200);
+      const { window, r, t: resetIn } = currentLimit(res);
+      expect([window, r]).toEqual(["day", left]);
+      expect(resetIn).toBeGreaterThanOrEqual(soonest);
+      expect(resetIn).toBeLessThanOrEqual(latest);
+    }
+  });
+
+  it("403 and 404 answers carry both fields too", async () => {
+    const [forbidden, missing] = await inOneMinute(async () => {
+      const t = await starter("standard", ["campaigns:read"]);
+      return [
+        await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name: "x" } }),
+        await call(`${gateway.url}/v1/campaigns/${crypto.randomUUID()}`, { key: t.key }),
+      ];
+    });
+    expectError(forbidden, 403, "insufficient_permissions");
+    expectError(missing, 404, "campaign_not_found");
+    for (const res of [forbidden, missing]) expect(res.headers.get("ratelimit-policy")).toBe(starterPolicy);
+    expect([currentLimit(forbidden), currentLimit(missing)].map(({ window, r }) => [window, r])).toEqual([["minute", 9], ["minute", 8]]);
+  });
+
+  it("a 429 names the exceeded window with nothing left and t equal to Retry-After, minute or day", async () => {
+    const minuteT = await starter();
+    const dayT = await starter();
+    const [minuteOver, dayOver] = await inOneMinute(async () => {
+      await setCounter(minuteT.workspaceId, { day: 50, minute: 10 });
+      await setCounter(dayT.workspaceId, { day: 100 });
+      return [await list(minuteT.key), await list(dayT.key)];
+    });
+    for (const [res, window] of [[minuteOver, "minute"], [dayOver, "day"]] as const) {
+      const { retryAfter } = expectRateLimited(res);
+      expect(res.headers.get("ratelimit-policy")).toBe(starterPolicy);
+      expect(currentLimit(res)).toEqual({ window, r: 0, t: retryAfter });
+    }
+  });
+
+  it("the high tier's policy is ten times the plan's", async () => {
+    const res = await list((await starter("high")).key);
+    expect(res.headers.get("ratelimit-policy")).toBe('"day";q=1000;w=86400, "minute";q=100;w=60');
+    expect(currentLimit(res)).toMatchObject({ window: "minute", r: 99 });
   });
 });

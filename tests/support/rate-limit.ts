@@ -22,6 +22,12 @@ export async function counterOf(workspaceId: string) {
   return row;
 }
 
+/** The database's clock (the one the gateway counts with), in Unix seconds with fractions. */
+export async function databaseEpoch(): Promise<number> {
+  const [row] = await db()<{ epoch: string }[]>`select extract(epoch from clock_timestamp())::text as epoch`;
+  return Number(row.epoch);
+}
+
 async function databaseMinute(): Promise<string> {
   const [row] = await db()<{ minute: string }[]>`select date_trunc('minute', clock_timestamp())::text as minute`;
   return row.minute;

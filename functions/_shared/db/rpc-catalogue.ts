@@ -68,10 +68,21 @@ type Uuid = string;
 type Page = { p_page: number; p_per_page: number };
 
 /** A metered key's day window after this request: the X-RateLimit-* headers. */
+/** One rate-limit window as resolve_api_key counts it: quota per `seconds`, left after this request, seconds to reset. */
+export interface RateLimitWindow {
+  name: "day" | "minute";
+  quota: number;
+  seconds: number;
+  remaining: number;
+  reset_in: number;
+}
+
+/** The day window for X-RateLimit-* (`reset` in Unix seconds), and both windows for the IETF fields. */
 export interface RateLimitState {
   limit: number;
   remaining: number;
   reset: number;
+  windows: RateLimitWindow[];
 }
 
 export type ApiKeyResolution =

@@ -1,17 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import type { Caller, GatewayEnv, RateLimitState } from "../context.ts";
+import type { Caller, GatewayEnv } from "../context.ts";
+import { rateLimitHeaders } from "./rate-limit-headers.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-key.ts";
 import { bearerToken } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
-
-function rateLimitHeaders(state: RateLimitState): Record<string, string> {
-  return {
-    "X-RateLimit-Limit": String(state.limit),
-    "X-RateLimit-Remaining": String(state.remaining),
-    "X-RateLimit-Reset": String(state.reset),
-  };
-}
 
 /** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
 export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");

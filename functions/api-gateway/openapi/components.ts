@@ -22,8 +22,10 @@ export const HEADER = {
   rateLimitLimit: "X-RateLimit-Limit",
   rateLimitRemaining: "X-RateLimit-Remaining",
   rateLimitReset: "X-RateLimit-Reset",
+  rateLimitPolicy: "RateLimit-Policy",
+  rateLimitCurrent: "RateLimit",
   retryAfter: "Retry-After",
-  rateLimit: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+  rateLimit: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit"],
 } as const;
 
 const integerHeader = (description: string, required: boolean) => ({
@@ -48,11 +50,23 @@ const HEADER_OBJECTS: Record<string, HeaderObject> = {
   [HEADER.rateLimitLimit]: integerHeader("The workspace's daily request limit (metered keys only)", false),
   [HEADER.rateLimitRemaining]: integerHeader("Requests left today after this one (metered keys only)", false),
   [HEADER.rateLimitReset]: integerHeader("Unix seconds of the next 00:00 UTC (metered keys only)", false),
+  [HEADER.rateLimitPolicy]: {
+    description: "Both windows, as draft-ietf-httpapi-ratelimit-headers-10 lists quota policies: " +
+      '`"day";q=<daily limit>;w=86400, "minute";q=<per-minute limit>;w=60` (metered keys only)',
+    required: false,
+    schema: { type: "string", pattern: '^"day";q=\\d+;w=86400, "minute";q=\\d+;w=60$' },
+  },
+  [HEADER.rateLimitCurrent]: {
+    description: "The window closest to exhaustion (fewest requests left; on a tie, the one that resets later): " +
+      '`"<window>";r=<requests left after this one>;t=<seconds until it resets>` (metered keys only)',
+    required: false,
+    schema: { type: "string", pattern: '^"(day|minute)";r=\\d+;t=\\d+$' },
+  },
   [HEADER.retryAfter]: integerHeader("Seconds until the window that was exceeded resets", true),
 };
 
 /** On a 429 the rate-limit headers are always there. */
-const REQUIRED_ON_429 = new Set<string>([HEADER.rateLimitLimit, HEADER.rateLimitRemaining, HEADER.rateLimitReset]);
+const REQUIRED_ON_429 = new Set<string>(HEADER.rateLimit);
 
 export function headerRefs(names: readonly string[], status?: number) {
   return Object.fromEntries(names.map((name) => [
