@@ -206,6 +206,18 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
     main: (r) => ok(r) && r.total === 2,
   },
+  webhook_delivery_json: {
+    run: (tx, r) => value(tx`select public.webhook_delivery_json(d) as v from public.webhook_deliveries d where id = ${r.failed}`),
+    main: (r) => r.delivery_id !== undefined && r.attempts === 1 && r.last_status_code === 500,
+  },
+  list_webhook_deliveries: {
+    run: (tx, r) => value(tx`select public.list_webhook_deliveries(${r.ws}, ${r.endpoint}, 'failed', 1, 50) as v`),
+    main: (r) => ok(r) && r.total > 0 && r.deliveries.every((d: any) => d.status === "failed"),
+  },
+  get_webhook_delivery: {
+    run: (tx, r) => value(tx`select public.get_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
+    main: (r) => ok(r) && r.attempts.length === 1,
+  },
   retry_webhook_delivery: {
     run: (tx, r) => value(tx`select public.retry_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
     main: ok,

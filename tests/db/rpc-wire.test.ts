@@ -74,6 +74,10 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(await dispatcher.drain()).toMatchObject({ claimed: 6, delivered: 5, failed: 1 });
     const { logs } = (await api(`/v1/webhooks/${hook}/logs?status=failed`)).body.data;
     expect(logs).toMatchObject([{ status: "failed", status_code: 500, response_body: "try later" }]);
+    const failed = (await api(`/v1/webhooks/${hook}/deliveries?status=failed`)).body.data.deliveries;
+    expect(failed).toMatchObject([{ delivery_id: logs[0].delivery_id, attempts: 1, last_status_code: 500 }]);
+    const viewed = (await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}`)).body.data;
+    expect(viewed.attempts).toMatchObject([{ status: "failed", status_code: 500 }]);
     const retried = await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     expect(await dispatcher.drain()).toMatchObject({ claimed: 1, delivered: 1 });

@@ -51,6 +51,8 @@ const FIXTURES: Record<string, Fixture> = {
   updateWebhook: { params: endpoint, body: { active: false } },
   deleteWebhook: { params: endpoint },
   listWebhookLogs: { params: endpoint },
+  listWebhookDeliveries: { params: endpoint },
+  getWebhookDelivery: { params: failedDelivery },
   testWebhook: { params: endpoint },
   retryWebhookDelivery: { params: failedDelivery },
   listApiKeys: {},

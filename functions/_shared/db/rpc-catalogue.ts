@@ -11,7 +11,7 @@ import type {
 import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
-import type { ATTEMPT_STATUSES, AttemptLog, Webhook } from "../webhooks/endpoint.ts";
+import type { ATTEMPT_STATUSES, AttemptLog, Delivery, DELIVERY_STATUSES, Webhook } from "../webhooks/endpoint.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
 import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
@@ -36,6 +36,8 @@ export const RPC_ARGUMENTS = {
   update_webhook: ["p_workspace_id", "p_id", "p_fields"],
   delete_webhook: ["p_workspace_id", "p_id"],
   list_webhook_logs: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  list_webhook_deliveries: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  get_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
@@ -121,6 +123,14 @@ export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number 
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export type WebhookLogsOutcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
+type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type WebhookDeliveriesOutcome =
+  | { outcome: "ok"; deliveries: Delivery[]; total: number }
+  | { outcome: "not_found" };
+export type WebhookDeliveryOutcome =
+  | { outcome: "ok"; delivery: Delivery; attempts: AttemptLog[] }
+  | { outcome: "webhook_not_found" }
+  | { outcome: "delivery_not_found" };
 export type SendTestWebhookOutcome = { outcome: "ok"; delivery_id: Uuid } | { outcome: "not_found" };
 export type RetryDeliveryOutcome =
   | { outcome: "ok"; delivery_id: Uuid }
@@ -184,6 +194,14 @@ export interface RpcCatalogue {
   list_webhook_logs: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_status: AttemptStatus | null } & Page;
     result: WebhookLogsOutcome;
+  };
+  list_webhook_deliveries: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_status: DeliveryStatus | null } & Page;
+    result: WebhookDeliveriesOutcome;
+  };
+  get_webhook_delivery: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
+    result: WebhookDeliveryOutcome;
   };
   send_test_webhook: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_event: typeof TEST_EVENT };

@@ -49,3 +49,17 @@ export const attemptLogObject = z.strictObject({
 }).meta({ id: "AttemptLog" });
 
 export type AttemptLog = z.infer<typeof attemptLogObject>;
+
+/** One row of `GET /v1/webhooks/{id}/deliveries`: an event's delivery to the endpoint, across its attempts. */
+export const deliveryObject = z.strictObject({
+  delivery_id: z.string().meta({ format: "uuid" }),
+  event: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int().min(0).meta({ description: "How many attempts its log shows" }),
+  last_status_code: z.number().int().nullable().meta({ description: "The latest attempt's HTTP status, if any" }),
+  next_attempt_at: timestamp.nullable().meta({ description: "When it will be tried next; null unless pending" }),
+  created_at: timestamp,
+  completed_at: timestamp.nullable(),
+}).meta({ id: "Delivery" });
+
+export type Delivery = z.infer<typeof deliveryObject>;

@@ -2,7 +2,9 @@ import { resourceApp } from "../../../openapi/operation.ts";
 import { createWebhook } from "./create.ts";
 import { deleteWebhook } from "./delete.ts";
 import { getWebhook } from "./get.ts";
+import { getWebhookDelivery } from "./get-delivery.ts";
 import { listWebhooks } from "./list.ts";
+import { listWebhookDeliveries } from "./list-deliveries.ts";
 import { listWebhookLogs } from "./logs.ts";
 import { retryWebhookDelivery } from "./retry.ts";
 import { testWebhook } from "./test.ts";
@@ -10,6 +12,6 @@ import { updateWebhook } from "./update.ts";
 
 export const webhooksRoutes = () =>
   resourceApp([
-    listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs, testWebhook,
-    retryWebhookDelivery,
+    listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
+    listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
   ]);

@@ -6,6 +6,7 @@ import { listMeta, pagination } from "@shared/http/pagination.ts";
 import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import {
   ATTEMPT_STATUSES,
+  DELIVERY_STATUSES,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
   WEBHOOK_URL_MAX_BYTES,
   webhookObject,
@@ -25,8 +26,14 @@ export function duplicateWebhook(): ApiError {
   return new ApiError("duplicate_webhook", "A webhook with this URL already exists in this workspace");
 }
 
+export function deliveryNotFound(): ApiError {
+  return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
+}
+
 export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
+export const deliveryIdParam = (c: GatewayContext): string => uuidParam(c, "delivery_id", deliveryNotFound);
 export const webhookPath = uuidPathParams(["id", "The webhook's id"]);
+export const deliveryPath = uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]);
 
 const URL_PROBLEM = "Must be an https:// URL";
 const events = nameList(SUBSCRIBABLE_EVENTS, "events").meta({
@@ -69,6 +76,11 @@ export const listWebhooksQuery = z.strictObject(pagination);
 
 export const webhookLogsQuery = z.strictObject({
   status: z.enum(ATTEMPT_STATUSES, `Must be one of: ${ATTEMPT_STATUSES.join(", ")}`).optional(),
+  ...pagination,
+});
+
+export const webhookDeliveriesQuery = z.strictObject({
+  status: z.enum(DELIVERY_STATUSES, `Must be one of: ${DELIVERY_STATUSES.join(", ")}`).optional(),
   ...pagination,
 });
 
