@@ -218,6 +218,11 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.get_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
     main: (r) => ok(r) && r.attempts.length === 1,
   },
+  recover_webhook_deliveries: {
+    run: (tx, r) =>
+      value(tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`),
+    main: (r) => ok(r) && r.count > 0 && r.requeued === 0,
+  },
   retry_webhook_delivery: {
     run: (tx, r) => value(tx`select public.retry_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
     main: ok,

@@ -78,6 +78,11 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(failed).toMatchObject([{ delivery_id: logs[0].delivery_id, attempts: 1, last_status_code: 500 }]);
     const viewed = (await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}`)).body.data;
     expect(viewed.attempts).toMatchObject([{ status: "failed", status_code: 500 }]);
+    const recoverable = await api(`/v1/webhooks/${hook}/recover`, {
+      method: "POST",
+      body: { since: "2026-01-01T00:00:00Z", dry_run: true },
+    });
+    expect(recoverable.body).toEqual({ data: { count: 1 } });
     const retried = await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     expect(await dispatcher.drain()).toMatchObject({ claimed: 1, delivered: 1 });

@@ -40,6 +40,7 @@ export const RPC_ARGUMENTS = {
   get_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
+  recover_webhook_deliveries: ["p_workspace_id", "p_id", "p_since", "p_until", "p_dry_run"],
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
@@ -64,6 +65,7 @@ export const QUEUED_DELIVERIES: { [N in RpcName]?: (result: RpcResult<N>) => boo
   delete_campaign: (result) => result.outcome === "ok" && result.deliveries > 0,
   send_test_webhook: (result) => result.outcome === "ok",
   retry_webhook_delivery: (result) => result.outcome === "ok",
+  recover_webhook_deliveries: (result) => result.outcome === "ok" && result.requeued > 0,
 };
 
 type Uuid = string;
@@ -137,6 +139,8 @@ export type RetryDeliveryOutcome =
   | { outcome: "webhook_not_found" }
   | { outcome: "delivery_not_found" }
   | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
+/** `count`: the failed deliveries in the window; `requeued`: how many of them were queued again (0 on a dry run). */
+export type RecoverDeliveriesOutcome = { outcome: "ok"; count: number; requeued: number } | { outcome: "not_found" };
 
 /** Rows one retention run deleted. */
 export interface PrunedHistory {
@@ -210,6 +214,11 @@ export interface RpcCatalogue {
   retry_webhook_delivery: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
     result: RetryDeliveryOutcome;
+  };
+  recover_webhook_deliveries: {
+    /** Times as ISO 8601 UTC; p_until null: no upper bound. */
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_since: string; p_until: string | null; p_dry_run: boolean };
+    result: RecoverDeliveriesOutcome;
   };
 
   claim_webhook_deliveries: { args: { p_limit: number; p_lease_seconds: number }; result: Claim };

@@ -6,6 +6,7 @@ import { getWebhookDelivery } from "./get-delivery.ts";
 import { listWebhooks } from "./list.ts";
 import { listWebhookDeliveries } from "./list-deliveries.ts";
 import { listWebhookLogs } from "./logs.ts";
+import { recoverWebhook } from "./recover.ts";
 import { retryWebhookDelivery } from "./retry.ts";
 import { testWebhook } from "./test.ts";
 import { updateWebhook } from "./update.ts";
@@ -14,4 +15,5 @@ export const webhooksRoutes = () =>
   resourceApp([
     listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
     listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
+    recoverWebhook,
   ]);

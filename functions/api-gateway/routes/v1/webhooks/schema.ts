@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { GatewayContext } from "../../../context.ts";
+import { ISO_TIME_PROBLEM, isIsoTime } from "@shared/auth/api-key-record.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { nameList } from "@shared/http/name-list.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
@@ -83,6 +84,20 @@ export const webhookDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES, `Must be one of: ${DELIVERY_STATUSES.join(", ")}`).optional(),
   ...pagination,
 });
+
+/** An ISO 8601 time with a zone, normalised to UTC so that times compare as strings. */
+const instant = z.string(ISO_TIME_PROBLEM).refine(isIsoTime, ISO_TIME_PROBLEM)
+  .transform((value) => new Date(value).toISOString()).meta({ format: "date-time" });
+
+export const recoverWebhookBody = z.strictObject({
+  since: instant.meta({ description: "Failed deliveries created at or after this time" }),
+  until: instant.optional().meta({ description: "...and before this time; no upper bound when absent" }),
+  dry_run: z.boolean().optional().meta({ description: "Only count them; default false" }),
+}, { error: "Expected a JSON object" })
+  .refine((body) => body.until === undefined || body.since <= body.until, {
+    message: "Must not be before since",
+    path: ["until"],
+  }).meta({ id: "WebhookRecover" });
 
 /** `{"data": {"webhook": {...}}}` */
 export const webhookResponse = z.strictObject({ data: z.strictObject({ webhook: webhookObject }) });
