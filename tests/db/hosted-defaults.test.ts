@@ -193,7 +193,7 @@ const CALLS: Record<string, Call> = {
   },
   claim_webhook_deliveries: {
     run: (tx) => value(tx`select public.claim_webhook_deliveries(100, 30) as v`),
-    main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secret && d.url),
+    main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secrets.length > 0 && d.url),
   },
   record_webhook_attempt: {
     // A final failure of a 410: the attempt is logged, the endpoint disabled and the notice queued.
@@ -217,6 +217,10 @@ const CALLS: Record<string, Call> = {
   get_webhook_delivery: {
     run: (tx, r) => value(tx`select public.get_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
     main: (r) => ok(r) && r.attempts.length === 1,
+  },
+  rotate_webhook_secret: {
+    run: (tx, r) => value(tx`select public.rotate_webhook_secret(${r.ws}, ${r.endpoint}, 'whsec_rotated', 60) as v`),
+    main: (r) => ok(r) && r.webhook.secret === "whsec_rotated",
   },
   recover_webhook_deliveries: {
     run: (tx, r) =>

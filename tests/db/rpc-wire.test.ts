@@ -103,6 +103,8 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(minted.status).toBe(201);
     expect((await api("/v1/api-keys")).body.data.api_keys).toHaveLength(2);
     expect((await api(`/v1/api-keys/${minted.body.data.api_key.id}`, { method: "DELETE" })).status).toBe(204);
+    const rotated = await api(`/v1/webhooks/${hook}/rotate-secret`, { method: "POST", body: { overlap_seconds: 60 } });
+    expect(rotated.body.data.webhook.secret).not.toBe(secret);
     expect((await api(`/v1/webhooks/${hook}`, { method: "DELETE" })).status).toBe(200);
     // Retention, as a hosted project could run it over the Data API: keeping 0 days, all finished history goes.
     expect(await seam.rpc("prune_webhook_history", { p_keep_days: 0, p_batch: 5000, p_rounds: 4 }))

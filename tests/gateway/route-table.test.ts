@@ -55,6 +55,7 @@ const FIXTURES: Record<string, Fixture> = {
   getWebhookDelivery: { params: failedDelivery },
   testWebhook: { params: endpoint },
   retryWebhookDelivery: { params: failedDelivery },
+  rotateWebhookSecret: { params: endpoint, body: {} },
   recoverWebhook: { params: failedDelivery, body: { since: "2026-01-01T00:00:00Z" } },
   listApiKeys: {},
   // Permissions within the caller's own: a key cannot create a key that exceeds it.

@@ -41,6 +41,7 @@ export const RPC_ARGUMENTS = {
   send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   recover_webhook_deliveries: ["p_workspace_id", "p_id", "p_since", "p_until", "p_dry_run"],
+  rotate_webhook_secret: ["p_workspace_id", "p_id", "p_secret", "p_overlap_seconds"],
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
@@ -121,6 +122,7 @@ export type ListedWebhook = z.infer<typeof listedWebhookObject>;
 export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
 export type CreateWebhookOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
 export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
+export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "not_found" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
@@ -214,6 +216,10 @@ export interface RpcCatalogue {
   retry_webhook_delivery: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
     result: RetryDeliveryOutcome;
+  };
+  rotate_webhook_secret: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_secret: string; p_overlap_seconds: number };
+    result: RotateWebhookSecretOutcome;
   };
   recover_webhook_deliveries: {
     /** Times as ISO 8601 UTC; p_until null: no upper bound. */

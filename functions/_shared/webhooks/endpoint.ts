@@ -7,6 +7,10 @@ export const WEBHOOK_DESCRIPTION_MAX_LENGTH = 200;
 /** Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. */
 export const WEBHOOK_URL_MAX_BYTES = 2048;
 
+/** How long a rotated-out signing secret keeps signing deliveries: 0 to 7 days, 24 h unless the caller says. */
+export const SECRET_OVERLAP_MAX_SECONDS = 7 * 24 * 3600;
+export const SECRET_OVERLAP_DEFAULT_SECONDS = 24 * 3600;
+
 /** A delivery's state: one row per (event, endpoint). */
 export const DELIVERY_STATUSES = ["pending", "success", "failed", "cancelled"] as const;
 /** One attempt's own outcome; `pending` only while it is in flight. */

@@ -8,6 +8,7 @@ import { listWebhookDeliveries } from "./list-deliveries.ts";
 import { listWebhookLogs } from "./logs.ts";
 import { recoverWebhook } from "./recover.ts";
 import { retryWebhookDelivery } from "./retry.ts";
+import { rotateWebhookSecret } from "./rotate-secret.ts";
 import { testWebhook } from "./test.ts";
 import { updateWebhook } from "./update.ts";
 
@@ -15,5 +16,5 @@ export const webhooksRoutes = () =>
   resourceApp([
     listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
     listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
-    recoverWebhook,
+    recoverWebhook, rotateWebhookSecret,
   ]);

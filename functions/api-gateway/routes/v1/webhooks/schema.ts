@@ -8,6 +8,8 @@ import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import {
   ATTEMPT_STATUSES,
   DELIVERY_STATUSES,
+  SECRET_OVERLAP_DEFAULT_SECONDS,
+  SECRET_OVERLAP_MAX_SECONDS,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
   WEBHOOK_URL_MAX_BYTES,
   webhookObject,
@@ -98,6 +100,14 @@ export const recoverWebhookBody = z.strictObject({
     message: "Must not be before since",
     path: ["until"],
   }).meta({ id: "WebhookRecover" });
+
+const OVERLAP_PROBLEM = `Must be a whole number of seconds from 0 to ${SECRET_OVERLAP_MAX_SECONDS}`;
+
+export const rotateSecretBody = z.strictObject({
+  overlap_seconds: z.number(OVERLAP_PROBLEM).int(OVERLAP_PROBLEM).min(0, OVERLAP_PROBLEM)
+    .max(SECRET_OVERLAP_MAX_SECONDS, OVERLAP_PROBLEM).default(SECRET_OVERLAP_DEFAULT_SECONDS)
+    .meta({ description: "How long the old secret keeps signing deliveries too; 0 ends it at once" }),
+}, { error: "Expected a JSON object" }).meta({ id: "WebhookSecretRotation" });
 
 /** `{"data": {"webhook": {...}}}` */
 export const webhookResponse = z.strictObject({ data: z.strictObject({ webhook: webhookObject }) });
