@@ -206,6 +206,12 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
     main: (r) => ok(r) && r.total === 2,
   },
+  webhook_attempt_json: {
+    run: (tx, r) =>
+      value(tx`select public.webhook_attempt_json(a, 'campaign.created') as v from public.webhook_attempts a
+                where delivery_id = ${r.failed}`),
+    main: (r) => r.status === "failed" && r.status_code === 500,
+  },
   webhook_delivery_json: {
     run: (tx, r) => value(tx`select public.webhook_delivery_json(d) as v from public.webhook_deliveries d where id = ${r.failed}`),
     main: (r) => r.delivery_id !== undefined && r.attempts === 1 && r.last_status_code === 500,

@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { call } from "../support/gateway.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 
 // POST /v1/webhooks/{id}/recover through the gateway, and the recovered deliveries sent again by the dispatcher to
 // a real receiver. The dispatcher drains the whole outbox, so this suite has a database of its own.
 const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
 
-async function tenant() {
-  const workspace = await createWorkspace(outbox.pdb.sql, { name: "recover", plan: "org" });
-  const { key } = await createApiKey(outbox.pdb.sql, {
-    workspaceId: workspace.id,
-    permissions: ["campaigns:write", "webhooks:read", "webhooks:write"],
-    tier: "unmetered",
-  });
-  const api = (path: string, init: Parameters<typeof call>[1] = {}) =>
-    call(`${outbox.gateway.url}/v1${path}`, { key, ...init });
-  return { api };
-}
+const tenant = () => outbox.tenant();
 
 const statuses = (endpointId: string) =>
   outbox.pdb.sql<{ id: string; status: string; attempts: number }[]>`

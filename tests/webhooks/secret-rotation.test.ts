@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { call } from "../support/gateway.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 import type { ReceivedWebhook } from "../support/webhook-receiver.ts";
 
@@ -11,17 +9,7 @@ import type { ReceivedWebhook } from "../support/webhook-receiver.ts";
 // outbox, so this suite has a database of its own.
 const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
 
-async function tenant() {
-  const workspace = await createWorkspace(outbox.pdb.sql, { name: "rotation", plan: "org" });
-  const { key } = await createApiKey(outbox.pdb.sql, {
-    workspaceId: workspace.id,
-    permissions: ["campaigns:write", "webhooks:read", "webhooks:write"],
-    tier: "unmetered",
-  });
-  const api = (path: string, init: Parameters<typeof call>[1] = {}) =>
-    call(`${outbox.gateway.url}/v1${path}`, { key, ...init });
-  return { api };
-}
+const tenant = () => outbox.tenant();
 
 /** Whether a Standard Webhooks verifier holding `secret` accepts the request. */
 function standardVerifies(secret: string, { headers, body }: ReceivedWebhook): boolean {
