@@ -193,7 +193,7 @@ const CALLS: Record<string, Call> = {
   },
   claim_webhook_deliveries: {
     run: (tx) => value(tx`select public.claim_webhook_deliveries(100, 30) as v`),
-    main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secret && d.url),
+    main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secrets.length > 0 && d.url),
   },
   record_webhook_attempt: {
     // A final failure of a 410: the attempt is logged, the endpoint disabled and the notice queued.
@@ -205,6 +205,33 @@ const CALLS: Record<string, Call> = {
   list_webhook_logs: {
     run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
     main: (r) => ok(r) && r.total === 2,
+  },
+  webhook_attempt_json: {
+    run: (tx, r) =>
+      value(tx`select public.webhook_attempt_json(a, 'campaign.created') as v from public.webhook_attempts a
+                where delivery_id = ${r.failed}`),
+    main: (r) => r.status === "failed" && r.status_code === 500,
+  },
+  webhook_delivery_json: {
+    run: (tx, r) => value(tx`select public.webhook_delivery_json(d) as v from public.webhook_deliveries d where id = ${r.failed}`),
+    main: (r) => r.delivery_id !== undefined && r.attempts === 1 && r.last_status_code === 500,
+  },
+  list_webhook_deliveries: {
+    run: (tx, r) => value(tx`select public.list_webhook_deliveries(${r.ws}, ${r.endpoint}, 'failed', 1, 50) as v`),
+    main: (r) => ok(r) && r.total > 0 && r.deliveries.every((d: any) => d.status === "failed"),
+  },
+  get_webhook_delivery: {
+    run: (tx, r) => value(tx`select public.get_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),
+    main: (r) => ok(r) && r.attempts.length === 1,
+  },
+  rotate_webhook_secret: {
+    run: (tx, r) => value(tx`select public.rotate_webhook_secret(${r.ws}, ${r.endpoint}, 'whsec_rotated', 60) as v`),
+    main: (r) => ok(r) && r.webhook.secret === "whsec_rotated",
+  },
+  recover_webhook_deliveries: {
+    run: (tx, r) =>
+      value(tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`),
+    main: (r) => ok(r) && r.count > 0 && r.requeued === 0,
   },
   retry_webhook_delivery: {
     run: (tx, r) => value(tx`select public.retry_webhook_delivery(${r.ws}, ${r.endpoint}, ${r.failed}) as v`),

@@ -11,7 +11,8 @@ import { db } from "../support/fixtures.ts";
 const INTERNAL = [
   "plan_limits", "iso_utc", "enqueue_webhook_event", "campaign_json", "transition_campaign", "webhook_json",
   "api_key_is_active", "api_key_json", "webhook_delivery_due", "webhook_dispatch_fan_out",
-  "rate_limit_tier_rank", "webhook_url_digest",
+  "rate_limit_tier_rank", "webhook_url_digest", "webhook_delivery_json",
+  "webhook_attempt_json",
 ];
 
 interface PublicFunction {

@@ -74,6 +74,15 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(await dispatcher.drain()).toMatchObject({ claimed: 6, delivered: 5, failed: 1 });
     const { logs } = (await api(`/v1/webhooks/${hook}/logs?status=failed`)).body.data;
     expect(logs).toMatchObject([{ status: "failed", status_code: 500, response_body: "try later" }]);
+    const failed = (await api(`/v1/webhooks/${hook}/deliveries?status=failed`)).body.data.deliveries;
+    expect(failed).toMatchObject([{ delivery_id: logs[0].delivery_id, attempts: 1, last_status_code: 500 }]);
+    const viewed = (await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}`)).body.data;
+    expect(viewed.attempts).toMatchObject([{ status: "failed", status_code: 500 }]);
+    const recoverable = await api(`/v1/webhooks/${hook}/recover`, {
+      method: "POST",
+      body: { since: "2026-01-01T00:00:00Z", dry_run: true },
+    });
+    expect(recoverable.body).toEqual({ data: { count: 1 } });
     const retried = await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     expect(await dispatcher.drain()).toMatchObject({ claimed: 1, delivered: 1 });
@@ -94,6 +103,8 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(minted.status).toBe(201);
     expect((await api("/v1/api-keys")).body.data.api_keys).toHaveLength(2);
     expect((await api(`/v1/api-keys/${minted.body.data.api_key.id}`, { method: "DELETE" })).status).toBe(204);
+    const rotated = await api(`/v1/webhooks/${hook}/rotate-secret`, { method: "POST", body: { overlap_seconds: 60 } });
+    expect(rotated.body.data.webhook.secret).not.toBe(secret);
     expect((await api(`/v1/webhooks/${hook}`, { method: "DELETE" })).status).toBe(200);
     // Retention, as a hosted project could run it over the Data API: keeping 0 days, all finished history goes.
     expect(await seam.rpc("prune_webhook_history", { p_keep_days: 0, p_batch: 5000, p_rounds: 4 }))

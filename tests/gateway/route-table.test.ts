@@ -51,8 +51,12 @@ const FIXTURES: Record<string, Fixture> = {
   updateWebhook: { params: endpoint, body: { active: false } },
   deleteWebhook: { params: endpoint },
   listWebhookLogs: { params: endpoint },
+  listWebhookDeliveries: { params: endpoint },
+  getWebhookDelivery: { params: failedDelivery },
   testWebhook: { params: endpoint },
   retryWebhookDelivery: { params: failedDelivery },
+  rotateWebhookSecret: { params: endpoint, body: {} },
+  recoverWebhook: { params: failedDelivery, body: { since: "2026-01-01T00:00:00Z" } },
   listApiKeys: {},
   // Permissions within the caller's own: a key cannot create a key that exceeds it.
   createApiKey: { body: { name: "route table", permissions: ["admin:api_keys"] } },

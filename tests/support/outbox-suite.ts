@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import type { GatewayServices } from "../../functions/api-gateway/context.ts";
+import type { Permission } from "../../functions/_shared/auth/permissions.ts";
+import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { startDispatcher } from "./dispatcher.ts";
-import { type RunningGateway, startGateway } from "./gateway.ts";
+import { call, type RunningGateway, startGateway } from "./gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "./private-database.ts";
 import { type Reply, startReceiver } from "./webhook-receiver.ts";
 
@@ -15,6 +17,13 @@ export interface OutboxSuite {
   tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T>;
   receiver(reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>): ReturnType<typeof startReceiver>;
   dispatcher(options?: Omit<Parameters<typeof startDispatcher>[0], "db">): ReturnType<typeof startDispatcher>;
+  /** A new workspace with an unmetered key, and `api` calling the gateway's /v1 with it. */
+  tenant(permissions?: Permission[]): Promise<SuiteTenant>;
+}
+
+export interface SuiteTenant {
+  workspaceId: string;
+  api(path: string, init?: Parameters<typeof call>[1]): ReturnType<typeof call>;
 }
 
 /**
@@ -32,6 +41,14 @@ export function outboxSuite(gatewayOverrides: Partial<GatewayServices> = {}): Ou
   };
   suite.receiver = (reply) => suite.tracked(startReceiver(reply));
   suite.dispatcher = (options = {}) => suite.tracked(startDispatcher({ db: suite.dispatcherDb, ...options }));
+  suite.tenant = async (permissions = ["campaigns:write", "webhooks:read", "webhooks:write"]) => {
+    const workspace = await createWorkspace(suite.pdb.sql, { name: "outbox suite", plan: "org" });
+    const { key } = await createApiKey(suite.pdb.sql, { workspaceId: workspace.id, permissions, tier: "unmetered" });
+    return {
+      workspaceId: workspace.id,
+      api: (path, init = {}) => call(`${suite.gateway.url}/v1${path}`, { key, ...init }),
+    };
+  };
 
   beforeAll(async () => {
     suite.pdb = await createPrivateDatabase();

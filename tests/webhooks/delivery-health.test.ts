@@ -6,8 +6,6 @@ import {
   parseRetryAfter,
   RETRY_AFTER_CAP_MS,
 } from "../../functions/_shared/webhooks/retry-schedule.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { call } from "../support/gateway.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 
 // Attempt outcomes, receiver back-pressure and auto-disable, through the gateway and the dispatcher with real
@@ -17,14 +15,7 @@ const { receiver } = outbox;
 const dispatcher = (env: Record<string, string> = {}) => outbox.dispatcher({ env });
 
 async function tenant() {
-  const workspace = await createWorkspace(outbox.pdb.sql, { name: "delivery health", plan: "org" });
-  const key = await createApiKey(outbox.pdb.sql, {
-    workspaceId: workspace.id,
-    permissions: ["campaigns:write", "webhooks:read", "webhooks:write"],
-    tier: "unmetered",
-  });
-  const api = (path: string, init: Parameters<typeof call>[1] = {}) =>
-    call(`${outbox.gateway.url}/v1${path}`, { key: key.key, ...init });
+  const { workspaceId, api } = await outbox.tenant();
   /** Registers an endpoint through POST /v1/webhooks. */
   const hook = async (url: string, events: string[]) => {
     const res = await api("/webhooks", { method: "POST", body: { url, events } });
@@ -35,7 +26,7 @@ async function tenant() {
     const res = await api("/campaigns", { method: "POST", body: { name } });
     expect(res.status, res.text).toBe(201);
   };
-  return { workspaceId: workspace.id, api, hook, campaign };
+  return { workspaceId, api, hook, campaign };
 }
 
 const deliveriesOf = (endpointId: string) =>

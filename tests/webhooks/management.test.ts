@@ -472,6 +472,117 @@ describe("GET /v1/webhooks/{id}/logs", () => {
   });
 });
 
+describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () => {
+  let t: TestTenant;
+  let webhookId: string;
+  let failed: string;
+  let succeeded: string;
+  let pending: string;
+
+  beforeAll(async () => {
+    t = await newTenant();
+    webhookId = (await createHook(t)).id;
+    failed = await insertDelivery(t, webhookId, "failed", "campaign.started");
+    succeeded = await insertDelivery(t, webhookId, "success", "campaign.paused");
+    pending = await insertDelivery(t, webhookId, "pending", "campaign.deleted");
+    await db()`update public.webhook_deliveries set created_at = '2026-01-01T00:00:00Z', completed_at = '2026-01-01T00:00:09Z'
+                where id = ${failed}`;
+    await db()`update public.webhook_deliveries set created_at = '2026-01-02T00:00:00Z', completed_at = '2026-01-02T00:00:01Z'
+                where id = ${succeeded}`;
+    await db()`update public.webhook_deliveries set created_at = '2026-01-03T00:00:00Z', next_attempt_at = '2026-01-03T00:10:00Z'
+                where id = ${pending}`;
+    await insertAttempt(failed, webhookId, {
+      attempt: 1, status: "failed", status_code: 500, error: "http_error", created_at: "2026-01-01T00:00:01.000Z",
+    });
+    await insertAttempt(failed, webhookId, {
+      attempt: 2, status: "failed", error: "timeout", created_at: "2026-01-01T00:00:09.000Z",
+    });
+    await insertAttempt(succeeded, webhookId, {
+      attempt: 1, status: "success", status_code: 204, created_at: "2026-01-02T00:00:01.000Z",
+    });
+  });
+
+  const deliveries = (query = "", key = t.key) => hooks(`/${webhookId}/deliveries${query}`, { key });
+
+  it("one row per delivery, newest first, with its attempts, last status code and next attempt time", async () => {
+    const res = await deliveries();
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      data: {
+        deliveries: [
+          {
+            delivery_id: pending, event: "campaign.deleted", status: "pending", attempts: 0, last_status_code: null,
+            next_attempt_at: "2026-01-03T00:10:00.000Z", created_at: "2026-01-03T00:00:00.000Z", completed_at: null,
+          },
+          {
+            delivery_id: succeeded, event: "campaign.paused", status: "success", attempts: 1, last_status_code: 204,
+            next_attempt_at: null, created_at: "2026-01-02T00:00:00.000Z", completed_at: "2026-01-02T00:00:01.000Z",
+          },
+          {
+            // The latest attempt timed out: no status code, though an earlier one had one.
+            delivery_id: failed, event: "campaign.started", status: "failed", attempts: 2, last_status_code: null,
+            next_attempt_at: null, created_at: "2026-01-01T00:00:00.000Z", completed_at: "2026-01-01T00:00:09.000Z",
+          },
+        ],
+      },
+      meta: { page: 1, per_page: 50, total: 3 },
+    });
+  });
+
+  it("filters by the delivery's status and paginates", async () => {
+    for (const [status, expected] of [["pending", [pending]], ["success", [succeeded]], ["failed", [failed]], ["cancelled", []]]) {
+      const res = await deliveries(`?status=${status}`);
+      expect(res.body.meta.total, String(status)).toBe(expected.length);
+      expect(res.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual(expected);
+    }
+    const page2 = await deliveries("?per_page=2&page=2");
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3 });
+    expect(page2.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual([failed]);
+  });
+
+  it("the single view adds its attempts, oldest first", async () => {
+    const res = await hooks(`/${webhookId}/deliveries/${failed}`, { key: t.key });
+    expect(res.status).toBe(200);
+    const listed = (await deliveries("?status=failed")).body.data.deliveries[0];
+    expect(res.body.data.delivery).toEqual(listed);
+    expect(res.body.data.attempts).toEqual([
+      {
+        delivery_id: failed, event: "campaign.started", attempt: 1, status: "failed", status_code: 500,
+        error: "http_error", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:01.000Z",
+        next_attempt_at: null,
+      },
+      {
+        delivery_id: failed, event: "campaign.started", attempt: 2, status: "failed", status_code: null,
+        error: "timeout", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:09.000Z",
+        next_attempt_at: null,
+      },
+    ]);
+    const none = await hooks(`/${webhookId}/deliveries/${pending}`, { key: t.key });
+    expect(none.body.data.attempts).toEqual([]);
+  });
+
+  it("400 for an unknown status or paging; 404 webhook_not_found / delivery_not_found", async () => {
+    for (const query of ["?status=done", "?per_page=101", "?since=yesterday"]) {
+      const res = await deliveries(query);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.code).toBe("validation_error");
+    }
+    const theirs = await deliveries("", tenant.key);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.code).toBe("webhook_not_found");
+    const sibling = await createHook(t);
+    const siblings = await insertDelivery(t, sibling.id, "failed");
+    for (const deliveryId of [crypto.randomUUID(), "dlv_1", siblings]) {
+      const res = await hooks(`/${webhookId}/deliveries/${deliveryId}`, { key: t.key });
+      expect(res.status, deliveryId).toBe(404);
+      expect(res.body.error.code).toBe("delivery_not_found");
+    }
+    const res = await hooks(`/${webhookId}/deliveries/${failed}`, { key: tenant.key });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("webhook_not_found");
+  });
+});
+
 describe("POST /v1/webhooks/{id}/test", () => {
   it("202 with the delivery id: one webhook.test delivery to this endpoint only, and a dispatcher kick", async () => {
     const t = await newTenant();

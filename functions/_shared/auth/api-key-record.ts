@@ -34,12 +34,12 @@ export function isIsoTime(value: string): boolean {
 }
 
 const NAME_PROBLEM = `Must be 1 to ${KEY_NAME_MAX_LENGTH} characters`;
-const EXPIRY_FORMAT_PROBLEM = "Must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z";
+export const ISO_TIME_PROBLEM = "Must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z";
 
 // Normalised to UTC here, so the RPC stores exactly the instant that was checked to be in the future.
-const expiresAt = z.string(EXPIRY_FORMAT_PROBLEM).transform((value, ctx) => {
+const expiresAt = z.string(ISO_TIME_PROBLEM).transform((value, ctx) => {
   if (!isIsoTime(value)) {
-    ctx.addIssue({ code: "custom", message: EXPIRY_FORMAT_PROBLEM });
+    ctx.addIssue({ code: "custom", message: ISO_TIME_PROBLEM });
     return z.NEVER;
   }
   const at = new Date(value);

@@ -11,7 +11,7 @@ import type {
 import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
-import type { ATTEMPT_STATUSES, AttemptLog, Webhook } from "../webhooks/endpoint.ts";
+import type { ATTEMPT_STATUSES, AttemptLog, Delivery, DELIVERY_STATUSES, Webhook } from "../webhooks/endpoint.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
 import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
@@ -36,8 +36,12 @@ export const RPC_ARGUMENTS = {
   update_webhook: ["p_workspace_id", "p_id", "p_fields"],
   delete_webhook: ["p_workspace_id", "p_id"],
   list_webhook_logs: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  list_webhook_deliveries: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  get_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
+  recover_webhook_deliveries: ["p_workspace_id", "p_id", "p_since", "p_until", "p_dry_run"],
+  rotate_webhook_secret: ["p_workspace_id", "p_id", "p_secret", "p_overlap_seconds"],
   claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
@@ -62,6 +66,7 @@ export const QUEUED_DELIVERIES: { [N in RpcName]?: (result: RpcResult<N>) => boo
   delete_campaign: (result) => result.outcome === "ok" && result.deliveries > 0,
   send_test_webhook: (result) => result.outcome === "ok",
   retry_webhook_delivery: (result) => result.outcome === "ok",
+  recover_webhook_deliveries: (result) => result.outcome === "ok" && result.requeued > 0,
 };
 
 type Uuid = string;
@@ -128,16 +133,27 @@ export type ListedWebhook = z.infer<typeof listedWebhookObject>;
 export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
 export type CreateWebhookOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
 export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
+export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "not_found" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export type WebhookLogsOutcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
+type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type WebhookDeliveriesOutcome =
+  | { outcome: "ok"; deliveries: Delivery[]; total: number }
+  | { outcome: "not_found" };
+export type WebhookDeliveryOutcome =
+  | { outcome: "ok"; delivery: Delivery; attempts: AttemptLog[] }
+  | { outcome: "webhook_not_found" }
+  | { outcome: "delivery_not_found" };
 export type SendTestWebhookOutcome = { outcome: "ok"; delivery_id: Uuid } | { outcome: "not_found" };
 export type RetryDeliveryOutcome =
   | { outcome: "ok"; delivery_id: Uuid }
   | { outcome: "webhook_not_found" }
   | { outcome: "delivery_not_found" }
   | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
+/** `count`: the failed deliveries in the window; `requeued`: how many of them were queued again (0 on a dry run). */
+export type RecoverDeliveriesOutcome = { outcome: "ok"; count: number; requeued: number } | { outcome: "not_found" };
 
 /** Rows one retention run deleted. */
 export interface PrunedHistory {
@@ -196,6 +212,14 @@ export interface RpcCatalogue {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_status: AttemptStatus | null } & Page;
     result: WebhookLogsOutcome;
   };
+  list_webhook_deliveries: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_status: DeliveryStatus | null } & Page;
+    result: WebhookDeliveriesOutcome;
+  };
+  get_webhook_delivery: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
+    result: WebhookDeliveryOutcome;
+  };
   send_test_webhook: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_event: typeof TEST_EVENT };
     result: SendTestWebhookOutcome;
@@ -203,6 +227,15 @@ export interface RpcCatalogue {
   retry_webhook_delivery: {
     args: { p_workspace_id: Uuid; p_id: Uuid; p_delivery_id: Uuid };
     result: RetryDeliveryOutcome;
+  };
+  rotate_webhook_secret: {
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_secret: string; p_overlap_seconds: number };
+    result: RotateWebhookSecretOutcome;
+  };
+  recover_webhook_deliveries: {
+    /** Times as ISO 8601 UTC; p_until null: no upper bound. */
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_since: string; p_until: string | null; p_dry_run: boolean };
+    result: RecoverDeliveriesOutcome;
   };
 
   claim_webhook_deliveries: { args: { p_limit: number; p_lease_seconds: number }; result: Claim };

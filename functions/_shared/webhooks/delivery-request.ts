@@ -16,7 +16,8 @@ export interface ClaimedDelivery {
   occurred_at: string;
   data: unknown;
   url: string;
-  secret: string;
+  /** The endpoint's valid signing secrets, newest first: two while a rotation's overlap lasts. */
+  secrets: string[];
 }
 
 export const USER_AGENT = "LeadLex-Webhook/1.0";
@@ -45,7 +46,7 @@ export async function buildDeliveryRequest(
       "User-Agent": USER_AGENT,
       "X-LeadLex-Delivery-ID": delivery.delivery_id,
       "X-LeadLex-Timestamp": sentAt.toISOString(),
-      ...(await signatureHeaders(delivery.secret, delivery.delivery_id, body, sentAt)),
+      ...(await signatureHeaders(delivery.secrets, delivery.delivery_id, body, sentAt)),
     },
   };
 }

@@ -7,6 +7,10 @@ export const WEBHOOK_DESCRIPTION_MAX_LENGTH = 200;
 /** Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. */
 export const WEBHOOK_URL_MAX_BYTES = 2048;
 
+/** How long a rotated-out signing secret keeps signing deliveries: 0 to 7 days, 24 h unless the caller says. */
+export const SECRET_OVERLAP_MAX_SECONDS = 7 * 24 * 3600;
+export const SECRET_OVERLAP_DEFAULT_SECONDS = 24 * 3600;
+
 /** A delivery's state: one row per (event, endpoint). */
 export const DELIVERY_STATUSES = ["pending", "success", "failed", "cancelled"] as const;
 /** One attempt's own outcome; `pending` only while it is in flight. */
@@ -49,3 +53,17 @@ export const attemptLogObject = z.strictObject({
 }).meta({ id: "AttemptLog" });
 
 export type AttemptLog = z.infer<typeof attemptLogObject>;
+
+/** One row of `GET /v1/webhooks/{id}/deliveries`: an event's delivery to the endpoint, across its attempts. */
+export const deliveryObject = z.strictObject({
+  delivery_id: z.string().meta({ format: "uuid" }),
+  event: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int().min(0).meta({ description: "How many attempts its log shows" }),
+  last_status_code: z.number().int().nullable().meta({ description: "The latest attempt's HTTP status, if any" }),
+  next_attempt_at: timestamp.nullable().meta({ description: "When it will be tried next; null unless pending" }),
+  created_at: timestamp,
+  completed_at: timestamp.nullable(),
+}).meta({ id: "Delivery" });
+
+export type Delivery = z.infer<typeof deliveryObject>;

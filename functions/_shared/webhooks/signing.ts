@@ -24,25 +24,35 @@ const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).pad
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
+/** A new signing secret: `whsec_` + base64 of 32 random bytes, the Standard Webhooks format. */
+export function newSigningSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `whsec_${toBase64(bytes)}`;
+}
+
 /**
- * The signature headers for one attempt: `X-LeadLex-Signature` over the body with the whole secret string as key,
- * and the Standard Webhooks trio over "id.timestamp.body" with the base64-decoded part after `whsec_` as key.
+ * The signature headers for one attempt, with one signature per valid secret (newest first; two while a rotation's
+ * overlap lasts): `X-LeadLex-Signature` holds comma-separated `sha256=<hex>` entries over the body, keyed with the
+ * whole secret string, and `webhook-signature` space-separated `v1,<base64>` entries over "id.timestamp.body",
+ * keyed with the base64-decoded part after `whsec_`.
  */
 export async function signatureHeaders(
-  secret: string,
+  secrets: readonly string[],
   deliveryId: string,
   body: string,
   sentAt: Date,
 ): Promise<Record<string, string>> {
   const timestamp = Math.floor(sentAt.getTime() / 1000);
-  const [leadlex, standard] = await Promise.all([
-    hmac(hmacKey(`leadlex:${secret}`, () => encoder.encode(secret)), body),
-    hmac(hmacKey(`standard:${secret}`, () => fromBase64(secret.replace(/^whsec_/, ""))), `${deliveryId}.${timestamp}.${body}`),
-  ]);
+  const signed = await Promise.all(secrets.map((secret) =>
+    Promise.all([
+      hmac(hmacKey(`leadlex:${secret}`, () => encoder.encode(secret)), body),
+      hmac(hmacKey(`standard:${secret}`, () => fromBase64(secret.replace(/^whsec_/, ""))), `${deliveryId}.${timestamp}.${body}`),
+    ])
+  ));
   return {
-    "X-LeadLex-Signature": `sha256=${toHex(leadlex)}`,
+    "X-LeadLex-Signature": signed.map(([leadlex]) => `sha256=${toHex(leadlex)}`).join(", "),
     "webhook-id": deliveryId,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": `v1,${toBase64(standard)}`,
+    "webhook-signature": signed.map(([, standard]) => `v1,${toBase64(standard)}`).join(" "),
   };
 }

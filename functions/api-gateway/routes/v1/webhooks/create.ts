@@ -1,5 +1,6 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
+import { newSigningSecret } from "@shared/webhooks/signing.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import {
   createdWebhookResponse,
@@ -8,12 +9,6 @@ import {
   TAG,
   WEBHOOK_FIELD_CODES,
   withAllowedUrl } from "./schema.ts";
-
-/** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format the dispatcher signs with. */
-function newSigningSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
-}
 
 export const createWebhook = defineOperation({
   method: "post",

@@ -1,13 +1,16 @@
 import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import { respond } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound } from "./schema.ts";
-
-function deliveryNotFound(): ApiError {
-  return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
-}
+import {
+  deliveryIdParam,
+  deliveryNotFound,
+  deliveryPath,
+  queuedDeliveryResponse,
+  TAG,
+  webhookIdParam,
+  webhookNotFound,
+} from "./schema.ts";
 
 export const retryWebhookDelivery = defineOperation({
   method: "post",
@@ -17,14 +20,14 @@ export const retryWebhookDelivery = defineOperation({
   description: "The delivery gets a fresh set of attempts, under the same delivery id.",
   tags: [TAG],
   permission: "webhooks:write",
-  params: uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]),
+  params: deliveryPath,
   success: { status: 202, description: "The delivery is queued again", schema: queuedDeliveryResponse },
   errors: ["webhook_not_found", "delivery_not_found", "delivery_not_failed"],
 }, async (c) => {
   const result = await c.var.services.db.rpc("retry_webhook_delivery", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: webhookIdParam(c),
-    p_delivery_id: uuidParam(c, "delivery_id", deliveryNotFound),
+    p_delivery_id: deliveryIdParam(c),
   });
   if (result.outcome === "webhook_not_found") throw webhookNotFound();
   if (result.outcome === "delivery_not_found") throw deliveryNotFound();

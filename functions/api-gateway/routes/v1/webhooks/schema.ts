@@ -1,11 +1,15 @@
 import { z } from "zod";
 import type { GatewayContext } from "../../../context.ts";
+import { ISO_TIME_PROBLEM, isIsoTime } from "@shared/auth/api-key-record.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { nameList } from "@shared/http/name-list.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
 import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import {
   ATTEMPT_STATUSES,
+  DELIVERY_STATUSES,
+  SECRET_OVERLAP_DEFAULT_SECONDS,
+  SECRET_OVERLAP_MAX_SECONDS,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
   WEBHOOK_URL_MAX_BYTES,
   webhookObject,
@@ -25,8 +29,14 @@ export function duplicateWebhook(): ApiError {
   return new ApiError("duplicate_webhook", "A webhook with this URL already exists in this workspace");
 }
 
+export function deliveryNotFound(): ApiError {
+  return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
+}
+
 export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
+export const deliveryIdParam = (c: GatewayContext): string => uuidParam(c, "delivery_id", deliveryNotFound);
 export const webhookPath = uuidPathParams(["id", "The webhook's id"]);
+export const deliveryPath = uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]);
 
 const URL_PROBLEM = "Must be an https:// URL";
 const events = nameList(SUBSCRIBABLE_EVENTS, "events").meta({
@@ -71,6 +81,33 @@ export const webhookLogsQuery = z.strictObject({
   status: z.enum(ATTEMPT_STATUSES, `Must be one of: ${ATTEMPT_STATUSES.join(", ")}`).optional(),
   ...pagination,
 });
+
+export const webhookDeliveriesQuery = z.strictObject({
+  status: z.enum(DELIVERY_STATUSES, `Must be one of: ${DELIVERY_STATUSES.join(", ")}`).optional(),
+  ...pagination,
+});
+
+/** An ISO 8601 time with a zone, normalised to UTC so that times compare as strings. */
+const instant = z.string(ISO_TIME_PROBLEM).refine(isIsoTime, ISO_TIME_PROBLEM)
+  .transform((value) => new Date(value).toISOString()).meta({ format: "date-time" });
+
+export const recoverWebhookBody = z.strictObject({
+  since: instant.meta({ description: "Failed deliveries created at or after this time" }),
+  until: instant.optional().meta({ description: "...and before this time; no upper bound when absent" }),
+  dry_run: z.boolean().optional().meta({ description: "Only count them; default false" }),
+}, { error: "Expected a JSON object" })
+  .refine((body) => body.until === undefined || body.since <= body.until, {
+    message: "Must not be before since",
+    path: ["until"],
+  }).meta({ id: "WebhookRecover" });
+
+const OVERLAP_PROBLEM = `Must be a whole number of seconds from 0 to ${SECRET_OVERLAP_MAX_SECONDS}`;
+
+export const rotateSecretBody = z.strictObject({
+  overlap_seconds: z.number(OVERLAP_PROBLEM).int(OVERLAP_PROBLEM).min(0, OVERLAP_PROBLEM)
+    .max(SECRET_OVERLAP_MAX_SECONDS, OVERLAP_PROBLEM).default(SECRET_OVERLAP_DEFAULT_SECONDS)
+    .meta({ description: "How long the old secret keeps signing deliveries too; 0 ends it at once" }),
+}, { error: "Expected a JSON object" }).meta({ id: "WebhookSecretRotation" });
 
 /** `{"data": {"webhook": {...}}}` */
 export const webhookResponse = z.strictObject({ data: z.strictObject({ webhook: webhookObject }) });

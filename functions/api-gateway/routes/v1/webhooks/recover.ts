@@ -1,0 +1,34 @@
+import { callerOf } from "../../../context.ts";
+import { respond } from "@shared/http/respond.ts";
+import { z } from "zod";
+import { defineOperation } from "../../../openapi/operation.ts";
+import { recoverWebhookBody, TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
+
+export const recoverWebhook = defineOperation({
+  method: "post",
+  path: "/{id}/recover",
+  operationId: "recoverWebhook",
+  summary: "Resend the failed deliveries of a time window",
+  description: "The endpoint's failed deliveries created in [since, until) get a fresh set of attempts under the " +
+    "same delivery ids; with `dry_run` they are only counted.",
+  tags: [TAG],
+  permission: "webhooks:write",
+  params: webhookPath,
+  body: { schema: recoverWebhookBody, what: "recovery" },
+  success: {
+    status: 202,
+    description: "How many deliveries are queued again (or would be, on a dry run)",
+    schema: z.strictObject({ data: z.strictObject({ count: z.number().int().min(0) }) }),
+  },
+  errors: ["webhook_not_found"],
+}, async (c, { body }) => {
+  const result = await c.var.services.db.rpc("recover_webhook_deliveries", {
+    p_workspace_id: callerOf(c).workspaceId,
+    p_id: webhookIdParam(c),
+    p_since: body.since,
+    p_until: body.until ?? null,
+    p_dry_run: body.dry_run ?? false,
+  });
+  if (result.outcome === "not_found") throw webhookNotFound();
+  return respond(c, { data: { count: result.count } }, 202);
+});
