@@ -37,8 +37,8 @@ $$;
 revoke execute on function public.rotate_webhook_secret(uuid, uuid, text, integer) from public, anon, authenticated;
 grant execute on function public.rotate_webhook_secret(uuid, uuid, text, integer) to service_role;
 
--- As in 20261130001000, with `secrets` in place of `secret`: every secret the delivery is signed with, newest
--- first; the previous one only while its overlap lasts.
+-- As in 20261130001000, with `secrets`: every secret the delivery is signed with, newest first; the previous one
+-- only while its overlap lasts.
 create or replace function public.claim_webhook_deliveries(p_limit integer, p_lease_seconds double precision)
 returns json
 language sql volatile
@@ -77,6 +77,8 @@ as $$
       'endpoint_id', c.endpoint_id, 'workspace_id', c.workspace_id,
       'event', ev.event, 'occurred_at', public.iso_utc(ev.occurred_at), 'data', ev.data,
       'url', e.url,
+      -- `secret` too, so a dispatcher deployed before this migration keeps signing until the functions are deployed.
+      'secret', e.secret,
       'secrets', case when e.previous_secret_expires_at > now() then json_build_array(e.secret, e.previous_secret)
                       else json_build_array(e.secret) end)), '[]'::json))
     from claimed c

@@ -63,6 +63,21 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
     expect(row.left).toBeGreaterThan(86_000);
     expect(row.left).toBeLessThanOrEqual(86_400);
 
+    // A dispatcher deployed before the rotation migration reads the claim's `secret`: the newest one. Looked at
+    // in a transaction that is rolled back, so nothing is claimed for real.
+    const rollback = new Error("rollback");
+    await outbox.pdb.sql.begin(async (tx) => {
+      await tx`insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id)
+               select workspace_id, event_id, endpoint_id from public.webhook_deliveries
+                where endpoint_id = ${created.id} limit 1`;
+      const [{ claim }] = await tx`select public.claim_webhook_deliveries(1000, 30) as claim`;
+      const mine = claim.deliveries.filter((d: { endpoint_id: string }) => d.endpoint_id === created.id);
+      expect(mine).toMatchObject([{ secret: fresh, secrets: [fresh, old] }]);
+      throw rollback;
+    }).catch((error) => {
+      if (error !== rollback) throw error;
+    });
+
     const during = await deliver();
     expect(standardVerifies(fresh, during)).toBe(true);
     expect(standardVerifies(old, during)).toBe(true);
