@@ -7,6 +7,7 @@ import {
   ATTEMPT_ERRORS,
   ATTEMPT_STATUSES,
   DELIVERY_STATUSES,
+  DISABLED_REASONS,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
 } from "../../functions/_shared/webhooks/endpoint.ts";
 import { HIGH_TIER_FACTOR, PLAN_LIMITS, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
@@ -46,6 +47,7 @@ describe("one home per fact: TypeScript and the database agree", () => {
     ["webhook_deliveries", "status", DELIVERY_STATUSES],
     ["webhook_attempts", "status", ATTEMPT_STATUSES],
     ["webhook_attempts", "error", ATTEMPT_ERRORS],
+    ["webhook_endpoints", "disabled_reason", DISABLED_REASONS],
   ])("%s.%s allows exactly the declared values", async (table, column, declared) => {
     expect((await allowedValues(table, column)).sort()).toEqual([...declared].sort());
   });

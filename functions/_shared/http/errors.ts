@@ -65,7 +65,7 @@ export class ApiError extends HTTPException {
 }
 
 /** What a 503 tells the caller to wait: about the interval at which an open circuit probes the database. */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 export const UNAVAILABLE_HEADERS = { "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
 
 /** The answer while a dependency (the database, locally the functions process) cannot be reached. */
