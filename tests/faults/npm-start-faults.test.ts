@@ -124,9 +124,19 @@ async function expectNoPartialWrites() {
 
 type Delivery = { id: string; url: string; status: string; batch: boolean };
 
-const timesReceived = (d: { id: string; url: string }) =>
-  receivers.find((r) => r.url === d.url)!.countsById().get(d.id) ?? 0;
-const duplicates = (list: Delivery[]) => list.reduce((n, d) => n + timesReceived(d) - 1, 0);
+/**
+ * How often each delivery reached its receiver, counted once per look. The receivers answer from this process, so
+ * counting per delivery (thousands of deliveries times thousands of requests) would block their answers for
+ * longer than the dispatcher's 10 s attempt timeout and fail the very deliveries being waited for.
+ */
+function receivedCounts(): (d: { id: string; url: string }) => number {
+  const byUrl = new Map(receivers.map((r) => [r.url, r.countsById()]));
+  return (d) => byUrl.get(d.url)!.get(d.id) ?? 0;
+}
+const duplicates = (list: Delivery[]) => {
+  const timesReceived = receivedCounts();
+  return list.reduce((n, d) => n + timesReceived(d) - 1, 0);
+};
 
 /**
  * Waits until every delivery of the suite's workspace was received and recorded as delivered (the ones in flight
@@ -139,14 +149,16 @@ async function everyDeliveryArrives(since = new Date(0)): Promise<Delivery[]> {
      where d.workspace_id = ${workspaceId}`];
   const deadline = Date.now() + 150_000;
   let rows = await deliveries();
+  let timesReceived = receivedCounts();
   while (rows.some((d) => d.status !== "success" || timesReceived(d) === 0) && Date.now() < deadline) {
     await pause(500);
     rows = await deliveries();
+    timesReceived = receivedCounts();
   }
   expect(rows.filter((d) => timesReceived(d) === 0).map((d) => d.id)).toEqual([]);
   const unfinished = rows.filter((d) => d.status !== "success").map((d) => d.id);
   const attempts = await sql`
-    select delivery_id, attempt, status, status_code, error, created_at from public.webhook_attempts
+    select delivery_id, attempt, status, status_code, error, duration_ms, created_at from public.webhook_attempts
      where delivery_id = any(${unfinished}::uuid[]) order by delivery_id, attempt`;
   expect(unfinished, `not recorded as delivered; their attempts: ${JSON.stringify(attempts)}`).toEqual([]);
   return rows;
