@@ -2,16 +2,19 @@
 // `RpcCatalogue` gives the types, `RPC_ARGUMENTS` the argument names at run time; tests/db/rpc-catalogue.test.ts
 // holds both against pg_proc, so a rename on either side fails a test instead of a request.
 import type { z } from "zod";
-import type { createCampaignBody, updateCampaignBody } from "../../api-gateway/routes/v1/campaigns/schema.ts";
-import type {
-  createWebhookBody,
-  listedWebhookObject,
-  updateWebhookBody,
-} from "../../api-gateway/routes/v1/webhooks/schema.ts";
 import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
-import type { ATTEMPT_STATUSES, AttemptLog, Delivery, DELIVERY_STATUSES, Webhook } from "../webhooks/endpoint.ts";
+import type { createCampaignBody, updateCampaignBody } from "../campaigns/campaign-fields.ts";
+import type {
+  ATTEMPT_STATUSES,
+  AttemptLog,
+  Delivery,
+  DELIVERY_STATUSES,
+  listedWebhookObject,
+  Webhook,
+} from "../webhooks/endpoint.ts";
+import type { createWebhookBody, updateWebhookBody } from "../webhooks/endpoint-fields.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
 import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";

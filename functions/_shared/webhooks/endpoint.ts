@@ -38,6 +38,13 @@ export const webhookObject = z.strictObject({
 
 export type Webhook = z.infer<typeof webhookObject>;
 
+/** A webhook in the list, with how its latest attempt went. */
+export const listedWebhookObject = webhookObject.extend({
+  last_delivery_status: z.enum(ATTEMPT_STATUSES).nullable().meta({ description: "The latest attempt's outcome" }),
+  last_delivery_at: z.string().meta({ format: "date-time" }).nullable(),
+}).meta({ id: "ListedWebhook" });
+
+
 /** One row of `GET /v1/webhooks/{id}/logs`: a delivery attempt. */
 export const attemptLogObject = z.strictObject({
   delivery_id: z.string().meta({ format: "uuid" }),

@@ -2,7 +2,6 @@ import { z } from "zod";
 import type { GatewayContext } from "../../../context.ts";
 import { ISO_TIME_PROBLEM, isIsoTime } from "@shared/auth/api-key-record.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
-import { nameList } from "@shared/http/name-list.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
 import { uuidParam, uuidPathParams } from "../../../http/params.ts";
 import {
@@ -10,14 +9,13 @@ import {
   DELIVERY_STATUSES,
   SECRET_OVERLAP_DEFAULT_SECONDS,
   SECRET_OVERLAP_MAX_SECONDS,
-  WEBHOOK_DESCRIPTION_MAX_LENGTH,
-  WEBHOOK_URL_MAX_BYTES,
+  listedWebhookObject,
   webhookObject,
 } from "@shared/webhooks/endpoint.ts";
-import { SUBSCRIBABLE_EVENTS } from "@shared/webhooks/events.ts";
 import { checkWebhookUrl } from "@shared/webhooks/url-policy.ts";
 
 export type { Webhook } from "@shared/webhooks/endpoint.ts";
+export { createWebhookBody, updateWebhookBody } from "@shared/webhooks/endpoint-fields.ts";
 
 export const TAG = "Webhooks";
 
@@ -37,23 +35,6 @@ export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", 
 export const deliveryIdParam = (c: GatewayContext): string => uuidParam(c, "delivery_id", deliveryNotFound);
 export const webhookPath = uuidPathParams(["id", "The webhook's id"]);
 export const deliveryPath = uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]);
-
-const URL_PROBLEM = "Must be an https:// URL";
-const events = nameList(SUBSCRIBABLE_EVENTS, "events").meta({
-  description: `A non-empty list of: ${SUBSCRIBABLE_EVENTS.join(", ")}`,
-});
-
-// url and events are required without `.required()`, whose generic message would hide the field's own problem.
-export const createWebhookBody = z.strictObject({
-  // Its length is limited once normalised, in bytes (checkWebhookUrl): what is stored, not what was typed.
-  url: z.string(URL_PROBLEM).min(1, URL_PROBLEM)
-    .meta({ description: `https:// only, at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised; must resolve to public addresses only` }),
-  events,
-  description: z.string().max(WEBHOOK_DESCRIPTION_MAX_LENGTH, `Must be at most ${WEBHOOK_DESCRIPTION_MAX_LENGTH} characters`)
-    .nullable().optional(),
-  active: z.boolean().optional(),
-}, { error: "Expected a JSON object" }).meta({ id: "WebhookCreate" });
-export const updateWebhookBody = createWebhookBody.partial().meta({ id: "WebhookUpdate" });
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
@@ -120,11 +101,6 @@ export const createdWebhookResponse = z.strictObject({
     }).meta({ id: "WebhookWithSecret" }),
   }),
 });
-
-export const listedWebhookObject = webhookObject.extend({
-  last_delivery_status: z.enum(ATTEMPT_STATUSES).nullable().meta({ description: "The latest attempt's outcome" }),
-  last_delivery_at: z.string().meta({ format: "date-time" }).nullable(),
-}).meta({ id: "ListedWebhook" });
 
 export const webhookListResponse = z.strictObject({
   data: z.strictObject({ webhooks: z.array(listedWebhookObject) }),
