@@ -93,6 +93,47 @@ const CALLS: Record<string, Call> = {
     },
     main: (r) => ok(r) && r.rate_limit.remaining === 998,
   },
+  key_for_request: {
+    run: async (tx, r) => (await tx`select * from public.key_for_request(${r.adminKeyHash}, now())`)[0],
+    main: (r) => r.plan === "pro",
+  },
+  rate_limit_answer: {
+    run: (tx) => value(tx`select public.rate_limit_answer(100, 10, 3, 1, false, now()) as v`),
+    main: (r) => ok(r) && r.rate_limit.remaining === 97,
+  },
+  rate_limit_usage: {
+    run: async (tx, r) => (await tx`select * from public.rate_limit_usage(${r.ws}, clock_timestamp())`)[0],
+    main: (r) => r.day_used === 2,
+  },
+  rate_limit_precheck: {
+    run: (tx, r) => value(tx`select public.rate_limit_precheck(${r.ws}, 2, 50, clock_timestamp()) as v`),
+    main: (r) => r?.outcome === "rate_limited",
+  },
+  rate_limit_count: {
+    run: (tx, r) => value(tx`select public.rate_limit_count(${r.ws}, 1000, 50, clock_timestamp()) as v`),
+    main: (r) => ok(r) && r.rate_limit.remaining === 997,
+  },
+  stamp_key_used: {
+    run: async (tx, r) => {
+      await tx`select public.stamp_key_used(${r.readerKeyId}, now())`;
+      return value(tx`select last_used_at is not null as v from public.api_keys where id = ${r.readerKeyId}`);
+    },
+    main: (r) => r === true,
+  },
+  key_identity: {
+    run: (tx, r) => value(tx`select public.key_identity(${r.adminKeyId}, ${r.ws}, 'wbk_x', '{campaigns:read}') as v`),
+    main: (r) => r.key_prefix === "wbk_x" && r.permissions[0] === "campaigns:read",
+  },
+  gateway_request: {
+    run: (tx, r) =>
+      value(tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${tx.json({ p_id: r.draft })}) as v`),
+    main: (r) => ok(r.auth) && r.permitted === true && ok(r.result),
+  },
+  gateway_operation: {
+    run: (tx, r) =>
+      value(tx`select public.gateway_operation('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}) as v`),
+    main: ok,
+  },
   api_key_is_active: {
     run: (tx, r) => value(tx`select public.api_key_is_active(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
     main: (r) => r === true,

@@ -20,6 +20,7 @@ import type { TEST_EVENT } from "../webhooks/events.ts";
 export const RPC_ARGUMENTS = {
   health_check: [],
   resolve_api_key: ["p_key_hash"],
+  gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args"],
   create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
   list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
   revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
@@ -109,6 +110,16 @@ export type ApiKeyResolution =
     retry_after: number;
   };
 
+/**
+ * gateway_request's answer, in the contract's order: `auth` not ok (401, 429); `permitted` false (403); otherwise
+ * `result`, the operation's own RPC result (absent when the request named no operation).
+ */
+export interface GatewayAnswer {
+  auth: ApiKeyResolution;
+  permitted?: boolean;
+  result?: unknown;
+}
+
 export type RevokeApiKeyOutcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
 
 /** The outcome of a state change that queues a webhook event; `deliveries` is how many it queued. */
@@ -164,7 +175,16 @@ export interface PrunedHistory {
 
 export interface RpcCatalogue {
   health_check: { args: Record<never, never>; result: { status: "ok" } };
+  /** The gateway's former first call, kept for the benchmark's two-call baseline. */
   resolve_api_key: { args: { p_key_hash: string }; result: ApiKeyResolution };
+  /**
+   * An authenticated request's one call: the key, its rate limit and permission, then the operation `p_rpc` (one
+   * of the routes' RPCs, for the key's own workspace; null: none, the request was refused before it).
+   */
+  gateway_request: {
+    args: { p_key_hash: string; p_permission: Permission; p_rpc: RpcName | null; p_args: Record<string, unknown> };
+    result: GatewayAnswer;
+  };
 
   create_api_key: {
     /** p_creator_key_id: the key making this one, which bounds it; null only for operators (admin CLI). */

@@ -3,7 +3,7 @@
 // document cannot).
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { z } from "zod";
-import { protect } from "../http/authenticate.ts";
+import { authenticate } from "../http/authenticate.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { readJsonBody } from "../http/body.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
@@ -133,7 +133,7 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
           ...route,
           hide: true,
           request: validatedByLibrary,
-          middleware: [...(spec.permission ? protect(spec.permission) : []), ...parseBody],
+          middleware: [...(spec.permission ? [authenticate(spec.permission)] : []), ...parseBody],
         } as RouteConfig,
         ((c: GatewayContext) =>
           handler(c, {
