@@ -6,7 +6,8 @@ function queuedDeliveries(name: RpcName, args: unknown, result: unknown): boolea
   if (name === "gateway_request") {
     const operation = (args as RpcArgs<"gateway_request">).p_rpc;
     const answer = result as RpcResult<"gateway_request">;
-    return operation !== null && answer.result !== undefined && answer.result !== null &&
+    // A replay queued nothing: its deliveries went with the first request.
+    return operation !== null && answer.result !== undefined && answer.result !== null && !answer.replayed &&
       queuedDeliveries(operation, {}, answer.result);
   }
   const queued = QUEUED_DELIVERIES[name] as ((result: unknown) => boolean) | undefined;

@@ -125,9 +125,35 @@ const CALLS: Record<string, Call> = {
     main: (r) => r.key_prefix === "wbk_x" && r.permissions[0] === "campaigns:read",
   },
   gateway_request: {
-    run: (tx, r) =>
-      value(tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${tx.json({ p_id: r.draft })}) as v`),
-    main: (r) => ok(r.auth) && r.permitted === true && ok(r.result),
+    // Twice with one Idempotency-Key: the first claims it and stores the result, the second replays it.
+    run: async (tx, r) => {
+      const claim = tx.json({ key_hash: "ab".repeat(32), fingerprint: "cd".repeat(32), sealed: null });
+      const args = tx.json({ p_id: r.draft });
+      await tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim})`;
+      return value(tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim}) as v`);
+    },
+    main: (r) => ok(r.auth) && r.permitted === true && ok(r.result) && r.replayed === true,
+  },
+  idempotency_window: {
+    run: (tx) => value(tx`select extract(epoch from public.idempotency_window())::int as v`),
+    main: (r) => r === 86400,
+  },
+  idempotency_claim: {
+    run: async (tx, r) => {
+      const claimed = await value(tx`
+        select public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now()) is null as v`);
+      const again = await value(tx`
+        select (public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now())).created_at as v`);
+      return claimed === true && again !== null;
+    },
+    main: (r) => r === true,
+  },
+  prune_idempotency_keys: {
+    run: async (tx) => {
+      await tx`update public.idempotency_keys set created_at = now() - interval '25 hours'`;
+      return value(tx`select public.prune_idempotency_keys(5000, 4) as v`);
+    },
+    main: (r) => r.idempotency_keys === 2,
   },
   gateway_operation: {
     run: (tx, r) =>

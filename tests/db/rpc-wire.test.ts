@@ -110,6 +110,7 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect(await seam.rpc("prune_webhook_history", { p_keep_days: 0, p_batch: 5000, p_rounds: 4 }))
       .toEqual({ attempts: 7, deliveries: 6, events: 6 });
 
+    expect(await seam.rpc("prune_idempotency_keys", { p_batch: 5000, p_rounds: 4 })).toEqual({ idempotency_keys: 0 });
     // The gateway's former first call, which the benchmark's two-call baseline still makes.
     expect(await seam.rpc("resolve_api_key", { p_key_hash: "00".repeat(32) })).toEqual({ outcome: "invalid_key" });
 

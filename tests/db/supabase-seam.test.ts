@@ -285,6 +285,7 @@ describe("end to end: the gateway built on the supabase seam", () => {
           p_permission: "campaigns:write",
           p_rpc: "delete_campaign",
           p_args: { p_id: id },
+          p_idempotency: null,
         }],
       ]);
 

@@ -20,7 +20,7 @@ import type { TEST_EVENT } from "../webhooks/events.ts";
 export const RPC_ARGUMENTS = {
   health_check: [],
   resolve_api_key: ["p_key_hash"],
-  gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args"],
+  gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args", "p_idempotency"],
   create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
   list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
   revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
@@ -49,6 +49,7 @@ export const RPC_ARGUMENTS = {
     "p_spends", "p_window_ms", "p_disable_after_seconds",
   ],
   prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
+  prune_idempotency_keys: ["p_batch", "p_rounds"],
 } as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
 
 export type RpcName = keyof RpcCatalogue;
@@ -118,6 +119,19 @@ export interface GatewayAnswer {
   auth: ApiKeyResolution;
   permitted?: boolean;
   result?: unknown;
+  /** The result is the stored outcome of an earlier request with the same Idempotency-Key; nothing ran. */
+  replayed?: boolean;
+  /** What that request sealed for its replay (functions/api-gateway/http/idempotency.ts). */
+  sealed?: string | null;
+  /** The Idempotency-Key was used for another request: 422, nothing ran. */
+  idempotency?: "reused";
+}
+
+/** gateway_request's p_idempotency: hex SHA-256 of the Idempotency-Key and of the request, and a sealed secret. */
+export interface IdempotencyClaim {
+  key_hash: string;
+  fingerprint: string;
+  sealed: string | null;
 }
 
 export type RevokeApiKeyOutcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
@@ -182,7 +196,14 @@ export interface RpcCatalogue {
    * of the routes' RPCs, for the key's own workspace; null: none, the request was refused before it).
    */
   gateway_request: {
-    args: { p_key_hash: string; p_permission: Permission; p_rpc: RpcName | null; p_args: Record<string, unknown> };
+    args: {
+      p_key_hash: string;
+      p_permission: Permission;
+      p_rpc: RpcName | null;
+      p_args: Record<string, unknown>;
+      /** Null without an Idempotency-Key, and for a request with no operation (nothing to store). */
+      p_idempotency: IdempotencyClaim | null;
+    };
     result: GatewayAnswer;
   };
 
@@ -279,4 +300,6 @@ export interface RpcCatalogue {
   };
   /** Run by pg_cron and the local runner (scripts/local/retention.ts). */
   prune_webhook_history: { args: { p_keep_days: number; p_batch: number; p_rounds: number }; result: PrunedHistory };
+  /** Idempotency keys past their 24 hours, by the same runners. */
+  prune_idempotency_keys: { args: { p_batch: number; p_rounds: number }; result: { idempotency_keys: number } };
 }

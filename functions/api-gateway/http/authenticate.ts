@@ -7,6 +7,7 @@ import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-
 import { bearerToken } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { onError } from "./error-handler.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
@@ -46,6 +47,13 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
   if (!answer.permitted) {
     throw new ApiError("insufficient_permissions", `Missing required permission: ${permission}`);
   }
+  if (answer.idempotency === "reused") {
+    throw new ApiError(
+      "idempotency_key_reused",
+      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request in the last 24 hours; use a new key`,
+    );
+  }
+  if (answer.replayed) c.set("replayed", { sealed: answer.sealed ?? null });
 }
 
 /**
@@ -53,7 +61,8 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
  * the handler's one RPC goes out inside gateway_request. A request answered without any RPC (a 400, a malformed
  * id's 404, a webhook URL refused by its DNS check) is checked afterwards with one bare gateway_request, whose
  * 401, 429 or 403 then takes the answer's place: one round trip either way. Malformed keys are refused before
- * any database call. Rate-limit headers go on every metered response, errors included.
+ * any database call. Rate-limit headers go on every metered response, errors included; a replay of a stored
+ * outcome (Idempotency-Key) is marked with `Idempotent-Replayed: true`.
  */
 export function authenticate(permission: Permission) {
   return createMiddleware<GatewayEnv>(async (c, next) => {
@@ -74,11 +83,15 @@ export function authenticate(permission: Permission) {
       sent = true;
       // The placeholders stay here: gateway_request fills both in from the key.
       const { p_workspace_id: _workspace, p_creator_key_id: _creator, ...operationArgs } = args;
+      const idempotency = c.get("idempotency");
       const answer = await services.db.rpc("gateway_request", {
         p_key_hash: keyHash,
         p_permission: permission,
         p_rpc: rpc,
         p_args: operationArgs,
+        p_idempotency: idempotency && rpc
+          ? { key_hash: idempotency.keyHash, fingerprint: idempotency.fingerprint, sealed: idempotency.sealed }
+          : null,
       });
       admit(c, answer, permission);
       return answer.result;
@@ -98,6 +111,7 @@ export function authenticate(permission: Permission) {
         c.res = await onError(err as Error, c);
       }
     }
+    if (c.get("replayed")) c.res.headers.set(IDEMPOTENT_REPLAYED_HEADER, "true");
     const rateLimit = c.get("caller")?.rateLimit;
     if (rateLimit) {
       for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.res.headers.set(name, value);
