@@ -90,13 +90,45 @@ begin
 end;
 $$;
 
--- gateway_request takes the request's idempotency: {key_hash, fingerprint (hex SHA-256 each), sealed} or null.
--- Inside the operation's subtransaction, first the claim: a live row with another fingerprint answers
+-- The permitted operation of one request, with its idempotency: the claim first (p_idempotency: {key_hash,
+-- fingerprint (hex SHA-256 each), sealed} or null); a live row with another fingerprint answers
 -- {idempotency: "reused"} (422) and runs nothing; one with the same fingerprint answers its stored result with
--- replayed: true and runs nothing (no row changed, no webhook queued). Otherwise the operation runs and its
--- result is stored with the claim. The count still comes last: a replay counts like any request, and a request
--- that loses the last slot rolls back its claim with its operation (a 429 stores nothing, as do 401 and 403,
--- refused before the claim).
+-- replayed: true and runs nothing (no row changed, no webhook queued). Otherwise the operation runs and its result
+-- is stored with the claim. Answer: {result, replayed, sealed, idempotency}, the result's JSON text as stored.
+create function public.gateway_run(p_rpc text, p_workspace_id uuid, p_key_id uuid, p_args jsonb,
+                                   p_idempotency jsonb, p_now timestamptz)
+returns json
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  claim_key bytea := decode(p_idempotency ->> 'key_hash', 'hex');
+  stored public.idempotency_keys;
+  op_result json;
+begin
+  if p_idempotency is not null then
+    stored := public.idempotency_claim(p_workspace_id, claim_key, decode(p_idempotency ->> 'fingerprint', 'hex'),
+      p_idempotency ->> 'sealed', p_now);
+    if stored.workspace_id is not null then
+      if stored.fingerprint <> decode(p_idempotency ->> 'fingerprint', 'hex') then
+        return json_build_object('idempotency', 'reused');
+      end if;
+      return json_build_object('result', stored.result, 'replayed', true, 'sealed', stored.sealed);
+    end if;
+  end if;
+  op_result := public.gateway_operation(p_rpc, p_workspace_id, p_key_id, p_args);
+  if p_idempotency is not null then
+    update public.idempotency_keys i set result = op_result
+     where i.workspace_id = p_workspace_id and i.key_hash = claim_key;
+  end if;
+  return json_build_object('result', op_result);
+end;
+$$;
+
+-- gateway_request with the request's idempotency (see gateway_run). The count still comes last: a replay counts
+-- like any request, and a request that loses the last slot rolls back its claim with its operation (a 429 stores
+-- nothing, as do 401 and 403, refused before the claim). Only a metered request needs that subtransaction; an
+-- unmetered one runs its operation without it.
 drop function public.gateway_request(text, text, text, jsonb);
 create function public.gateway_request(p_key_hash text, p_permission text, p_rpc text, p_args jsonb,
                                        p_idempotency jsonb)
@@ -112,10 +144,7 @@ declare
   identity jsonb;
   auth jsonb;
   permitted boolean;
-  op_result json;
-  stored public.idempotency_keys;
-  claim_key bytea := decode(p_idempotency ->> 'key_hash', 'hex');
-  claim_fingerprint bytea := decode(p_idempotency ->> 'fingerprint', 'hex');
+  run json;
 begin
   select * into k from public.key_for_request(p_key_hash, now_ts);
   if not found then
@@ -131,36 +160,23 @@ begin
 
   if auth is not null then
     null; -- over a window already: 429, not counted
-  elsif not permitted or p_rpc is null then
+  elsif not metered then
     auth := jsonb_build_object('outcome', 'ok', 'rate_limit', null);
-    if metered then
-      auth := public.rate_limit_count(k.workspace_id, lim.per_day, lim.per_minute, now_ts);
+    if permitted and p_rpc is not null then
+      run := public.gateway_run(p_rpc, k.workspace_id, k.id, p_args, p_idempotency, now_ts);
     end if;
+  elsif not permitted or p_rpc is null then
+    auth := public.rate_limit_count(k.workspace_id, lim.per_day, lim.per_minute, now_ts);
   else
     begin
-      if p_idempotency is not null then
-        stored := public.idempotency_claim(k.workspace_id, claim_key, claim_fingerprint,
-          p_idempotency ->> 'sealed', now_ts);
-      end if;
-      if stored.workspace_id is null then
-        op_result := public.gateway_operation(p_rpc, k.workspace_id, k.id, p_args);
-        if p_idempotency is not null then
-          update public.idempotency_keys i set result = op_result
-           where i.workspace_id = k.workspace_id and i.key_hash = claim_key;
-        end if;
-      end if;
-      if not metered then
-        auth := jsonb_build_object('outcome', 'ok', 'rate_limit', null);
-      else
-        auth := public.rate_limit_count(k.workspace_id, lim.per_day, lim.per_minute, now_ts);
-        if auth ->> 'outcome' = 'rate_limited' then
-          -- Lost the last slot to a concurrent request: undo the claim and the operation; auth keeps the 429.
-          raise exception using errcode = 'LL429';
-        end if;
+      run := public.gateway_run(p_rpc, k.workspace_id, k.id, p_args, p_idempotency, now_ts);
+      auth := public.rate_limit_count(k.workspace_id, lim.per_day, lim.per_minute, now_ts);
+      if auth ->> 'outcome' = 'rate_limited' then
+        -- Lost the last slot to a concurrent request: undo the claim and the operation; auth keeps the 429.
+        raise exception using errcode = 'LL429';
       end if;
     exception when sqlstate 'LL429' then
-      op_result := null;
-      stored := null;
+      run := null;
     end;
   end if;
 
@@ -168,14 +184,11 @@ begin
   if auth ->> 'outcome' = 'rate_limited' then
     return json_build_object('auth', identity || auth);
   end if;
-  if stored.workspace_id is not null then
-    if stored.fingerprint <> claim_fingerprint then
-      return json_build_object('auth', identity || auth, 'permitted', true, 'idempotency', 'reused');
-    end if;
-    return json_build_object('auth', identity || auth, 'permitted', true, 'result', stored.result,
-                             'replayed', true, 'sealed', stored.sealed);
+  if not permitted or run is null then
+    return json_build_object('auth', identity || auth, 'permitted', permitted);
   end if;
-  return json_build_object('auth', identity || auth, 'permitted', permitted, 'result', op_result);
+  return json_build_object('auth', identity || auth, 'permitted', true, 'result', run -> 'result',
+    'replayed', run -> 'replayed', 'sealed', run -> 'sealed', 'idempotency', run -> 'idempotency');
 end;
 $$;
 
@@ -183,12 +196,14 @@ revoke execute on function
   public.idempotency_window(),
   public.idempotency_claim(uuid, bytea, bytea, text, timestamptz),
   public.prune_idempotency_keys(integer, integer),
+  public.gateway_run(text, uuid, uuid, jsonb, jsonb, timestamptz),
   public.gateway_request(text, text, text, jsonb, jsonb)
   from public, anon, authenticated;
 grant execute on function
   public.idempotency_window(),
   public.idempotency_claim(uuid, bytea, bytea, text, timestamptz),
   public.prune_idempotency_keys(integer, integer),
+  public.gateway_run(text, uuid, uuid, jsonb, jsonb, timestamptz),
   public.gateway_request(text, text, text, jsonb, jsonb)
   to service_role;
 

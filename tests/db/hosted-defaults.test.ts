@@ -134,6 +134,11 @@ const CALLS: Record<string, Call> = {
     },
     main: (r) => ok(r.auth) && r.permitted === true && ok(r.result) && r.replayed === true,
   },
+  gateway_run: {
+    run: (tx, r) =>
+      value(tx`select public.gateway_run('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}, null, now()) as v`),
+    main: (r) => ok(r.result),
+  },
   idempotency_window: {
     run: (tx) => value(tx`select extract(epoch from public.idempotency_window())::int as v`),
     main: (r) => r === 86400,

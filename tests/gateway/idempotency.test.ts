@@ -150,8 +150,8 @@ describe("a replay is the first answer, rendered by the same route from the stor
 });
 
 describe("one key, many requests", () => {
-  it("16 concurrent requests with one key: the operation runs once, all 16 get its answer, 15 as replays", async () => {
-    const t = await newTenant({ plan: "org", tier: "standard" });
+  it.each(["standard", "unmetered"] as const)("16 concurrent requests with one key (%s key): the operation runs once, all 16 get its answer, 15 as replays", async (tier) => {
+    const t = await newTenant({ plan: "org", tier });
     await insertEndpoint(t.workspaceId, ["campaign.created"]);
     const key = crypto.randomUUID();
     const answers = await Promise.all(Array.from({ length: 16 }, () =>
