@@ -85,6 +85,16 @@ describe("database round trips per request", () => {
     }
   });
 
+  it("one for a write with an Idempotency-Key, first or replayed, reused or malformed", async () => {
+    const key = crypto.randomUUID();
+    const post = (body: object, idempotencyKey: string) =>
+      counted("/v1/campaigns", { method: "POST", key: tenant.key, body, headers: { "Idempotency-Key": idempotencyKey } });
+    expect(await post({ name: "Once" }, key)).toEqual({ status: 201, calls: ["gateway_request"] });
+    expect(await post({ name: "Once" }, key)).toEqual({ status: 201, calls: ["gateway_request"] });
+    expect(await post({ name: "Other" }, key)).toEqual({ status: 422, calls: ["gateway_request"] });
+    expect(await post({ name: "Once" }, "not visible ascii")).toEqual({ status: 400, calls: ["gateway_request"] });
+  });
+
   it("none for a malformed key or no key; one for health", async () => {
     expect(await counted("/v1/campaigns", { key: "wbk_garbage" })).toEqual({ status: 401, calls: [] });
     expect(await counted("/v1/campaigns")).toEqual({ status: 401, calls: [] });
