@@ -300,6 +300,6 @@ export interface RpcCatalogue {
   };
   /** Run by pg_cron and the local runner (scripts/local/retention.ts). */
   prune_webhook_history: { args: { p_keep_days: number; p_batch: number; p_rounds: number }; result: PrunedHistory };
-  /** Idempotency keys past their 24 hours, by the same runners. */
+  /** Idempotency keys past their window, by the same runners. */
   prune_idempotency_keys: { args: { p_batch: number; p_rounds: number }; result: { idempotency_keys: number } };
 }

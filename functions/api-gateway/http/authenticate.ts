@@ -7,7 +7,7 @@ import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-
 import { bearerToken } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { onError } from "./error-handler.ts";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
@@ -50,7 +50,8 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
   if (answer.idempotency === "reused") {
     throw new ApiError(
       "idempotency_key_reused",
-      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request in the last 24 hours; use a new key`,
+      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request in the last ${IDEMPOTENCY_WINDOW_HOURS} ` +
+        "hours; use a new key",
     );
   }
   if (answer.replayed) c.set("replayed", { sealed: answer.sealed ?? null });

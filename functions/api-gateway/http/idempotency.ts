@@ -10,6 +10,8 @@ import type { GatewayContext, GatewayEnv } from "../context.ts";
 export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** How long a key is remembered; the database enforces it (public.idempotency_window, tests/db/shared-facts.test.ts). */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
 /** Visible ASCII, bare; or the draft's Structured Field string: quoted, with `\"` and `\\` escapes. */
 const BARE = /^[\x21-\x7e]+$/;
 const QUOTED = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;

@@ -10,7 +10,12 @@ import type { GatewayContext, GatewayEnv } from "../context.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 import { parseOrThrow, validationError } from "@shared/http/validation.ts";
 import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";
-import { IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, readIdempotency } from "../http/idempotency.ts";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_WINDOW_HOURS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  readIdempotency,
+} from "../http/idempotency.ts";
 
 type ZodObjectType = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -55,10 +60,11 @@ const isIdempotentWrite = (spec: AnySpec) => spec.method !== "get" && spec.permi
 
 const IDEMPOTENCY_KEY_DESCRIPTION = `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, bare or as a ` +
   "quoted string (draft-ietf-httpapi-idempotency-key-header); a random UUID is best. Scoped to the workspace and " +
-  "kept 24 hours. A retry with the same key and the same request (method, route, path ids, body) gets the first " +
-  "answer, status and body, with `Idempotent-Replayed: true`, and nothing runs again. A retry that arrives while " +
-  "the first is still running waits for it and gets its answer (never a 409). The same key with another request " +
-  "is `422 idempotency_key_reused`. A request refused before its operation (401, 403, 429, 400) stores nothing.";
+  `kept ${IDEMPOTENCY_WINDOW_HOURS} hours. A retry with the same key and the same request (method, route, path ` +
+  "ids, body) gets the first answer, status and body, with `Idempotent-Replayed: true`, and nothing runs again. A " +
+  "retry that arrives while the first is still running waits for it and gets its answer (never a 409). The same " +
+  "key with another request is `422 idempotency_key_reused`. A request refused before its operation (401, 403, " +
+  "429, 400) stores nothing.";
 
 /** One parameter component, referenced by every write. */
 const IDEMPOTENCY_KEY_PARAMETER = z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().meta({
