@@ -1,5 +1,6 @@
-// `npm run bench`: gateway vs. direct RPC (delete and read paths), refusal throughput, webhook dispatcher drain
-// rate and commit-to-receipt latency, and the gateway's peak RSS, in one run on a throwaway embedded Postgres.
+// `npm run bench`: gateway vs. its one SQL call made directly and vs. the two calls it made before (delete, read,
+// idempotent replay), refusal throughput, database round trips per request, webhook dispatcher drain rate and
+// commit-to-receipt latency, and the gateway's peak RSS, in one run on a throwaway embedded Postgres.
 // Prints a table and writes the same figures to bench/results/latest.json (or $BENCH_OUT).
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -9,12 +10,14 @@ import { PROJECT_ROOT } from "../scripts/local/paths.ts";
 import { runDispatcherBench } from "./dispatcher.ts";
 import { collectEnvironment } from "./environment.ts";
 import { formatReport, header, type Report, ratios, targets } from "./report.ts";
+import { countRoundTrips } from "./round-trips.ts";
 import {
   authenticatedRpc,
   createTenant,
   exhaustQuota,
   expectAnswer,
   garbageKey,
+  gatewayRequest,
   insertDrafts,
   runBaseline,
   resolveKey,
@@ -73,13 +76,27 @@ async function main(): Promise<void> {
   const tenant = await createTenant(sql, {
     name: "bench", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
   });
+  // Metered: every request counts on the workspace's one counter row, the lock a busy workspace queues on.
+  const metered = await createTenant(sql, {
+    name: "bench metered", plan: "org", tier: "high", permissions: ["campaigns:read", "campaigns:write"],
+  });
   const limited = await createTenant(sql, {
     name: "bench limited", plan: "starter", tier: "standard", permissions: ["campaigns:read", "campaigns:write"],
   });
   await exhaustQuota(sql, limited.workspaceId);
-  const readId = (await insertDrafts(sql, tenant.workspaceId, 1)).next()!;
   const campaigns = `${functions.gatewayUrl}/v1/campaigns`;
   const auth = { Authorization: `Bearer ${tenant.key}` };
+
+  // The resource the read and the replay scenarios share: created by the request every replay repeats.
+  const idempotencyKey = crypto.randomUUID();
+  const replayBody = JSON.stringify({ name: "bench replayed" });
+  const replayHeaders = { ...auth, "Content-Type": "application/json", "Idempotency-Key": idempotencyKey };
+  const createdRes = await fetch(campaigns, { method: "POST", headers: replayHeaders, body: replayBody });
+  if (createdRes.status !== 201) throw new Error(`creating the replayed campaign: ${createdRes.status}`);
+  const readId: string = (await createdRes.json()).data.campaign.id;
+  const [claim] = await sql<{ key_hash: string; fingerprint: string }[]>`
+    select encode(key_hash, 'hex') as key_hash, encode(fingerprint, 'hex') as fingerprint
+      from public.idempotency_keys where workspace_id = ${tenant.workspaceId}`;
   const scenarios: ScenarioResult[] = [];
   const sat = config.saturation;
   const seconds = config.seconds;
@@ -91,11 +108,18 @@ async function main(): Promise<void> {
   await expectAnswer(readUrl, { headers: { Authorization: `Bearer ${limited.key}` } }, 429, "rate_limited");
   const probe = await insertDrafts(sql, tenant.workspaceId, 1);
   await expectAnswer(`${campaigns}/${probe.next()}`, { method: "DELETE", headers: auth }, 200);
+  const replayed = await fetch(campaigns, { method: "POST", headers: replayHeaders, body: replayBody });
+  await replayed.arrayBuffer();
+  if (replayed.status !== 201 || replayed.headers.get("idempotent-replayed") !== "true") {
+    throw new Error(`the replay scenario does not replay: ${replayed.status}`);
+  }
 
   say("warm-up (not measured): connection pools and JIT on both sides");
   const getArgs = (workspaceId: string) => ({ p_workspace_id: workspaceId, p_id: readId });
-  const getCampaign = authenticatedRpc(db, tenant.keyHash, "get_campaign", getArgs);
+  const getCampaignTwoCalls = authenticatedRpc(db, tenant.keyHash, "get_campaign", getArgs);
+  const getCampaign = gatewayRequest(db, tenant.keyHash, "campaigns:read", "get_campaign", () => ({ p_id: readId }));
   await runBaseline({ group: "warm-up", concurrency: sat, seconds: 1, operation: getCampaign });
+  await runBaseline({ group: "warm-up", concurrency: sat, seconds: 1, operation: getCampaignTwoCalls });
   const warm = { group: "warm-up", headers: auth, connections: sat, seconds: 1, expectStatus: 200 };
   await runHttp({ ...warm, url: readUrl, method: "GET" });
   const warmDrafts = await insertDrafts(sql, tenant.workspaceId, 2000);
@@ -111,34 +135,72 @@ async function main(): Promise<void> {
     return result;
   };
 
-  // 1. Delete path: every delete gets a fresh draft.
-  for (const concurrency of [1, sat]) {
-    const baseDrafts = await insertDrafts(sql, tenant.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
-    const base = await measure(`delete · baseline (resolve_api_key + delete_campaign) · c=${concurrency}`, () =>
+  // 1. Delete path: every delete gets a fresh draft. The metered workspace's counter is set back to 0 four times a
+  // second so that its limits (2,000 a minute) never refuse: the lock it measures is the one every count takes.
+  const deletePath = async (group: string, t: typeof tenant, concurrency: number) => {
+    const headers = { Authorization: `Bearer ${t.key}` };
+    const oneCall = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
+    const base = await measure(`${group} · baseline (gateway_request: delete_campaign) · c=${concurrency}`, () =>
       runBaseline({
-        group: "delete", concurrency, seconds,
-        operation: authenticatedRpc(db, tenant.keyHash, "delete_campaign", (workspaceId) => {
-          const id = baseDrafts.next();
+        group, concurrency, seconds,
+        operation: gatewayRequest(db, t.keyHash, "campaigns:write", "delete_campaign", () => {
+          const id = oneCall.next();
+          return id ? { p_id: id } : undefined;
+        }),
+      }));
+    const twoCalls = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
+    await measure(`${group} · two-call baseline (resolve_api_key + delete_campaign) · c=${concurrency}`, () =>
+      runBaseline({
+        group, concurrency, seconds, side: "two-call baseline",
+        operation: authenticatedRpc(db, t.keyHash, "delete_campaign", (workspaceId) => {
+          const id = twoCalls.next();
           return id ? { p_workspace_id: workspaceId, p_id: id } : undefined;
         }),
       }));
-    // The gateway is not faster than the bare RPCs; a quarter more plus slack covers noise.
-    const gwDrafts = await insertDrafts(sql, tenant.workspaceId, Math.ceil(base.rps * seconds * 1.25) + 1000);
-    await measure(`delete · gateway DELETE /v1/campaigns/{id} · c=${concurrency}`, () =>
+    // The gateway is not faster than the bare RPC; a quarter more plus slack covers noise.
+    const gwDrafts = await insertDrafts(sql, t.workspaceId, Math.ceil(base.rps * seconds * 1.25) + 1000);
+    await measure(`${group} · gateway DELETE /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
-        group: "delete", url: campaigns, method: "DELETE", headers: auth, connections: concurrency, seconds,
+        group, url: campaigns, method: "DELETE", headers, connections: concurrency, seconds,
         expectStatus: 200, nextId: gwDrafts.next,
       }));
+  };
+  for (const concurrency of [1, sat]) await deletePath("delete", tenant, concurrency);
+  const resetCounter = setInterval(() => {
+    void sql`update public.rate_limit_counters set day_count = 0, minute_count = 0
+              where workspace_id = ${metered.workspaceId}`.catch(() => {});
+  }, 250);
+  try {
+    await deletePath("delete, metered", metered, sat);
+  } finally {
+    clearInterval(resetCounter);
   }
 
   // 2. Read path: the same campaign over and over.
   for (const concurrency of [1, sat]) {
-    await measure(`read · baseline (resolve_api_key + get_campaign) · c=${concurrency}`, () =>
+    await measure(`read · baseline (gateway_request: get_campaign) · c=${concurrency}`, () =>
       runBaseline({ group: "read", concurrency, seconds, operation: getCampaign }));
+    await measure(`read · two-call baseline (resolve_api_key + get_campaign) · c=${concurrency}`, () =>
+      runBaseline({ group: "read", concurrency, seconds, side: "two-call baseline", operation: getCampaignTwoCalls }));
     await measure(`read · gateway GET /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
         group: "read", url: readUrl, method: "GET", headers: auth, connections: concurrency, seconds,
         expectStatus: 200,
+      }));
+  }
+
+  // 2b. Idempotent replay of the create that made the campaign read above: the same key and body, over and over.
+  for (const concurrency of [1, sat]) {
+    await measure(`replay · baseline (gateway_request: create_campaign, replayed) · c=${concurrency}`, () =>
+      runBaseline({
+        group: "replay", concurrency, seconds, expect: "replayed",
+        operation: gatewayRequest(db, tenant.keyHash, "campaigns:write", "create_campaign",
+          () => ({ p_fields: JSON.parse(replayBody) }), { ...claim, sealed: null }),
+      }));
+    await measure(`replay · gateway POST /v1/campaigns, same Idempotency-Key · c=${concurrency}`, () =>
+      runHttp({
+        group: "replay", url: campaigns, method: "POST", headers: replayHeaders, body: replayBody,
+        connections: concurrency, seconds, expectStatus: 201,
       }));
   }
 
@@ -148,16 +210,33 @@ async function main(): Promise<void> {
       group: "refuse 401 invalid_key", url: readUrl, method: "DELETE",
       headers: { Authorization: `Bearer ${garbageKey()}` }, connections: sat, seconds, expectStatus: 401,
     }));
-  await measure(`refuse 429 rate_limited · baseline (resolve_api_key) · c=${sat}`, () =>
+  await measure(`refuse 429 rate_limited · baseline (gateway_request) · c=${sat}`, () =>
     runBaseline({
-      group: "refuse 429 rate_limited", concurrency: sat, seconds, operation: resolveKey(db, limited.keyHash),
-      expect: "rate_limited",
+      group: "refuse 429 rate_limited", concurrency: sat, seconds, expect: "rate_limited",
+      operation: gatewayRequest(db, limited.keyHash, "campaigns:write", "delete_campaign", () => ({ p_id: readId })),
+    }));
+  await measure(`refuse 429 rate_limited · two-call baseline (resolve_api_key alone) · c=${sat}`, () =>
+    runBaseline({
+      group: "refuse 429 rate_limited", concurrency: sat, seconds, side: "two-call baseline",
+      operation: resolveKey(db, limited.keyHash), expect: "rate_limited",
     }));
   await measure(`refuse 429 rate_limited · gateway · c=${sat}`, () =>
     runHttp({
       group: "refuse 429 rate_limited", url: readUrl, method: "DELETE",
       headers: { Authorization: `Bearer ${limited.key}` }, connections: sat, seconds, expectStatus: 429,
     }));
+
+  // 3b. Database round trips per request, counted at the seam of the gateway's own code in this process.
+  say("> round trips per request (counted at the database seam)");
+  const countedDrafts = await insertDrafts(sql, tenant.workspaceId, 20);
+  const roundTrips = await countRoundTrips(database.url, [
+    { request: "DELETE /v1/campaigns/{id}", method: "DELETE", path: () => `/v1/campaigns/${countedDrafts.next()}`, headers: auth },
+    { request: "GET /v1/campaigns/{id}", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: auth },
+    { request: "POST /v1/campaigns, replayed", method: "POST", path: () => "/v1/campaigns", headers: replayHeaders, body: replayBody },
+    { request: "POST /v1/campaigns, 400 invalid body", method: "POST", path: () => "/v1/campaigns", headers: { ...auth, "Content-Type": "application/json" }, body: "{\"colour\":1}" },
+    { request: "GET, 429 rate_limited", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: { Authorization: `Bearer ${limited.key}` } },
+    { request: "GET, 401 malformed key", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: { Authorization: `Bearer ${garbageKey()}` } },
+  ]);
 
   // 4. Webhook dispatcher (served by a Deno process of its own), then 1, 2 and 4 dispatcher processes at once.
   const dispatcher = await runDispatcherBench({
@@ -175,9 +254,10 @@ async function main(): Promise<void> {
     config,
     scenarios,
     ratios: computedRatios,
+    roundTrips,
     dispatcher,
     memory: rss,
-    targets: targets({ scenarios, ratios: computedRatios, saturation: sat, dispatcher, memory: rss }),
+    targets: targets({ scenarios, ratios: computedRatios, saturation: sat, dispatcher, memory: rss, roundTrips }),
   };
   console.log(`\n${formatReport(report)}\n`);
   await mkdir(path.dirname(OUT_FILE), { recursive: true });

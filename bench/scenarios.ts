@@ -10,9 +10,12 @@ import type { RpcArgs } from "../functions/_shared/db/rpc-catalogue.ts";
 import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "../scripts/admin/provisioning.ts";
 import { type LatencySummary, Samples, summarize } from "./stats.ts";
 
+/** `baseline`: the gateway's one SQL call made directly; `two-call baseline`: the key, then the operation (before). */
+export type Side = "baseline" | "two-call baseline" | "gateway";
+
 export interface ScenarioResult {
   group: string;
-  side: "baseline" | "gateway";
+  side: Side;
   concurrency: number;
   /** What counts as success: an HTTP status for the gateway, an RPC outcome for the baseline. */
   expected: string;
@@ -117,6 +120,7 @@ export async function runBaseline(options: {
   operation: Operation;
   /** The outcome that counts as success; default "ok". */
   expect?: string;
+  side?: Exclude<Side, "gateway">;
 }): Promise<ScenarioResult> {
   const expect = options.expect ?? "ok";
   const samples = new Samples();
@@ -150,7 +154,7 @@ export async function runBaseline(options: {
   const seconds = ((exhaustedAt ?? performance.now()) - started) / 1000;
   return result({
     group: options.group,
-    side: "baseline",
+    side: options.side ?? "baseline",
     concurrency: options.concurrency,
     expected: expect,
     unexpected,
@@ -159,12 +163,40 @@ export async function runBaseline(options: {
   }, samples);
 }
 
-/** resolve_api_key alone: all the database work of a refused (429) request. */
+/** resolve_api_key alone: all the database work of a refused (429) request before gateway_request. */
 export function resolveKey(db: Database, keyHash: string): Operation {
   return async () => (await db.rpc("resolve_api_key", { p_key_hash: keyHash })).outcome;
 }
 
-/** resolve_api_key, then the operation's RPC with the workspace it returned: what the gateway does per request. */
+/**
+ * gateway_request, the one call the gateway makes per authenticated request, made directly: the operation's
+ * outcome ("replayed" for a stored one), or the refusal. `args` undefined: the inputs ran out.
+ */
+export function gatewayRequest<N extends "get_campaign" | "delete_campaign" | "create_campaign">(
+  db: Database,
+  keyHash: string,
+  permission: Permission,
+  name: N,
+  args: () => Omit<RpcArgs<N>, "p_workspace_id"> | undefined,
+  idempotency: RpcArgs<"gateway_request">["p_idempotency"] = null,
+): Operation {
+  return async () => {
+    const rpcArgs = args();
+    if (!rpcArgs) return EXHAUSTED;
+    const answer = await db.rpc("gateway_request", {
+      p_key_hash: keyHash,
+      p_permission: permission,
+      p_rpc: name,
+      p_args: rpcArgs,
+      p_idempotency: idempotency,
+    });
+    if (answer.auth.outcome !== "ok") return answer.auth.outcome;
+    if (!answer.permitted) return "insufficient_permissions";
+    return answer.replayed ? "replayed" : (answer.result as { outcome: string }).outcome;
+  };
+}
+
+/** resolve_api_key, then the operation's RPC with the workspace it returned: what the gateway did before gateway_request. */
 export function authenticatedRpc<N extends "get_campaign" | "delete_campaign">(
   db: Database,
   keyHash: string,

@@ -4,6 +4,7 @@ import type { RateLimitState } from "@shared/db/rpc-catalogue.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import type { LogLine } from "@shared/runtime/config.ts";
 import type { ResolveHost } from "@shared/webhooks/url-policy.ts";
+import type { Idempotency } from "./http/idempotency.ts";
 
 /** What the gateway needs from the outside world, injected once per isolate. */
 export interface GatewayServices {
@@ -34,6 +35,10 @@ export type GatewayEnv = {
     caller?: Caller;
     /** Set by authentication even when it refuses, so the log line still names the workspace and key prefix. */
     logIdentity?: { workspaceId?: string; keyPrefix?: string };
+    /** The write's Idempotency-Key and request fingerprint, when it sent one. */
+    idempotency?: Idempotency;
+    /** Set when gateway_request answered with the stored outcome of an earlier request with the same key. */
+    replayed?: { sealed: string | null };
     /** An internal error's details, for the log line only. */
     failure?: string;
   };

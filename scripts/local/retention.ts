@@ -1,5 +1,5 @@
-// Webhook history retention for the local runner, which has no pg_cron: the same call the production job makes
-// (migration 20261130001010_webhook_retention_and_fan_out.sql), on a timer.
+// Retention for the local runner, which has no pg_cron: the same calls the production job makes (migrations
+// 20261130001010_webhook_retention_and_fan_out.sql and 20261201000200_idempotency_keys.sql), on a timer.
 import postgres from "postgres";
 import type { PrunedHistory } from "../../functions/_shared/db/rpc-catalogue.ts";
 
@@ -31,6 +31,13 @@ export async function pruneWebhookHistory(sql: postgres.Sql, limits: PruneLimits
   return pruned;
 }
 
+/** Idempotency keys past their 24 hours, in the same bounded batches. */
+export async function pruneIdempotencyKeys(sql: postgres.Sql, limits: PruneLimits): Promise<number> {
+  const [{ pruned }] = await sql<{ pruned: { idempotency_keys: number } }[]>`
+    select public.prune_idempotency_keys(${limits.batch}, ${limits.rounds}) as pruned`;
+  return pruned.idempotency_keys;
+}
+
 /**
  * Prunes now and every 10 minutes over a connection of its own (the database owner's, as pg_cron's job runs).
  * A failed run is reported and the next one tries again. Returns the stop function.
@@ -43,11 +50,12 @@ export function startRetentionTicker(
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   let running: Promise<void> = Promise.resolve();
   const run = () => {
-    running = pruneWebhookHistory(sql, limits).then(
-      (pruned) => {
+    running = Promise.all([pruneWebhookHistory(sql, limits), pruneIdempotencyKeys(sql, limits)]).then(
+      ([pruned, keys]) => {
         if (pruned.attempts + pruned.deliveries + pruned.events > 0) report(`webhook history pruned: ${JSON.stringify(pruned)}`);
+        if (keys > 0) report(`idempotency keys pruned: ${keys}`);
       },
-      (error: unknown) => report(`webhook history pruning failed: ${error instanceof Error ? error.message : error}`),
+      (error: unknown) => report(`retention failed: ${error instanceof Error ? error.message : error}`),
     );
   };
   run();

@@ -93,6 +93,78 @@ const CALLS: Record<string, Call> = {
     },
     main: (r) => ok(r) && r.rate_limit.remaining === 998,
   },
+  key_for_request: {
+    run: async (tx, r) => (await tx`select * from public.key_for_request(${r.adminKeyHash}, now())`)[0],
+    main: (r) => r.plan === "pro",
+  },
+  rate_limit_answer: {
+    run: (tx) => value(tx`select public.rate_limit_answer(100, 10, 3, 1, false, now()) as v`),
+    main: (r) => ok(r) && r.rate_limit.remaining === 97,
+  },
+  rate_limit_usage: {
+    run: async (tx, r) => (await tx`select * from public.rate_limit_usage(${r.ws}, clock_timestamp())`)[0],
+    main: (r) => r.day_used === 2,
+  },
+  rate_limit_precheck: {
+    run: (tx, r) => value(tx`select public.rate_limit_precheck(${r.ws}, 2, 50, clock_timestamp()) as v`),
+    main: (r) => r?.outcome === "rate_limited",
+  },
+  rate_limit_count: {
+    run: (tx, r) => value(tx`select public.rate_limit_count(${r.ws}, 1000, 50, clock_timestamp()) as v`),
+    main: (r) => ok(r) && r.rate_limit.remaining === 997,
+  },
+  stamp_key_used: {
+    run: async (tx, r) => {
+      await tx`select public.stamp_key_used(${r.readerKeyId}, now())`;
+      return value(tx`select last_used_at is not null as v from public.api_keys where id = ${r.readerKeyId}`);
+    },
+    main: (r) => r === true,
+  },
+  key_identity: {
+    run: (tx, r) => value(tx`select public.key_identity(${r.adminKeyId}, ${r.ws}, 'wbk_x', '{campaigns:read}') as v`),
+    main: (r) => r.key_prefix === "wbk_x" && r.permissions[0] === "campaigns:read",
+  },
+  gateway_request: {
+    // Twice with one Idempotency-Key: the first claims it and stores the result, the second replays it.
+    run: async (tx, r) => {
+      const claim = tx.json({ key_hash: "ab".repeat(32), fingerprint: "cd".repeat(32), sealed: null });
+      const args = tx.json({ p_id: r.draft });
+      await tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim})`;
+      return value(tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim}) as v`);
+    },
+    main: (r) => ok(r.auth) && r.permitted === true && ok(r.result) && r.replayed === true,
+  },
+  gateway_run: {
+    run: (tx, r) =>
+      value(tx`select public.gateway_run('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}, null, now()) as v`),
+    main: (r) => ok(r.result),
+  },
+  idempotency_window: {
+    run: (tx) => value(tx`select extract(epoch from public.idempotency_window())::int as v`),
+    main: (r) => r === 86400,
+  },
+  idempotency_claim: {
+    run: async (tx, r) => {
+      const claimed = await value(tx`
+        select public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now()) is null as v`);
+      const again = await value(tx`
+        select (public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now())).created_at as v`);
+      return claimed === true && again !== null;
+    },
+    main: (r) => r === true,
+  },
+  prune_idempotency_keys: {
+    run: async (tx) => {
+      await tx`update public.idempotency_keys set created_at = now() - interval '25 hours'`;
+      return value(tx`select public.prune_idempotency_keys(5000, 4) as v`);
+    },
+    main: (r) => r.idempotency_keys === 2,
+  },
+  gateway_operation: {
+    run: (tx, r) =>
+      value(tx`select public.gateway_operation('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}) as v`),
+    main: ok,
+  },
   api_key_is_active: {
     run: (tx, r) => value(tx`select public.api_key_is_active(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
     main: (r) => r === true,

@@ -69,7 +69,7 @@ describe.each(seams)("database away and back (%s)", (_, setUp) => {
     for (const res of burst) {
       expectError(res, 503, "service_unavailable");
       expect(res.headers.get("retry-after")).toBe("1");
-      expect(String(logOf(res)?.error)).toMatch(/resolve_api_key: circuit open/);
+      expect(String(logOf(res)?.error)).toMatch(/gateway_request: circuit open/);
     }
 
     const health = await call(`${gateway.url}/health`);
@@ -116,7 +116,7 @@ it("PostgREST answering 503 PGRST000 (it cannot reach Postgres) opens the circui
     expect(String(line?.error)).toMatch(/circuit open.*PGRST000/);
     // Only the first call reached PostgREST; after it, only the breaker's background probes did.
     const calls = standIn.requests.map((r) => r.path).filter((p) => !p.endsWith("/health_check"));
-    expect(calls).toEqual(["/rest/v1/rpc/resolve_api_key"]);
+    expect(calls).toEqual(["/rest/v1/rpc/gateway_request"]);
   } finally {
     await gateway.close();
     await standIn.close();

@@ -12,7 +12,9 @@ const INTERNAL = [
   "plan_limits", "iso_utc", "enqueue_webhook_event", "campaign_json", "transition_campaign", "webhook_json",
   "api_key_is_active", "api_key_json", "webhook_delivery_due", "webhook_dispatch_fan_out",
   "rate_limit_tier_rank", "webhook_url_digest", "webhook_delivery_json",
-  "webhook_attempt_json",
+  "webhook_attempt_json", "key_for_request", "rate_limit_answer", "rate_limit_usage", "rate_limit_precheck",
+  "rate_limit_count", "stamp_key_used", "key_identity", "gateway_operation", "idempotency_window", "idempotency_claim",
+  "gateway_run",
 ];
 
 interface PublicFunction {
@@ -70,7 +72,7 @@ describe("the RPC catalogue", () => {
       "executable by service_role but neither catalogued nor a SQL-only helper",
     ).toEqual([]);
     // The scan finds what it looks for: the gateway's calls and the operator CLI's SQL call.
-    expect(called).toContain("resolve_api_key");
+    expect(called).toContain("gateway_request");
     expect(called).toContain("create_api_key");
   });
 

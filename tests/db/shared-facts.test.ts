@@ -11,6 +11,7 @@ import {
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
 } from "../../functions/_shared/webhooks/endpoint.ts";
 import { HIGH_TIER_FACTOR, PLAN_LIMITS, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
+import { IDEMPOTENCY_WINDOW_HOURS } from "../../functions/api-gateway/http/idempotency.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { db } from "../support/fixtures.ts";
 
@@ -64,6 +65,12 @@ describe("one home per fact: TypeScript and the database agree", () => {
     ["webhook_endpoints", "description", { max: WEBHOOK_DESCRIPTION_MAX_LENGTH }],
   ])("%s.%s has the declared bounds", async (table, column, declared) => {
     expect(await bounds(table, column)).toEqual(declared);
+  });
+
+  it("an Idempotency-Key is remembered as long as the gateway says (public.idempotency_window)", async () => {
+    const [{ hours }] = await db()<{ hours: number }[]>`
+      select extract(epoch from public.idempotency_window())::int / 3600 as hours`;
+    expect(hours).toBe(IDEMPOTENCY_WINDOW_HOURS);
   });
 
   it("public.plan_limits gives each plan's declared limits, ten times them on the high tier", async () => {

@@ -278,10 +278,15 @@ describe("end to end: the gateway built on the supabase seam", () => {
       const deleted = await call(`${gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key: tenant.key });
       expect(deleted.status).toBe(200);
       expect(deleted.body).toEqual({ data: { deleted: true, id } });
-      // Two round trips: the key, then the operation.
+      // One round trip: the key, its count and permission, and the operation, for the key's own workspace.
       expect(standIn.requests.slice(before).map((r) => [r.path, JSON.parse(r.body)])).toEqual([
-        ["/rest/v1/rpc/resolve_api_key", { p_key_hash: await hashApiKey(tenant.key) }],
-        ["/rest/v1/rpc/delete_campaign", { p_workspace_id: tenant.workspaceId, p_id: id }],
+        ["/rest/v1/rpc/gateway_request", {
+          p_key_hash: await hashApiKey(tenant.key),
+          p_permission: "campaigns:write",
+          p_rpc: "delete_campaign",
+          p_args: { p_id: id },
+          p_idempotency: null,
+        }],
       ]);
 
       const again = await call(`${gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key: tenant.key });

@@ -63,7 +63,7 @@ describe.each([
 
       const line = gateway.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
       expect(line).toMatchObject({ level: "error", status: 503, key_prefix: key.slice(0, 12) });
-      expect(String(line?.error)).toMatch(/resolve_api_key/);
+      expect(String(line?.error)).toMatch(/gateway_request/);
       expect(String(line?.error)).toMatch(cause);
     }
   });

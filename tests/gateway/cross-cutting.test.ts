@@ -155,7 +155,7 @@ describe("failures", () => {
     const real = createPostgresDatabase(databaseUrl(), { maxConnections: 2 });
     const broken: Database = {
       rpc: (name, args) =>
-        name === "get_campaign" ? Promise.reject(new Error('relation "secret_table" does not exist')) : real.rpc(name, args),
+        name === "gateway_request" && (args as { p_rpc?: string }).p_rpc === "get_campaign" ? Promise.reject(new Error('relation "secret_table" does not exist')) : real.rpc(name, args),
     };
     const failing = await startGateway({ db: broken });
     try {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiResponse, expectError, statusCounts } from "../support/assertions.ts";
 import type { Permission } from "../../functions/_shared/auth/permissions.ts";
-import { db, newKey, newTenant } from "../support/fixtures.ts";
+import { db, eventsOf, insertEndpoint, newKey, newTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { counterOf, databaseEpoch, inOneMinute, isUtcMidnight, setCounter } from "../support/rate-limit.ts";
 
@@ -96,6 +96,23 @@ describe("limits", () => {
       expect(resetsAt % 60).toBe(0);
       expect([limit, remaining]).toEqual([100, 90]);
     }
+    expect(await counterOf(t.workspaceId)).toEqual({ day_count: 10, minute_count: 10 });
+  });
+
+  it("writes: of 25 concurrent creates against 10 left, exactly 10 campaigns and 10 events exist; a 429 changed nothing", async () => {
+    const { t, responses } = await inOneMinute(async () => {
+      const t = await starter();
+      await insertEndpoint(t.workspaceId, ["campaign.created"]);
+      const responses = await Promise.all(Array.from({ length: 25 }, (_, i) =>
+        call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name: `c${i}` } })));
+      return { t, responses };
+    });
+    expect(statusCounts(responses)).toEqual({ 201: 10, 429: 15 });
+    const created = responses.filter((r) => r.status === 201).map((r) => r.body.data.campaign.id).sort();
+    const [{ ids }] = await db()<{ ids: string[] }[]>`
+      select coalesce(array_agg(id::text order by id::text), '{}') as ids from public.campaigns where workspace_id = ${t.workspaceId}`;
+    expect(ids).toEqual(created);
+    expect(await eventsOf(t.workspaceId)).toHaveLength(10);
     expect(await counterOf(t.workspaceId)).toEqual({ day_count: 10, minute_count: 10 });
   });
 

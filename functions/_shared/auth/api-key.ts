@@ -2,6 +2,8 @@
 // part. The checksum lets the gateway refuse typos and garbage without a database round trip; it is not a
 // secret and adds no security, the random part does.
 
+import { sha256Hex } from "../crypto/digest.ts";
+
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const KEY_PREFIX = "wbk_";
 const RANDOM_LENGTH = 30;
@@ -9,7 +11,6 @@ const CHECKSUM_LENGTH = 6;
 const KEY_PATTERN = new RegExp(`^${KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
 /** Characters of the key that are safe to show and log: "wbk_" plus the first 8 random characters. */
 const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 8;
-const encoder = new TextEncoder();
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -66,7 +67,6 @@ export function displayPrefix(key: string): string {
 }
 
 /** Hex SHA-256 of the key: the only form of it the database ever sees. */
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(key));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }

@@ -23,6 +23,7 @@ import type { TEST_EVENT } from "../webhooks/events.ts";
 export const RPC_ARGUMENTS = {
   health_check: [],
   resolve_api_key: ["p_key_hash"],
+  gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args", "p_idempotency"],
   create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
   list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
   revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
@@ -51,6 +52,7 @@ export const RPC_ARGUMENTS = {
     "p_spends", "p_window_ms", "p_disable_after_seconds",
   ],
   prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
+  prune_idempotency_keys: ["p_batch", "p_rounds"],
 } as const satisfies { [N in RpcName]: readonly (keyof RpcCatalogue[N]["args"])[] };
 
 export type RpcName = keyof RpcCatalogue;
@@ -112,6 +114,29 @@ export type ApiKeyResolution =
     retry_after: number;
   };
 
+/**
+ * gateway_request's answer, in the contract's order: `auth` not ok (401, 429); `permitted` false (403); otherwise
+ * `result`, the operation's own RPC result (absent when the request named no operation).
+ */
+export interface GatewayAnswer {
+  auth: ApiKeyResolution;
+  permitted?: boolean;
+  result?: unknown;
+  /** The result is the stored outcome of an earlier request with the same Idempotency-Key; nothing ran. */
+  replayed?: boolean;
+  /** What that request sealed for its replay (functions/api-gateway/http/idempotency.ts). */
+  sealed?: string | null;
+  /** The Idempotency-Key was used for another request: 422, nothing ran. */
+  idempotency?: "reused";
+}
+
+/** gateway_request's p_idempotency: hex SHA-256 of the Idempotency-Key and of the request, and a sealed secret. */
+export interface IdempotencyClaim {
+  key_hash: string;
+  fingerprint: string;
+  sealed: string | null;
+}
+
 export type RevokeApiKeyOutcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
 
 /** The outcome of a state change that queues a webhook event; `deliveries` is how many it queued. */
@@ -167,7 +192,23 @@ export interface PrunedHistory {
 
 export interface RpcCatalogue {
   health_check: { args: Record<never, never>; result: { status: "ok" } };
+  /** The gateway's former first call, kept for the benchmark's two-call baseline. */
   resolve_api_key: { args: { p_key_hash: string }; result: ApiKeyResolution };
+  /**
+   * An authenticated request's one call: the key, its rate limit and permission, then the operation `p_rpc` (one
+   * of the routes' RPCs, for the key's own workspace; null: none, the request was refused before it).
+   */
+  gateway_request: {
+    args: {
+      p_key_hash: string;
+      p_permission: Permission;
+      p_rpc: RpcName | null;
+      p_args: Record<string, unknown>;
+      /** Null without an Idempotency-Key, and for a request with no operation (nothing to store). */
+      p_idempotency: IdempotencyClaim | null;
+    };
+    result: GatewayAnswer;
+  };
 
   create_api_key: {
     /** p_creator_key_id: the key making this one, which bounds it; null only for operators (admin CLI). */
@@ -262,4 +303,6 @@ export interface RpcCatalogue {
   };
   /** Run by pg_cron and the local runner (scripts/local/retention.ts). */
   prune_webhook_history: { args: { p_keep_days: number; p_batch: number; p_rounds: number }; result: PrunedHistory };
+  /** Idempotency keys past their window, by the same runners. */
+  prune_idempotency_keys: { args: { p_batch: number; p_rounds: number }; result: { idempotency_keys: number } };
 }

@@ -1,32 +1,33 @@
 import { createMiddleware } from "hono/factory";
-import type { Caller, GatewayEnv } from "../context.ts";
-import { rateLimitHeaders } from "./rate-limit-headers.ts";
+import type { Database } from "@shared/db/database.ts";
+import type { GatewayAnswer, RpcName } from "@shared/db/rpc-catalogue.ts";
+import type { Caller, GatewayContext, GatewayEnv } from "../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-key.ts";
 import { bearerToken } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
+import { onError } from "./error-handler.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
+import { rateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
 export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");
 
 /**
- * Resolves the bearer key (one RPC, which also counts the rate limit) and stores the caller on the context.
- * Malformed keys are refused before any database call. Rate-limit headers go on every response after this,
- * errors included.
+ * The caller until the key is resolved. gateway_request takes the workspace and the creating key from the key it
+ * resolves, never from the arguments, so the handler's call may carry these placeholders; they are not sent.
  */
-export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header("authorization"));
-  if (token === undefined) {
-    throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
-  }
-  if (!isWellFormedApiKey(token)) {
-    throw invalidKey();
-  }
-  c.set("logIdentity", { keyPrefix: displayPrefix(token) });
+const UNRESOLVED: Caller = {
+  workspaceId: "00000000-0000-0000-0000-000000000000",
+  keyId: "00000000-0000-0000-0000-000000000000",
+  keyPrefix: "",
+  permissions: [],
+  rateLimit: null,
+};
 
-  const resolution = await c.var.services.db.rpc("resolve_api_key", {
-    p_key_hash: await hashApiKey(token),
-  });
+/** Turns gateway_request's verdict into the contract's 401, 429 or 403, or the caller on the context. */
+function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission): void {
+  const resolution = answer.auth;
   if (resolution.outcome === "invalid_key") {
     throw invalidKey();
   }
@@ -36,32 +37,85 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
       headers: { ...rateLimitHeaders(resolution.rate_limit), "Retry-After": String(resolution.retry_after) },
     });
   }
-
-  const caller: Caller = {
+  c.set("caller", {
     workspaceId: resolution.workspace_id,
     keyId: resolution.key_id,
     keyPrefix: resolution.key_prefix,
     permissions: resolution.permissions,
     rateLimit: resolution.rate_limit,
-  };
-  c.set("caller", caller);
-  await next();
-  if (caller.rateLimit) {
-    for (const [name, value] of Object.entries(rateLimitHeaders(caller.rateLimit))) c.res.headers.set(name, value);
-  }
-});
-
-/** Refuses with 403 unless the authenticated key carries `permission`. */
-export function requirePermission(permission: Permission) {
-  return createMiddleware<GatewayEnv>(async (c, next) => {
-    if (!c.get("caller")?.permissions.includes(permission)) {
-      throw new ApiError("insufficient_permissions", `Missing required permission: ${permission}`);
-    }
-    await next();
   });
+  if (!answer.permitted) {
+    throw new ApiError("insufficient_permissions", `Missing required permission: ${permission}`);
+  }
+  if (answer.idempotency === "reused") {
+    throw new ApiError(
+      "idempotency_key_reused",
+      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request in the last ${IDEMPOTENCY_WINDOW_HOURS} ` +
+        "hours; use a new key",
+    );
+  }
+  if (answer.replayed) c.set("replayed", { sealed: answer.sealed ?? null });
 }
 
-/** Authentication, rate limit and permission, in the contract's order, for one route. */
-export function protect(permission: Permission) {
-  return [authenticate, requirePermission(permission)] as const;
+/**
+ * Authentication, rate limit and permission, in the contract's order, in the same database call as the operation:
+ * the handler's one RPC goes out inside gateway_request. A request answered without any RPC (a 400, a malformed
+ * id's 404, a webhook URL refused by its DNS check) is checked afterwards with one bare gateway_request, whose
+ * 401, 429 or 403 then takes the answer's place: one round trip either way. Malformed keys are refused before
+ * any database call. Rate-limit headers go on every metered response, errors included; a replay of a stored
+ * outcome (Idempotency-Key) is marked with `Idempotent-Replayed: true`.
+ */
+export function authenticate(permission: Permission) {
+  return createMiddleware<GatewayEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (token === undefined) {
+      throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
+    }
+    if (!isWellFormedApiKey(token)) {
+      throw invalidKey();
+    }
+    c.set("logIdentity", { keyPrefix: displayPrefix(token) });
+
+    const services = c.var.services;
+    const keyHash = await hashApiKey(token);
+    let sent = false;
+    const request = async (rpc: RpcName | null, args: Record<string, unknown>): Promise<unknown> => {
+      if (sent) throw new Error("an authenticated route makes one database call");
+      sent = true;
+      // The placeholders stay here: gateway_request fills both in from the key.
+      const { p_workspace_id: _workspace, p_creator_key_id: _creator, ...operationArgs } = args;
+      const idempotency = c.get("idempotency");
+      const answer = await services.db.rpc("gateway_request", {
+        p_key_hash: keyHash,
+        p_permission: permission,
+        p_rpc: rpc,
+        p_args: operationArgs,
+        p_idempotency: idempotency && rpc
+          ? { key_hash: idempotency.keyHash, fingerprint: idempotency.fingerprint, sealed: idempotency.sealed }
+          : null,
+      });
+      admit(c, answer, permission);
+      return answer.result;
+    };
+    const db: Database = {
+      rpc: (name, args) => request(name, args as Record<string, unknown>) as never,
+    };
+    c.set("services", { ...services, db });
+    c.set("caller", UNRESOLVED);
+
+    await next();
+    if (!sent) {
+      try {
+        await request(null, {});
+      } catch (err) {
+        c.res = undefined;
+        c.res = await onError(err as Error, c);
+      }
+    }
+    if (c.get("replayed")) c.res.headers.set(IDEMPOTENT_REPLAYED_HEADER, "true");
+    const rateLimit = c.get("caller")?.rateLimit;
+    if (rateLimit) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.res.headers.set(name, value);
+    }
+  });
 }

@@ -25,6 +25,7 @@ export const HEADER = {
   rateLimitPolicy: "RateLimit-Policy",
   rateLimitCurrent: "RateLimit",
   retryAfter: "Retry-After",
+  idempotentReplayed: "Idempotent-Replayed",
   rateLimit: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit"],
 } as const;
 
@@ -63,6 +64,12 @@ const HEADER_OBJECTS: Record<string, HeaderObject> = {
     schema: { type: "string", pattern: '^"(day|minute)";r=\\d+;t=\\d+$' },
   },
   [HEADER.retryAfter]: integerHeader("Seconds until the window that was exceeded resets", true),
+  [HEADER.idempotentReplayed]: {
+    description: "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`: " +
+      "nothing ran again",
+    required: false,
+    schema: { type: "string", pattern: "^true$" },
+  },
 };
 
 /** On a 429 the rate-limit headers are always there. */

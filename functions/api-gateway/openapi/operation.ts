@@ -2,14 +2,20 @@
 // from which both the router and the OpenAPI document are built (docs/api-behaviour.md explains what the
 // document cannot).
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
-import type { z } from "zod";
-import { protect } from "../http/authenticate.ts";
+import { z } from "zod";
+import { authenticate } from "../http/authenticate.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { readJsonBody } from "../http/body.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 import { parseOrThrow, validationError } from "@shared/http/validation.ts";
 import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_WINDOW_HOURS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  readIdempotency,
+} from "../http/idempotency.ts";
 
 type ZodObjectType = z.ZodObject<z.ZodRawShape>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -47,10 +53,31 @@ export interface Operation {
   register(app: OpenAPIHono<GatewayEnv>): void;
 }
 
+type AnySpec = OperationSpec<ZodObjectType | undefined, z.ZodType | undefined>;
+
+/** POST, PATCH and DELETE operations take an Idempotency-Key (docs/api-behaviour.md, "Idempotency"). */
+const isIdempotentWrite = (spec: AnySpec) => spec.method !== "get" && spec.permission !== null;
+
+const IDEMPOTENCY_KEY_DESCRIPTION = `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, bare or as a ` +
+  "quoted string (draft-ietf-httpapi-idempotency-key-header); a random UUID is best. Scoped to the workspace and " +
+  `kept ${IDEMPOTENCY_WINDOW_HOURS} hours. A retry with the same key and the same request (method, route, path ` +
+  "ids, body) gets the first answer, status and body, with `Idempotent-Replayed: true`, and nothing runs again. A " +
+  "retry that arrives while the first is still running waits for it and gets its answer (never a 409). The same " +
+  "key with another request is `422 idempotency_key_reused`. A request refused before its operation (401, 403, " +
+  "429, 400) stores nothing.";
+
+/** One parameter component, referenced by every write. */
+const IDEMPOTENCY_KEY_PARAMETER = z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().meta({
+  id: "IdempotencyKey",
+  param: { name: IDEMPOTENCY_KEY_HEADER, in: "header", description: IDEMPOTENCY_KEY_DESCRIPTION },
+  example: "9f1c0b6e-3f3a-4c56-9a39-1d5f2f0e8b7a",
+});
+
 /** Error codes any operation with these traits can answer with (docs/api-behaviour.md, "Requests and errors"). */
-function crossCuttingCodes(spec: OperationSpec<ZodObjectType | undefined, z.ZodType | undefined>): ErrorCode[] {
+function crossCuttingCodes(spec: AnySpec): ErrorCode[] {
   return [
     ...(spec.permission ? ["missing_auth", "invalid_key", "insufficient_permissions", "rate_limited"] as const : []),
+    ...(isIdempotentWrite(spec) ? ["invalid_idempotency_key", "idempotency_key_reused"] as const : []),
     ...(spec.query || spec.body ? ["validation_error"] as const : []),
     ...(spec.body ? ["payload_too_large", "unsupported_media_type"] as const : []),
     "internal_error",
@@ -58,14 +85,19 @@ function crossCuttingCodes(spec: OperationSpec<ZodObjectType | undefined, z.ZodT
   ];
 }
 
-function errorResponses(codes: ErrorCode[], metered: boolean): RouteConfig["responses"] {
+function errorResponses(codes: ErrorCode[], metered: boolean, replayable: boolean): RouteConfig["responses"] {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   const responses: RouteConfig["responses"] = {};
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers = status === 429
       ? headerRefs([HEADER.requestId, ...HEADER.rateLimit, HEADER.retryAfter], 429)
-      : headerRefs([HEADER.requestId, ...(metered && status !== 401 ? HEADER.rateLimit : [])]);
+      : headerRefs([
+        HEADER.requestId,
+        ...(metered && status !== 401 ? HEADER.rateLimit : []),
+        // The operation's own refusals (404, 409...) are stored and replayed like its successes.
+        ...(replayable && status !== 400 && status !== 401 ? [HEADER.idempotentReplayed] : []),
+      ]);
     responses[status] = {
       description: `Error codes: ${statusCodes.map((code) => `\`${code}\``).join(", ")}`,
       headers,
@@ -82,7 +114,12 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
   handler: OperationHandler<Q, B>,
 ): Operation {
   const metered = spec.permission !== null;
-  const successHeaders = headerRefs([HEADER.requestId, ...(metered ? HEADER.rateLimit : [])]);
+  const replayable = isIdempotentWrite(spec as AnySpec);
+  const successHeaders = headerRefs([
+    HEADER.requestId,
+    ...(metered ? HEADER.rateLimit : []),
+    ...(replayable ? [HEADER.idempotentReplayed] : []),
+  ]);
   const route = createRoute({
     method: spec.method,
     path: spec.path,
@@ -96,6 +133,11 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
+      ...(replayable
+        ? {
+          headers: z.object({ [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_PARAMETER }),
+        }
+        : {}),
       ...(spec.body
         ? { body: { required: true, content: { "application/json": { schema: spec.body.schema as z.ZodType } } } }
         : {}),
@@ -106,7 +148,7 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
         headers: successHeaders,
         ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema } } } : {}),
       },
-      ...errorResponses([...crossCuttingCodes(spec), ...(spec.errors ?? [])], metered),
+      ...errorResponses([...crossCuttingCodes(spec as AnySpec), ...(spec.errors ?? [])], metered, replayable),
       ...spec.otherResponses,
     },
   }) as Operation["route"];
@@ -127,13 +169,20 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
     route,
     register(app) {
       app.openAPIRegistry.registerPath(route);
-      const { body: _documentedOnly, ...validatedByLibrary } = route.request ?? {};
+      // The body and the Idempotency-Key are checked here, with the contract's answers (readJsonBody, readIdempotency).
+      const { body: _documentedOnly, headers: _documentedHeaders, ...validatedByLibrary } = route.request ?? {};
       app.openapi(
         {
           ...route,
           hide: true,
           request: validatedByLibrary,
-          middleware: [...(spec.permission ? protect(spec.permission) : []), ...parseBody],
+          middleware: [
+            ...(spec.permission ? [authenticate(spec.permission)] : []),
+            ...parseBody,
+            ...(replayable
+              ? [readIdempotency(spec.method, spec.operationId, (c) => (body ? c.req.valid("json" as never) : undefined))]
+              : []),
+          ],
         } as RouteConfig,
         ((c: GatewayContext) =>
           handler(c, {

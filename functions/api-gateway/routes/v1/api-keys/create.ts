@@ -4,6 +4,7 @@ import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { callerOf } from "../../../context.ts";
 import { invalidKey } from "../../../http/authenticate.ts";
+import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import { createApiKeyBody, createdApiKeyResponse, TAG } from "./schema.ts";
 
@@ -22,6 +23,8 @@ export const createApiKey = defineOperation({
   errors: ["duplicate_name", "key_exceeds_caller"],
 }, async (c, { body }) => {
   const { key, prefix } = generateApiKey();
+  // Never stored in clear: a replay of this request decrypts it with the client's Idempotency-Key.
+  await sealSecret(c, key);
   // create_api_key checks the bounds against the creating key under the workspace lock (docs/api-behaviour.md).
   const result = await c.var.services.db.rpc("create_api_key", {
     p_workspace_id: callerOf(c).workspaceId,
@@ -56,5 +59,5 @@ export const createApiKey = defineOperation({
       },
     );
   }
-  return respond(c, { data: { api_key: { ...result.api_key, key } } }, 201);
+  return respond(c, { data: { api_key: { ...result.api_key, key: (await replayedSecret(c)) ?? key } } }, 201);
 });

@@ -45,6 +45,9 @@ export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
 /**
  * `fields` with its url, if any, passed through the URL policy (scheme, credentials, where the host resolves)
  * and normalised, so that the duplicate check sees `https://Example.com/x` and `https://example.com/x` as one.
+ * It runs before the request's one database call (only for a well-formed key). A refusal here is a 400 thrown
+ * before any call, so authentication makes its call without an operation afterwards and a 401, 429 or 403 takes
+ * its place: the contract's order, still one round trip, and no URL verdict for the SQL side to carry.
  */
 export async function withAllowedUrl<F extends { url?: string }>(c: GatewayContext, fields: F): Promise<F> {
   if (fields.url === undefined) return fields;
