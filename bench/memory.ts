@@ -19,21 +19,16 @@ import {
   runBench,
   sampleMemory,
   say,
+  setting,
   startDatabase,
   startFunctions,
   wasInterrupted,
 } from "./stack.ts";
 
-function setting(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 const seconds = setting("BENCH_SECONDS", 5);
-const saturation = setting("BENCH_CONCURRENCY", 16);
+const saturation = Math.round(setting("BENCH_CONCURRENCY", 16));
 /** Repeating the scenarios shows whether memory keeps growing with requests (a leak) or levels off. */
-const rounds = setting("BENCH_ROUNDS", 1);
+const rounds = Math.round(setting("BENCH_ROUNDS", 1));
 const trace = process.env.BENCH_TRACE_GC === "1" ? gcTrace() : undefined;
 /** More drafts than the gateway can delete in `seconds` on this kind of machine. */
 const DRAFTS_PER_SECOND = 3000;
@@ -71,7 +66,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     const prefix = rounds > 1 ? `${round}: ` : "";
     for (const connections of [1, saturation]) {
-      const drafts = await insertDrafts(sql, tenant.workspaceId, seconds * DRAFTS_PER_SECOND);
+      const drafts = await insertDrafts(sql, tenant.workspaceId, Math.ceil(seconds * DRAFTS_PER_SECOND));
       await measure(`${prefix}delete c=${connections}`, () =>
         runHttp({
           group: "delete", url: campaigns, method: "DELETE", headers: auth, connections, seconds, expectStatus: 200,

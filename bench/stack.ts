@@ -14,6 +14,13 @@ import { freePort } from "../scripts/local/ports.ts";
 
 export const say = (message: string) => console.error(`[bench] ${message}`);
 
+/** A positive number from the environment (BENCH_SECONDS and the like), or `fallback`. */
+export function setting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
 // ---- cleanup -------------------------------------------------------------------------------------------------
 
 type CleanupStep = { name: string; run: () => Promise<unknown>; sync?: () => void };
