@@ -30,16 +30,11 @@ import {
   runBench,
   sampleMemory,
   say,
+  setting,
   startDatabase,
   startFunctions,
   wasInterrupted,
 } from "./stack.ts";
-
-function setting(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
 
 const config = {
   seconds: setting("BENCH_SECONDS", 5),

@@ -14,6 +14,13 @@ import { freePort } from "../scripts/local/ports.ts";
 
 export const say = (message: string) => console.error(`[bench] ${message}`);
 
+/** A positive number from the environment (BENCH_SECONDS and the like), or `fallback`. */
+export function setting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
 // ---- cleanup -------------------------------------------------------------------------------------------------
 
 type CleanupStep = { name: string; run: () => Promise<unknown>; sync?: () => void };
@@ -120,17 +127,20 @@ interface FunctionsProcess {
 
 /**
  * One Deno functions front serving `names`. Its request log goes to /dev/null. SUPABASE_URL is the front itself
- * unless `env` says otherwise, so a function can call itself as it does deployed.
+ * unless `env` says otherwise, so a function can call itself as it does deployed. With `trace`, V8 prints a
+ * line per garbage collection on stdout, which goes to `trace` instead.
  */
-async function spawnFunctions(names: string, env: Record<string, string>): Promise<FunctionsProcess> {
+async function spawnFunctions(names: string, env: Record<string, string>, trace?: GcTrace): Promise<FunctionsProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   say(`starting ${names} under Deno on ${baseUrl}`);
-  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
+  const v8Flags = trace ? ["--v8-flags=--trace-gc-nvp"] : [];
+  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, ...v8Flags, "scripts/local/functions-server.ts"], {
     cwd: PROJECT_ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", trace ? "pipe" : "ignore", "pipe"],
     env: { ...process.env, SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
   });
+  if (trace) child.stdout?.setEncoding("utf8").on("data", trace.read);
   const tail: string[] = [];
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     tail.push(chunk);
@@ -172,12 +182,13 @@ async function spawnFunctions(names: string, env: Record<string, string>): Promi
 /**
  * The two functions under Deno with the environment `npm start` gives them, each in a process of its own as
  * deployed functions are, so the gateway's memory is its own; the gateway kicks the dispatcher's process.
+ * `gatewayGcTrace` collects the gateway's garbage collections.
  */
-export async function startFunctions(databaseUrl: string): Promise<Functions> {
+export async function startFunctions(databaseUrl: string, gatewayGcTrace?: GcTrace): Promise<Functions> {
   const dispatcherSecret = randomBytes(24).toString("base64url");
   const env = { DATABASE_URL: databaseUrl, DISPATCHER_SECRET: dispatcherSecret, WEBHOOK_ALLOW_PRIVATE_URLS: "1" };
   const dispatcher = await spawnFunctions("webhook-dispatcher", env);
-  const gateway = await spawnFunctions("api-gateway", { ...env, SUPABASE_URL: dispatcher.baseUrl });
+  const gateway = await spawnFunctions("api-gateway", { ...env, SUPABASE_URL: dispatcher.baseUrl }, gatewayGcTrace);
   return {
     gatewayUrl: `${gateway.baseUrl}/functions/v1/api-gateway`,
     dispatcherUrl: `${dispatcher.baseUrl}/functions/v1/webhook-dispatcher`,
@@ -226,6 +237,11 @@ async function readStatusKb(pid: number): Promise<{ rss?: number; hwm?: number }
 
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
 
+/** VmRSS of `pid` now, in MB. */
+export async function currentRssMb(pid: number): Promise<number> {
+  return mb((await readStatusKb(pid)).rss ?? 0);
+}
+
 /** Samples /proc/<pid>/status every 100 ms; `mark()` notes the peak so far, `stop()` reads the final one. */
 export function sampleMemory(pid: number) {
   let startKb: number | undefined;
@@ -255,5 +271,50 @@ export function sampleMemory(pid: number) {
       if (!samples) return null;
       return { startRssMb: mb(startKb ?? 0), peakRssMb: mb(maxKb), peakByPhaseMb: phases, samples };
     },
+  };
+}
+
+/** What V8's --trace-gc-nvp lines say about one process's JavaScript heap. */
+export interface GcSummary {
+  /** Largest heap V8 had reserved (committed), after any collection. */
+  committedPeakMb: number;
+  /** Old generation when each full (mark-compact) collection started, then what was still live after it. */
+  fullGcs: { beforeMb: number; liveAfterMb: number }[];
+}
+
+export interface GcTrace {
+  read(chunk: string): void;
+  summary(): GcSummary;
+}
+
+/**
+ * Reads V8's one-line JSON records (`... GC: {"gc":"mc","start_object_size":...}`) from a process's stdout. Other
+ * output on the same stream (the request log) can split a record; such records are skipped.
+ */
+export function gcTrace(): GcTrace {
+  let partial = "";
+  let committedPeak = 0;
+  const fullGcs: { beforeMb: number; liveAfterMb: number }[] = [];
+  const toMb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+  return {
+    read(chunk) {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        const record = /GC: (\{.*\})\s*$/.exec(line);
+        if (!record) continue;
+        let gc: { gc?: string; start_object_size?: number; end_object_size?: number; end_memory_size?: number };
+        try {
+          gc = JSON.parse(record[1]);
+        } catch {
+          continue;
+        }
+        committedPeak = Math.max(committedPeak, gc.end_memory_size ?? 0);
+        if (gc.gc === "mc") {
+          fullGcs.push({ beforeMb: toMb(gc.start_object_size ?? 0), liveAfterMb: toMb(gc.end_object_size ?? 0) });
+        }
+      }
+    },
+    summary: () => ({ committedPeakMb: toMb(committedPeak), fullGcs }),
   };
 }

@@ -2,14 +2,13 @@
 // dist/reference.html (git-ignored), for hosting anywhere that serves text/html. With `--screenshot` it also
 // renders the page in headless Chromium and saves the README's picture, docs/reference.png.
 import { mkdir, writeFile } from "node:fs/promises";
-import { createApiRoutes } from "../functions/api-gateway/app.ts";
 import { openApiDocument } from "../functions/api-gateway/openapi/document.ts";
 import { launchChromium } from "./local/chromium.ts";
 import { selfContainedReferencePage } from "./local/reference-page.ts";
 
 const target = new URL("../dist/reference.html", import.meta.url);
 await mkdir(new URL(".", target), { recursive: true });
-await writeFile(target, await selfContainedReferencePage(openApiDocument(createApiRoutes())));
+await writeFile(target, await selfContainedReferencePage(openApiDocument()));
 console.log(`wrote ${target.pathname}`);
 
 if (process.argv.includes("--screenshot")) {

@@ -1,7 +1,6 @@
 // `npm run openapi`: writes the gateway's OpenAPI document to docs/openapi.json, the committed copy that
 // tests/openapi/document.test.ts holds against what GET /openapi.json serves.
 import { writeFile } from "node:fs/promises";
-import { createApiRoutes } from "../functions/api-gateway/app.ts";
 import { openApiDocument } from "../functions/api-gateway/openapi/document.ts";
 
 export const OPENAPI_PATH = new URL("../docs/openapi.json", import.meta.url);
@@ -12,6 +11,6 @@ export function formatDocument(document: unknown): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await writeFile(OPENAPI_PATH, formatDocument(openApiDocument(createApiRoutes())));
+  await writeFile(OPENAPI_PATH, formatDocument(openApiDocument()));
   console.log(`wrote ${OPENAPI_PATH.pathname}`);
 }

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createApiRoutes, createGatewayApp } from "../../functions/api-gateway/app.ts";
+import { createGatewayApp } from "../../functions/api-gateway/app.ts";
 import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
 import { type Browser, launchChromium } from "../../scripts/local/chromium.ts";
 import { localDocsResponse, selfContainedReferencePage } from "../../scripts/local/reference-page.ts";
@@ -77,7 +77,7 @@ describe("the API reference page in headless Chromium", () => {
 
   it("the self-contained file (npm run docs) renders from disk with no request at all", async () => {
     const file = path.join(scratch, "reference.html");
-    await writeFile(file, await selfContainedReferencePage(openApiDocument(createApiRoutes())));
+    await writeFile(file, await selfContainedReferencePage(openApiDocument()));
     const page = await browser.context.newPage();
     const requested: string[] = [];
     page.on("request", (request) => {

@@ -8,7 +8,6 @@ import addFormatsModule from "ajv-formats";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { inject } from "vitest";
-import { createApiRoutes } from "../../functions/api-gateway/app.ts";
 import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
 
 declare module "vitest" {
@@ -68,7 +67,7 @@ function buildChecker(document: Document) {
 }
 
 function documentChecker() {
-  checker ??= buildChecker(openApiDocument(createApiRoutes()));
+  checker ??= buildChecker(openApiDocument());
   return checker;
 }
 

@@ -1,7 +1,10 @@
 // The OpenAPI 3.1 document, generated from the operation definitions and the webhook payload schemas. Served
 // at GET /openapi.json and committed as docs/openapi.json (`npm run openapi`).
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { mergePath } from "hono/utils/url";
 import type { GatewayEnv } from "../context.ts";
+import { MOUNTED_OPERATIONS } from "../operations.ts";
+import { registerSharedComponents } from "./components.ts";
 import { WEBHOOK_PAYLOADS } from "@shared/webhooks/payload.ts";
 import { HIGH_TIER_FACTOR, PLAN_LIMITS } from "@shared/workspaces/plans.ts";
 
@@ -38,8 +41,7 @@ const WEBHOOK_DESCRIPTIONS: Record<keyof typeof WEBHOOK_PAYLOADS, string> = {
   "webhook.test": "Sent by `POST /v1/webhooks/{id}/test` to that endpoint only.",
 };
 
-/** Registers the webhook payloads on `api` (once, when the app is built). */
-export function registerWebhookEvents(api: OpenAPIHono<GatewayEnv>): void {
+function registerWebhookEvents(api: OpenAPIHono<GatewayEnv>): void {
   for (const [event, schema] of Object.entries(WEBHOOK_PAYLOADS)) {
     api.openAPIRegistry.registerWebhook({
       method: "post",
@@ -58,7 +60,19 @@ export function registerWebhookEvents(api: OpenAPIHono<GatewayEnv>): void {
   }
 }
 
-export function openApiDocument(api: OpenAPIHono<GatewayEnv>) {
+/**
+ * The document, built from the operation definitions in a registry of its own that is dropped afterwards: the
+ * router keeps none of it (see Operation.documented).
+ */
+export function openApiDocument() {
+  const api = new OpenAPIHono<GatewayEnv>();
+  registerSharedComponents(api.openAPIRegistry);
+  for (const { prefix, operations } of MOUNTED_OPERATIONS) {
+    for (const operation of operations) {
+      api.openAPIRegistry.registerPath({ ...operation.documented(), path: mergePath(prefix, operation.path) });
+    }
+  }
+  registerWebhookEvents(api);
   return api.getOpenAPI31Document({
     openapi: "3.1.0",
     info: INFO,

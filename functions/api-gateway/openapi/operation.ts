@@ -48,8 +48,14 @@ export type OperationHandler<Q, B> = (
 ) => Promise<Response>;
 
 export interface Operation {
-  /** The full definition, as the document shows it. */
-  route: RouteConfig & { "x-permission"?: Permission };
+  /** Where it is mounted below its resource's prefix (OpenAPI style). */
+  path: string;
+  /**
+   * The full definition, as the document shows it. Built afresh on each call: the router never needs it, and a
+   * gateway isolate that keeps these objects (responses, headers, error lists) for every operation holds more
+   * live heap, which V8 multiplies into peak memory under load (README, "Performance").
+   */
+  documented(): RouteConfig & { "x-permission"?: Permission };
   register(app: OpenAPIHono<GatewayEnv>): void;
 }
 
@@ -113,45 +119,42 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
   spec: OperationSpec<Q, B>,
   handler: OperationHandler<Q, B>,
 ): Operation {
-  const metered = spec.permission !== null;
   const replayable = isIdempotentWrite(spec as AnySpec);
-  const successHeaders = headerRefs([
-    HEADER.requestId,
-    ...(metered ? HEADER.rateLimit : []),
-    ...(replayable ? [HEADER.idempotentReplayed] : []),
-  ]);
-  const route = createRoute({
-    method: spec.method,
-    path: spec.path,
-    operationId: spec.operationId,
-    summary: spec.summary,
-    ...(spec.description ? { description: spec.description } : {}),
-    tags: spec.tags,
-    ...(spec.permission
-      ? { security: [{ workspaceKey: [] }], "x-permission": spec.permission }
-      : { security: [] }),
-    request: {
-      ...(spec.params ? { params: spec.params } : {}),
-      ...(spec.query ? { query: spec.query } : {}),
-      ...(replayable
-        ? {
-          headers: z.object({ [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_PARAMETER }),
-        }
-        : {}),
-      ...(spec.body
-        ? { body: { required: true, content: { "application/json": { schema: spec.body.schema as z.ZodType } } } }
-        : {}),
-    },
-    responses: {
-      [spec.success.status]: {
-        description: spec.success.description,
-        headers: successHeaders,
-        ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema } } } : {}),
+  const documented = () => {
+    const metered = spec.permission !== null;
+    return createRoute({
+      method: spec.method,
+      path: spec.path,
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: spec.tags,
+      ...(spec.permission
+        ? { security: [{ workspaceKey: [] }], "x-permission": spec.permission }
+        : { security: [] }),
+      request: {
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { query: spec.query } : {}),
+        ...(replayable ? { headers: z.object({ [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_PARAMETER }) } : {}),
+        ...(spec.body
+          ? { body: { required: true, content: { "application/json": { schema: spec.body.schema as z.ZodType } } } }
+          : {}),
       },
-      ...errorResponses([...crossCuttingCodes(spec as AnySpec), ...(spec.errors ?? [])], metered, replayable),
-      ...spec.otherResponses,
-    },
-  }) as Operation["route"];
+      responses: {
+        [spec.success.status]: {
+          description: spec.success.description,
+          headers: headerRefs([
+            HEADER.requestId,
+            ...(metered ? HEADER.rateLimit : []),
+            ...(replayable ? [HEADER.idempotentReplayed] : []),
+          ]),
+          ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema } } } : {}),
+        },
+        ...errorResponses([...crossCuttingCodes(spec as AnySpec), ...(spec.errors ?? [])], metered, replayable),
+        ...spec.otherResponses,
+      },
+    }) as ReturnType<Operation["documented"]>;
+  };
 
   const body = spec.body;
   // The library's own JSON validator would answer a wrong content type or malformed JSON with bare exceptions
@@ -166,16 +169,19 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
     : [];
 
   return {
-    route,
+    path: spec.path,
+    documented,
     register(app) {
-      app.openAPIRegistry.registerPath(route);
-      // The body and the Idempotency-Key are checked here, with the contract's answers (readJsonBody, readIdempotency).
-      const { body: _documentedOnly, headers: _documentedHeaders, ...validatedByLibrary } = route.request ?? {};
+      // The router gets what it acts on. The query is validated by the library; the body (parseBody above) and the
+      // Idempotency-Key (readIdempotency) with the contract's answers; the path ids are only described (the handlers
+      // answer a malformed one with their 404), so the library is not given them to parse on every request.
       app.openapi(
         {
-          ...route,
+          method: spec.method,
+          path: spec.path,
           hide: true,
-          request: validatedByLibrary,
+          request: spec.query ? { query: spec.query } : {},
+          responses: {},
           middleware: [
             ...(spec.permission ? [authenticate(spec.permission)] : []),
             ...parseBody,
@@ -198,7 +204,7 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
  * The routes of one resource, mounted with `app.route()`. A query that fails its schema is answered as every
  * other validation failure is (the contract's envelope, `details.fields`).
  */
-export function resourceApp(operations: Operation[]): OpenAPIHono<GatewayEnv> {
+export function resourceApp(operations: readonly Operation[]): OpenAPIHono<GatewayEnv> {
   const app = new OpenAPIHono<GatewayEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, "query parameters");

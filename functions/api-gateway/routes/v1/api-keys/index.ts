@@ -1,6 +1,6 @@
-import { resourceApp } from "../../../openapi/operation.ts";
+import type { Operation } from "../../../openapi/operation.ts";
 import { createApiKey } from "./create.ts";
 import { revokeApiKey } from "./delete.ts";
 import { listApiKeys } from "./list.ts";
 
-export const apiKeysRoutes = () => resourceApp([listApiKeys, createApiKey, revokeApiKey]);
+export const apiKeyOperations: readonly Operation[] = [listApiKeys, createApiKey, revokeApiKey];

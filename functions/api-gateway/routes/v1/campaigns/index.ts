@@ -1,4 +1,4 @@
-import { resourceApp } from "../../../openapi/operation.ts";
+import type { Operation } from "../../../openapi/operation.ts";
 import { createCampaign } from "./create.ts";
 import { deleteCampaign } from "./delete.ts";
 import { getCampaign } from "./get.ts";
@@ -7,5 +7,6 @@ import { pauseCampaign } from "./pause.ts";
 import { startCampaign } from "./start.ts";
 import { updateCampaign } from "./update.ts";
 
-export const campaignsRoutes = () =>
-  resourceApp([listCampaigns, createCampaign, getCampaign, updateCampaign, startCampaign, pauseCampaign, deleteCampaign]);
+export const campaignOperations: readonly Operation[] = [
+  listCampaigns, createCampaign, getCampaign, updateCampaign, startCampaign, pauseCampaign, deleteCampaign,
+];

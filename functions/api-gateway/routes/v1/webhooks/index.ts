@@ -1,4 +1,4 @@
-import { resourceApp } from "../../../openapi/operation.ts";
+import type { Operation } from "../../../openapi/operation.ts";
 import { createWebhook } from "./create.ts";
 import { deleteWebhook } from "./delete.ts";
 import { getWebhook } from "./get.ts";
@@ -12,9 +12,8 @@ import { rotateWebhookSecret } from "./rotate-secret.ts";
 import { testWebhook } from "./test.ts";
 import { updateWebhook } from "./update.ts";
 
-export const webhooksRoutes = () =>
-  resourceApp([
-    listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
-    listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
-    recoverWebhook, rotateWebhookSecret,
-  ]);
+export const webhookOperations: readonly Operation[] = [
+  listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
+  listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
+  recoverWebhook, rotateWebhookSecret,
+];
