@@ -129,7 +129,6 @@ $$;
 -- like any request, and a request that loses the last slot rolls back its claim with its operation (a 429 stores
 -- nothing, as do 401 and 403, refused before the claim). Only a metered request needs that subtransaction; an
 -- unmetered one runs its operation without it.
-drop function public.gateway_request(text, text, text, jsonb);
 create function public.gateway_request(p_key_hash text, p_permission text, p_rpc text, p_args jsonb,
                                        p_idempotency jsonb)
 returns json
