@@ -5,7 +5,6 @@ import { notFoundHandler, onError } from "./http/error-handler.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { requestLog } from "./http/request-log.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
-import { openApiDocument } from "./openapi/document.ts";
 import { resourceApp } from "./openapi/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
 import { wakingDispatcher } from "./wake-dispatcher.ts";
@@ -17,11 +16,18 @@ const MAX_BODY_BYTES = 1024 * 1024;
 function apiRoutes(): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
   for (const { prefix, operations } of MOUNTED_OPERATIONS) api.route(prefix, resourceApp(operations));
-  // No key needed. Generated on the first request of an isolate, then served from memory.
-  let document: string | undefined;
-  api.get("/openapi.json", (c) => {
-    document ??= JSON.stringify(openApiDocument());
-    return c.body(document, 200, { "Content-Type": JSON_CONTENT_TYPE });
+  // No key needed. Generated on the first request of an isolate, then served from memory. The module that
+  // generates it is imported only then: the OpenAPI library it loads is not needed to serve any other request,
+  // and every module an isolate keeps raises its peak memory (README, "Performance"). The specifier is a literal
+  // so that the deploy bundles it.
+  let document: Promise<string> | undefined;
+  api.get("/openapi.json", async (c) => {
+    document ??= import("./openapi/document.ts").then(({ openApiDocument }) => JSON.stringify(openApiDocument()))
+      .catch((error) => {
+        document = undefined;
+        throw error;
+      });
+    return c.body(await document, 200, { "Content-Type": JSON_CONTENT_TYPE });
   });
   return api;
 }

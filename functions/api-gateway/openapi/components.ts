@@ -6,7 +6,11 @@ import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 
 const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-/** `{"error": {"code", "message", "details"?}}`, the shape of every error (docs/api-behaviour.md, "Requests and errors"). */
+/**
+ * `{"error": {"code", "message", "details"?}}`, the shape of every error (docs/api-behaviour.md, "Requests and errors").
+ * Its `id` alone makes it a shared component, as for every named schema: the OpenAPI library is loaded after the
+ * schemas are built (app.ts), so they lack the `.openapi()` its registry's `register()` would call.
+ */
 export const ERROR_ENVELOPE = z.strictObject({
   error: z.strictObject({
     code: z.enum(ERROR_CODES),
@@ -92,5 +96,4 @@ export function registerSharedComponents(registry: OpenAPIHono["openAPIRegistry"
     description: "A workspace API key: `Authorization: Bearer wbk_...`. Its permissions decide what it may do.",
   });
   for (const [name, header] of Object.entries(HEADER_OBJECTS)) registry.registerComponent("headers", name, header as never);
-  registry.register("Error", ERROR_ENVELOPE);
 }

@@ -1,14 +1,17 @@
 // One definition per operation: its path, method, permission, request schemas and every response it can give,
 // from which both the router and the OpenAPI document are built (docs/api-behaviour.md explains what the
 // document cannot).
-import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+// Types only: the library builds the document (document.ts, imported on the first GET /openapi.json) and is not
+// loaded to serve requests (README, "Performance").
+import type { RouteConfig } from "@hono/zod-openapi";
+import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { authenticate } from "../http/authenticate.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { readJsonBody } from "../http/body.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
-import { parseOrThrow, validationError } from "@shared/http/validation.ts";
+import { parseOrThrow } from "@shared/http/validation.ts";
 import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -56,7 +59,7 @@ export interface Operation {
    * live heap, which V8 multiplies into peak memory under load (README, "Performance").
    */
   documented(): RouteConfig & { "x-permission"?: Permission };
-  register(app: OpenAPIHono<GatewayEnv>): void;
+  register(app: Hono<GatewayEnv>): void;
 }
 
 type AnySpec = OperationSpec<ZodObjectType | undefined, z.ZodType | undefined>;
@@ -122,7 +125,7 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
   const replayable = isIdempotentWrite(spec as AnySpec);
   const documented = () => {
     const metered = spec.permission !== null;
-    return createRoute({
+    return {
       method: spec.method,
       path: spec.path,
       operationId: spec.operationId,
@@ -153,11 +156,11 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
         ...errorResponses([...crossCuttingCodes(spec as AnySpec), ...(spec.errors ?? [])], metered, replayable),
         ...spec.otherResponses,
       },
-    }) as ReturnType<Operation["documented"]>;
+    } as ReturnType<Operation["documented"]>;
   };
 
   const body = spec.body;
-  // The library's own JSON validator would answer a wrong content type or malformed JSON with bare exceptions
+  // A generic JSON validator (Hono's) would answer a wrong content type or malformed JSON with bare exceptions
   // and skip the check for strings Postgres cannot store; readJsonBody keeps those answers as the contract
   // gives them, then the same schema the document shows is applied. The body comes before the query and the
   // ids: 400 before 404 (docs/api-behaviour.md, "Requests and errors").
@@ -168,48 +171,43 @@ export function defineOperation<Q extends ZodObjectType | undefined = undefined,
     }]
     : [];
 
+  const query = spec.query;
+  // OpenAPI's `{id}` as the router's `:id`.
+  const routingPath = spec.path.replaceAll(/\/{(.+?)}/g, "/:$1");
+
   return {
     path: spec.path,
     documented,
     register(app) {
-      // The router gets what it acts on. The query is validated by the library; the body (parseBody above) and the
-      // Idempotency-Key (readIdempotency) with the contract's answers; the path ids are only described (the handlers
-      // answer a malformed one with their 404), so the library is not given them to parse on every request.
-      app.openapi(
-        {
-          method: spec.method,
-          path: spec.path,
-          hide: true,
-          request: spec.query ? { query: spec.query } : {},
-          responses: {},
-          middleware: [
-            ...(spec.permission ? [authenticate(spec.permission)] : []),
-            ...parseBody,
-            ...(replayable
-              ? [readIdempotency(spec.method, spec.operationId, (c) => (body ? c.req.valid("json" as never) : undefined))]
-              : []),
-          ],
-        } as RouteConfig,
-        ((c: GatewayContext) =>
-          handler(c, {
-            query: (spec.query ? c.req.valid("query" as never) : undefined) as Out<Q>,
-            body: (body ? c.req.valid("json" as never) : undefined) as Out<B>,
-          })) as never,
-      );
+      // The router gets what it acts on: the body (parseBody above), the Idempotency-Key (readIdempotency) and the
+      // query, each checked with the contract's answers; the path ids are only described (the handlers answer a
+      // malformed one with their 404), so they are not parsed on every request.
+      const middleware: MiddlewareHandler<GatewayEnv>[] = [
+        ...(spec.permission ? [authenticate(spec.permission)] : []),
+        ...parseBody,
+        ...(replayable
+          ? [readIdempotency(spec.method, spec.operationId, (c) => (body ? c.req.valid("json" as never) : undefined))]
+          : []),
+      ];
+      app.on([spec.method], [routingPath], ...middleware, (c: GatewayContext) =>
+        handler(c, {
+          query: (query ? parseOrThrow(query, queryObject(c), "query parameters") : undefined) as Out<Q>,
+          body: (body ? c.req.valid("json" as never) : undefined) as Out<B>,
+        }));
     },
   };
 }
 
-/**
- * The routes of one resource, mounted with `app.route()`. A query that fails its schema is answered as every
- * other validation failure is (the contract's envelope, `details.fields`).
- */
-export function resourceApp(operations: readonly Operation[]): OpenAPIHono<GatewayEnv> {
-  const app = new OpenAPIHono<GatewayEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, "query parameters");
-    },
-  });
+/** Each query parameter as a string, or as an array of strings when it is repeated. */
+function queryObject(c: GatewayContext): Record<string, string | string[]> {
+  return Object.fromEntries(
+    Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]),
+  );
+}
+
+/** The routes of one resource, mounted with `app.route()`. */
+export function resourceApp(operations: readonly Operation[]): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
   for (const operation of operations) operation.register(app);
   return app;
 }
