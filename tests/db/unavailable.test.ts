@@ -108,6 +108,27 @@ describe("an RPC slower than timeoutMs (statement timeout)", () => {
     await seam.close();
   });
 
+  it("queued behind slow statements past the deadline, it is a busy pool, not a lost database", async () => {
+    // One connection, three callers on a locked row: the third waits two statement timeouts for the slot, so its
+    // deadline passes before its own statement could time out. The circuit breaker must not open for that.
+    // A tenant of its own: the third statement is still queued when its caller gives up, and runs once the lock goes.
+    const own = await newTenant();
+    const seam = createPostgresDatabase(databaseUrl(), { timeoutMs: 300, maxConnections: 1 });
+    const id = await insertCampaign(own.workspaceId);
+    const lock = await lockCampaignRow(id);
+    try {
+      const errors = await Promise.all([0, 1, 2].map(() =>
+        seam.rpc("delete_campaign", { p_workspace_id: own.workspaceId, p_id: id }).then(() => undefined, (e) => e)
+      ));
+      expect(errors.map((e) => e instanceof DatabaseUnavailableError && e.unreachable)).toEqual([false, false, false]);
+      expect(errors[2].message).toMatch(/no answer within/);
+    } finally {
+      await lock.release();
+    }
+    expect(await seam.rpc("health_check", {})).toEqual({ status: "ok" });
+    await seam.close();
+  });
+
   it("is 503 through the gateway, and nothing was half done", async () => {
     const seam = createPostgresDatabase(databaseUrl(), { timeoutMs: 300 });
     const gateway = await startGateway({ db: seam });

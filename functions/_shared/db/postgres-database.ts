@@ -119,7 +119,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     return text;
   }
 
-  async function run(name: string, args: Record<string, unknown>): Promise<unknown> {
+  async function run(name: string, args: Record<string, unknown>, admission: { at?: number }): Promise<unknown> {
     const argNames = Object.keys(args);
     const values = argNames.map((k) => {
       const v = args[k];
@@ -128,6 +128,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     const text = statementFor(name, argNames);
     const leave = await gate.enter(deadlineMs);
     if (!leave) throw new DatabaseUnavailableError(`rpc ${name}: no connection free within ${deadlineMs} ms`);
+    admission.at = performance.now();
     const client = sql;
     const result = client.unsafe(text, values, { prepare: true }).then((rows) => rows[0].result);
     const watchdog = setTimeout(() => replacePool(client), deadlineMs);
@@ -139,13 +140,25 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   return {
     async rpc<T>(name: string, args: Record<string, unknown>): Promise<T> {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const started = performance.now();
+      const admission: { at?: number } = {};
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new DatabaseUnavailableError(`rpc ${name}: no answer within ${deadlineMs} ms`, { unreachable: true })),
-          deadlineMs,
-        );
+        timer = setTimeout(() => {
+          // Only a query that had a connection for the whole statement_timeout and still got no answer says the
+          // database is unreachable: a live server answers by then, if only with 57014. Time spent waiting for a
+          // slot means a busy pool, which must not open the circuit breaker.
+          const waited = (admission.at ?? Infinity) - started;
+          reject(
+            new DatabaseUnavailableError(
+              admission.at === undefined
+                ? `rpc ${name}: no connection free within ${deadlineMs} ms`
+                : `rpc ${name}: no answer within ${deadlineMs} ms`,
+              { unreachable: waited < DEADLINE_SLACK_MS },
+            ),
+          );
+        }, deadlineMs);
       });
-      const answer = run(name, args);
+      const answer = run(name, args, admission);
       // A caller that stopped waiting must not turn the query's later failure into an unhandled rejection.
       answer.catch(() => {});
       try {
