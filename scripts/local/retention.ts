@@ -3,7 +3,7 @@
 import postgres from "postgres";
 import type { PrunedHistory } from "../../functions/_shared/db/rpc-catalogue.ts";
 
-/** Days of webhook events, deliveries and attempts kept (api.md section 5); WEBHOOK_RETENTION_DAYS overrides. */
+/** Days of webhook events, deliveries and attempts kept (docs/api-behaviour.md, "Webhook deliveries"); WEBHOOK_RETENTION_DAYS overrides. */
 export const DEFAULT_RETENTION_DAYS = 30;
 const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 

@@ -22,7 +22,7 @@ alter table public.idempotency_keys enable row level security;
 revoke all on public.idempotency_keys from anon, authenticated;
 grant select, insert, update, delete on public.idempotency_keys to service_role;
 
--- How long a key is remembered (api.md section 3a): an older row is never replayed, and retention deletes it.
+-- How long a key is remembered (docs/api-behaviour.md, "Idempotency"): an older row is never replayed, and retention deletes it.
 create function public.idempotency_window()
 returns interval
 language sql immutable

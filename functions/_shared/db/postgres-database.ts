@@ -1,18 +1,15 @@
 import postgres from "postgres";
-import { DatabaseUnavailableError } from "./unavailable.ts";
+import { BUSY_SQLSTATES, DatabaseUnavailableError, UNREACHABLE_SQLSTATES } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-// Failures of the connection itself: driver codes for refused, dropped or silent connections, and the SQLSTATEs
-// of a lost connection (08) or a server shutting down, crashing or starting up (57P01-57P03).
+// Failures of the connection itself, beside the SQLSTATEs that say so: driver codes for refused, dropped or
+// silent connections.
 const UNREACHABLE_DRIVER_CODES = new Set([
   "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
   "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED",
 ]);
-const UNREACHABLE_SQLSTATES = /^(08|57P0)/;
-// The server is there but cannot serve this statement now: out of resources (53), statement timeout (57014).
-const BUSY_SQLSTATES = /^(53|57014)/;
 
 // The client deadline sits just past statement_timeout: a live server answers (if only with 57014) before it.
 const DEADLINE_SLACK_MS = 500;

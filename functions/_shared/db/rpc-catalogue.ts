@@ -77,7 +77,6 @@ export const QUEUED_DELIVERIES: { [N in RpcName]?: (result: RpcResult<N>) => boo
 type Uuid = string;
 type Page = { p_page: number; p_per_page: number };
 
-/** A metered key's day window after this request: the X-RateLimit-* headers. */
 /** One rate-limit window as resolve_api_key counts it: quota per `seconds`, left after this request, seconds to reset. */
 export interface RateLimitWindow {
   name: "day" | "minute";

@@ -1,14 +1,12 @@
 import { createClient } from "@supabase/supabase-js";
-import { DatabaseUnavailableError } from "./unavailable.ts";
+import { BUSY_SQLSTATES, DatabaseUnavailableError, UNREACHABLE_SQLSTATES } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
 // PostgREST or Postgres behind it cannot be reached: no HTTP answer at all (status 0: refused, reset, our own
 // timeout), a gateway error from the proxy in front of PostgREST, PostgREST's own connection errors (PGRST00x), or
-// the SQLSTATEs of a lost connection and a server shutting down.
+// the SQLSTATEs that say so (unavailable.ts).
 const UNREACHABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
-const UNREACHABLE_SQLSTATES = /^(08|57P0|PGRST00)/;
-// Reachable but cannot serve this call now: out of resources, statement timeout.
-const BUSY_SQLSTATES = /^(53|57014)/;
+const POSTGREST_CONNECTION_ERRORS = /^PGRST00/;
 
 /**
  * The seam only talks to PostgREST, but supabase-js builds a Realtime client too, and on a runtime without a global
@@ -40,7 +38,8 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
       const { data, error, status } = await client.rpc(name, args).abortSignal(AbortSignal.timeout(timeoutMs));
       if (!error) return data as T;
       const code = error.code ?? "";
-      const unreachable = UNREACHABLE_STATUSES.has(status) || UNREACHABLE_SQLSTATES.test(code);
+      const unreachable = UNREACHABLE_STATUSES.has(status) || UNREACHABLE_SQLSTATES.test(code) ||
+        POSTGREST_CONNECTION_ERRORS.test(code);
       if (unreachable || BUSY_SQLSTATES.test(code)) {
         throw new DatabaseUnavailableError(`rpc ${name}: ${describe(status, error)}`, { unreachable });
       }

@@ -1,6 +1,8 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Context } from "hono";
+import type { z } from "zod";
 import type { ApiError } from "./errors.ts";
+import type { listMeta } from "./pagination.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -15,11 +17,8 @@ export function respondError(c: Context, error: ApiError): Response {
   return response;
 }
 
-export interface PageMeta {
-  page: number;
-  per_page: number;
-  total: number;
-}
+/** The `meta` of a list response, as listMeta (pagination.ts) describes it. */
+export type PageMeta = z.infer<typeof listMeta>;
 
 export function respondList(c: Context, plural: string, items: unknown[], meta: PageMeta): Response {
   return respond(c, { data: { [plural]: items }, meta });

@@ -64,12 +64,6 @@ function secretKeyFromEnv(env: Env): string | undefined {
   return (keys as Record<string, string>).default ?? (values[0] as string);
 }
 
-export function requiredEnv(env: Env, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`${name} is not set`);
-  return value;
-}
-
 /** One structured log line; the logger adds the time. */
 export type LogLine = Record<string, unknown>;
 

@@ -36,8 +36,11 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 const CRLF = "\r\n";
+const encoder = new TextEncoder();
+// A response head is bytes; latin1 maps each to one character, whatever the receiver sends.
+const headDecoder = new TextDecoder("latin1");
 
-/** Reads from a connection through one growing buffer; `need` pulls until at least n bytes are held. */
+/** Reads from a connection through one growing buffer: `pull` appends what arrives, `take` removes from the front, `until` reads up to a delimiter. */
 class Input {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   buffer = new Uint8Array(0);
@@ -69,11 +72,11 @@ class Input {
 
   /** Bytes up to (not including) the next `delimiter`, which is consumed; undefined at the end or past `limit`. */
   async until(delimiter: string, limit: number): Promise<string | undefined> {
-    const bytes = new TextEncoder().encode(delimiter);
+    const bytes = encoder.encode(delimiter);
     for (;;) {
       const at = indexOf(this.buffer, bytes);
       if (at >= 0) {
-        const text = new TextDecoder("latin1").decode(this.take(at));
+        const text = headDecoder.decode(this.take(at));
         this.take(bytes.length);
         return text;
       }
@@ -174,11 +177,11 @@ export async function postToAddress(
   if (request.signal.aborted) close();
   request.signal.addEventListener("abort", close, { once: true });
   try {
-    const body = new TextEncoder().encode(request.body);
+    const body = encoder.encode(request.body);
     const lines = [`POST ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
     for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
     lines.push(`Content-Length: ${body.length}`, "Connection: close", "", "");
-    const head = new TextEncoder().encode(lines.join(CRLF));
+    const head = encoder.encode(lines.join(CRLF));
     const writer = connection.writable.getWriter();
     await writer.write(head);
     await writer.write(body);

@@ -14,7 +14,7 @@ export function parseRetryDelays(raw: string | undefined): number[] {
   return delays;
 }
 
-/** Days of nothing but failures after which an endpoint is disabled (api.md section 5). */
+/** Days of nothing but failures after which an endpoint is disabled (docs/api-behaviour.md, "Webhook deliveries"). */
 export const DEFAULT_DISABLE_AFTER_DAYS = 5;
 
 /** Parses WEBHOOK_DISABLE_AFTER_DAYS (positive days, fractions allowed; unset or empty: 5) into seconds. */
@@ -37,10 +37,13 @@ export function retryDelayMs(attempt: number, delaysSeconds: readonly number[], 
   return Math.round(delay * 1000 * (1 + MAX_JITTER * random));
 }
 
-/** Answers whose Retry-After the dispatcher honours (api.md section 5). */
+/** Answers whose Retry-After the dispatcher honours (docs/api-behaviour.md, "Webhook deliveries"). */
 export const BACK_PRESSURE_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
-/** The latest a receiver's Retry-After can put the next attempt: the schedule's own longest wait. */
+/**
+ * The latest a receiver's Retry-After can put the next attempt: the default schedule's longest wait (6 h), fixed
+ * whatever WEBHOOK_RETRY_DELAYS says.
+ */
 export const RETRY_AFTER_CAP_MS = 6 * 3600 * 1000;
 
 // A receiver asking for "now" (0, or a date past) is still not retried in a tight loop.
@@ -82,7 +85,7 @@ export interface RetryDecision {
 }
 
 /**
- * What follows a failed attempt. The rule (api.md section 5): every failure spends one of the schedule's attempts
+ * What follows a failed attempt. The rule (docs/api-behaviour.md, "Webhook deliveries"): every failure spends one of the schedule's attempts
  * and opens that attempt's retry window (30 s after the first, 2 min after the second, ...), except a 429/503 with
  * Retry-After answered while the window of the last spent attempt is still open, which spends nothing. So a
  * receiver asking for back-pressure spends at most one attempt per window, and the next attempt is when it asked

@@ -1,5 +1,7 @@
 // Both signatures of the contract (docs/api-behaviour.md, "Webhook deliveries"), with crypto.subtle only so the same code runs in Deno and
 // Node. Importing an HMAC key costs more than using it, so keys are kept per secret for the isolate's life.
+import { fromBase64, toBase64, toHex } from "../crypto/encoding.ts";
+
 const encoder = new TextEncoder();
 const MAX_CACHED_KEYS = 1_000;
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -19,10 +21,6 @@ function hmacKey(cacheKey: string, material: () => Uint8Array<ArrayBuffer>): Pro
 async function hmac(key: Promise<CryptoKey>, message: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(message)));
 }
-
-const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** A new signing secret: `whsec_` + base64 of 32 random bytes, the Standard Webhooks format. */
 export function newSigningSecret(): string {

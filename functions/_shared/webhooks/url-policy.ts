@@ -4,7 +4,8 @@ import { WEBHOOK_URL_MAX_BYTES } from "./endpoint.ts";
 /** Resolves a hostname to its IPv4 and IPv6 addresses (injected: Deno and Node do it differently). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
-const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+const encoder = new TextEncoder();
+const utf8Length = (text: string) => encoder.encode(text).length;
 
 export type UrlVerdict =
   /** `addresses`: what the host resolved to, all checked; delivery connects to one of them and to nothing else. */

@@ -10,7 +10,7 @@ import { onError } from "./error-handler.ts";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
 
-/** One answer for unknown, malformed, expired and revoked keys alike (api.md section 2). */
+/** One answer for unknown, malformed, expired and revoked keys alike (docs/api-behaviour.md, "Requests and errors"). */
 export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");
 
 /**

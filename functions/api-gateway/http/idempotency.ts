@@ -5,6 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "@shared/http/errors.ts";
 import { sha256Hex } from "@shared/crypto/digest.ts";
+import { fromBase64, toBase64 } from "@shared/crypto/encoding.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
 
 export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
@@ -85,9 +86,6 @@ async function sealingKey(idempotency: Idempotency): Promise<CryptoKey> {
     ["encrypt", "decrypt"],
   );
 }
-
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
 
 /**
  * Keeps `secret`, which the response shows and the database must not hold in clear (a new API key), for a replay:
