@@ -35,8 +35,10 @@ async function allowedValues(table: string, column: string): Promise<string[]> {
 /** The bounds of a `char_length(column)` or plain numeric range constraint. */
 async function bounds(table: string, column: string): Promise<{ min?: number; max?: number }> {
   const def = await checkOf(table, column);
-  const min = /(?:>=|>)\s*(\d+)/.exec(def);
-  const max = /(?:<=|<)\s*(\d+)/.exec(def);
+  // Only inclusive bounds are read (Postgres writes BETWEEN as >= and <=): a strict one would be off by one from
+  // the TypeScript limit, and is then not found, which fails the comparison.
+  const min = />=\s*(\d+)/.exec(def);
+  const max = /<=\s*(\d+)/.exec(def);
   return { ...(min ? { min: Number(min[1]) } : {}), ...(max ? { max: Number(max[1]) } : {}) };
 }
 

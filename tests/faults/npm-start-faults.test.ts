@@ -229,7 +229,10 @@ describe("npm start under faults", () => {
       outcomes.push({ ...deleted, id, body: undefined } as Outcome);
     }
     // Mid-delivery: some of the batch has arrived, the rest is in flight or waiting.
-    while (receivers.reduce((n, r) => n + r.received.length, 0) < deliveredBefore + 20) await pause(5);
+    const received = () => receivers.reduce((n, r) => n + r.received.length, 0);
+    const midDeadline = Date.now() + 60_000;
+    while (received() < deliveredBefore + 20 && Date.now() < midDeadline) await pause(5);
+    expect(received(), "20 deliveries of the batch arrive before the kill").toBeGreaterThanOrEqual(deliveredBefore + 20);
     process.kill(await stackProcess(stack, /functions-server\.ts/), "SIGKILL");
 
     const batch = (await everyDeliveryArrives(batchStart)).filter((d) => d.batch);

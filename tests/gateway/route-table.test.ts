@@ -7,10 +7,9 @@ import type { Permission } from "../../functions/_shared/auth/permissions.ts";
 import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
 import { createApiKey } from "../../scripts/admin/provisioning.ts";
 import { db, insertCampaign, insertEndpoint } from "../support/fixtures.ts";
+import { resolveHost } from "../support/fuzz-inputs.ts";
 import { securitySuite } from "../support/security-suite.ts";
 
-// Offline DNS for the webhook URLs the fixtures register.
-const resolveHost = async (host: string) => (host === "receiver.example.com" ? ["93.184.216.34"] : []);
 
 /** A failed delivery to a fresh endpoint of the workspace, which the retry operation accepts. */
 async function failedDelivery(workspaceId: string) {
