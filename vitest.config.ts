@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+/** The same alias as deno.json's import map and tsconfig's paths; vitest.faults.config.ts uses it too. */
+export const alias = { "@shared/": fileURLToPath(new URL("./functions/_shared/", import.meta.url)) };
+
 export default defineConfig({
-  // The same alias as deno.json's import map and tsconfig's paths.
-  resolve: { alias: { "@shared/": fileURLToPath(new URL("./functions/_shared/", import.meta.url)) } },
+  resolve: { alias },
   test: {
     include: ["tests/**/*.test.ts"],
     // Minutes long, with its own `npm start`: `npm run test:faults` (vitest.faults.config.ts).

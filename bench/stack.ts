@@ -1,6 +1,6 @@
 // What the benchmark runs against: a throwaway embedded Postgres with the migrations applied, and the functions
-// under Deno exactly as `npm start` runs them. Everything started here is stopped again on success, failure,
-// Ctrl-C or SIGTERM.
+// under Deno as `npm start` runs them, without the Node front `npm start` puts before them. Everything started
+// here is stopped again on success, failure, Ctrl-C or SIGTERM.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";

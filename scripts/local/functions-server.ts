@@ -28,7 +28,7 @@ for (const name of selected) {
   handlers.set(name, factories[name]());
 }
 
-/** The front's own answer, in the contract's envelope and with a request id like every other response. */
+/** This server's own answer, in the contract's envelope and with a request id like every other response. */
 function notFound(): Response {
   return new Response(JSON.stringify(new ApiError("not_found", "No such function").body), {
     status: 404,
@@ -41,10 +41,11 @@ Deno.serve({
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
 }, async (request) => {
-  const docs = await localDocsResponse(request, "/functions/v1/api-gateway/openapi.json");
+  const { pathname } = new URL(request.url);
+  const docs = await localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
   if (docs) return docs;
   // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.
-  const [empty, functions, version, name] = new URL(request.url).pathname.split("/");
+  const [empty, functions, version, name] = pathname.split("/");
   const handler = empty === "" && functions === "functions" && version === "v1" ? handlers.get(name) : undefined;
   return handler ? handler(request) : notFound();
 });

@@ -46,11 +46,11 @@ const DOCS_PATH = "/docs";
 const BUNDLE_PATH = "/docs/scalar.js";
 
 /**
- * The local front's /docs: the page, reading the document from the gateway it serves, and Scalar's bundle.
- * Only the local front serves it: a hosted function's text/html is shown as plain text on the default domain.
+ * `npm start`'s /docs (served by scripts/local/functions-server.ts beside the functions): the page, reading the
+ * document from the gateway, and Scalar's bundle. Only the local stack serves it: a hosted function's text/html is
+ * shown as plain text on the default domain.
  */
-export async function localDocsResponse(request: Request, openApiUrl: string): Promise<Response | undefined> {
-  const { pathname } = new URL(request.url);
+export async function localDocsResponse(pathname: string, openApiUrl: string): Promise<Response | undefined> {
   if (pathname === DOCS_PATH || pathname === `${DOCS_PATH}/`) {
     return new Response(referencePageHtml({ url: openApiUrl }, { src: BUNDLE_PATH }), {
       headers: { "Content-Type": "text/html; charset=utf-8" },

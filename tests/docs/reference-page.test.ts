@@ -50,7 +50,7 @@ describe("the API reference page in headless Chromium", () => {
       resolveHost: async () => [],
     });
     // What the local front does: /docs from reference-page.ts, everything else to the function.
-    const fetch = async (request: Request) => (await localDocsResponse(request, OPENAPI_PATH)) ?? gateway.fetch(request);
+    const fetch = async (request: Request) => (await localDocsResponse(new URL(request.url).pathname, OPENAPI_PATH)) ?? gateway.fetch(request);
     server = await new Promise((resolve) => {
       const s = serve({ fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
     });

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { ERROR_STATUS } from "../../functions/_shared/http/errors.ts";
 import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "../../functions/_shared/webhooks/events.ts";
-import { formatDocument, OPENAPI_PATH } from "../../scripts/openapi.ts";
+import { formatDocument, OPENAPI_PATH } from "../../scripts/local/openapi-file.ts";
 import { REQUEST_ID } from "../support/assertions.ts";
 import { gatewaySession } from "../support/gateway.ts";
 
