@@ -4,39 +4,23 @@
 // for four rounds, the two gateways in swapped order each round (whichever goes first after the drafts are
 // inserted tends to measure slower). Alternating puts both under the same load on a shared machine, which one run
 // after the other does not. BENCH_CONCURRENCY (16) and BENCH_SECONDS (4) as in run.ts.
-import { spawn } from "node:child_process";
 import path from "node:path";
 import postgres from "postgres";
 import { createPostgresDatabase } from "../functions/_shared/db/postgres-database.ts";
-import { DENO_RUN_FLAGS, denoExecutable } from "../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../scripts/local/paths.ts";
-import { freePort } from "../scripts/local/ports.ts";
 import { createTenant, gatewayRequest, insertDrafts, runBaseline, runHttp } from "./scenarios.ts";
-import { onCleanup, runBench, say, startDatabase } from "./stack.ts";
+import { onCleanup, runBench, say, setting, spawnFunctions, startDatabase } from "./stack.ts";
 
 const other = process.argv[2];
 if (!other) throw new Error("usage: npx tsx bench/compare.ts <other checkout>");
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const concurrency = Math.round(setting("BENCH_CONCURRENCY", 16));
+const seconds = setting("BENCH_SECONDS", 4);
 
 /** One checkout's api-gateway under Deno, as `npm start` runs it; its base URL once it answers. */
 async function startGateway(checkout: string, databaseUrl: string): Promise<string> {
-  const port = await freePort();
-  const child = spawn(denoExecutable(), [...DENO_RUN_FLAGS, "scripts/local/functions-server.ts"], {
-    cwd: checkout,
-    stdio: "ignore",
-    env: {
-      ...process.env, DATABASE_URL: databaseUrl, DISPATCHER_SECRET: "compare".repeat(5), FUNCTIONS: "api-gateway",
-      PORT: String(port), HOST: "127.0.0.1", SUPABASE_URL: `http://127.0.0.1:${port}`,
-    },
-  });
-  onCleanup({ name: `api-gateway of ${checkout}`, run: async () => void child.kill("SIGKILL") });
-  const base = `http://127.0.0.1:${port}/functions/v1/api-gateway`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return base;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the api-gateway of ${checkout} did not start`);
+  const env = { DATABASE_URL: databaseUrl, DISPATCHER_SECRET: "compare".repeat(5) };
+  const { baseUrl } = await spawnFunctions("api-gateway", env, undefined, checkout);
+  return `${baseUrl}/functions/v1/api-gateway`;
 }
 
 async function main(): Promise<void> {

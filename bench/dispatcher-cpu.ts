@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import postgres from "postgres";
 import { dispatch, queueBacklog, startReceiver, subscribedTenant } from "./dispatcher.ts";
-import { onCleanup, runBench, say, startDatabase, startFunctions, wasInterrupted } from "./stack.ts";
+import { onCleanup, runBench, say, setting, startDatabase, startFunctions, wasInterrupted } from "./stack.ts";
 
 const WARM_UP = 200;
-const DELIVERIES = Math.round(Number(process.env.BENCH_DELIVERIES ?? 2000));
+const DELIVERIES = Math.round(setting("BENCH_DELIVERIES", 2000));
 const ROUNDS = 3;
 const SINGLES = 200;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());

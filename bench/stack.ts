@@ -128,15 +128,20 @@ interface FunctionsProcess {
 /**
  * One Deno functions front serving `names`. Its request log goes to /dev/null. SUPABASE_URL is the front itself
  * unless `env` says otherwise, so a function can call itself as it does deployed. With `trace`, V8 prints a
- * line per garbage collection on stdout, which goes to `trace` instead.
+ * line per garbage collection on stdout, which goes to `trace` instead. `checkout` runs another checkout's code.
  */
-async function spawnFunctions(names: string, env: Record<string, string>, trace?: GcTrace): Promise<FunctionsProcess> {
+export async function spawnFunctions(
+  names: string,
+  env: Record<string, string>,
+  trace?: GcTrace,
+  checkout: string = PROJECT_ROOT,
+): Promise<FunctionsProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   say(`starting ${names} under Deno on ${baseUrl}`);
   const v8Flags = trace ? ["--v8-flags=--trace-gc-nvp"] : [];
   const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, ...v8Flags, "scripts/local/functions-server.ts"], {
-    cwd: PROJECT_ROOT,
+    cwd: checkout,
     stdio: ["ignore", trace ? "pipe" : "ignore", "pipe"],
     env: { ...process.env, SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
   });
