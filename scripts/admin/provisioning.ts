@@ -5,11 +5,11 @@ import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key
 import {
   apiKeyFieldsSchema,
   type CreateApiKeyOutcome,
-  isIsoTime,
   RATE_LIMIT_TIERS,
   type RateLimitTier,
 } from "../../functions/_shared/auth/api-key-record.ts";
 import { isPermission, type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
+import { isIsoTime } from "../../functions/_shared/http/iso-time.ts";
 import { fieldProblems } from "../../functions/_shared/http/validation.ts";
 import { type Plan, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
 

@@ -1,6 +1,7 @@
 // An API key as the database keeps it. The gateway's /v1/api-keys routes and the operator CLI both create keys
 // through the create_api_key RPC, so they share the rules for its settable fields and the shape it returns.
 import { z } from "zod";
+import { ISO_TIME_PROBLEM, isIsoTime } from "../http/iso-time.ts";
 import { nameList } from "../http/name-list.ts";
 import { type Permission, PERMISSIONS } from "./permissions.ts";
 
@@ -15,26 +16,7 @@ export const OPERATOR_ONLY_TIER: RateLimitTier = RATE_LIMIT_TIERS[RATE_LIMIT_TIE
 export const KEY_NAME_MAX_LENGTH = 120;
 export const KEY_DESCRIPTION_MAX_LENGTH = 500;
 
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
-
-/**
- * A real calendar date, or one with a time and `Z` or an offset (never a local time). `new Date` alone takes
- * "1", rolls 2027-02-30 over to March 2 and reads 24:00 as the next day; every date the API or the CLI accepts is
- * checked here.
- */
-export function isIsoTime(value: string): boolean {
-  const match = ISO_8601.exec(value);
-  if (!match) return false;
-  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = match.slice(1).map((p) => Number(p ?? 0));
-  const lastDay = new Date(0);
-  lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month: the last day of this one
-  return month >= 1 && month <= 12 && day >= 1 && day <= lastDay.getUTCDate() &&
-    hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
-}
-
 const NAME_PROBLEM = `Must be 1 to ${KEY_NAME_MAX_LENGTH} characters`;
-export const ISO_TIME_PROBLEM = "Must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z";
 
 // Normalised to UTC here, so the RPC stores exactly the instant that was checked to be in the future.
 const expiresAt = z.string(ISO_TIME_PROBLEM).transform((value, ctx) => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { GatewayContext } from "../../../context.ts";
-import { ISO_TIME_PROBLEM, isIsoTime } from "@shared/auth/api-key-record.ts";
+import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
 import { uuidParam, uuidPathParams } from "../../../http/params.ts";
@@ -71,13 +71,9 @@ export const webhookDeliveriesQuery = z.strictObject({
   ...pagination,
 });
 
-/** An ISO 8601 time with a zone, normalised to UTC so that times compare as strings. */
-const instant = z.string(ISO_TIME_PROBLEM).refine(isIsoTime, ISO_TIME_PROBLEM)
-  .transform((value) => new Date(value).toISOString()).meta({ format: "date-time" });
-
 export const recoverWebhookBody = z.strictObject({
-  since: instant.meta({ description: "Failed deliveries created at or after this time" }),
-  until: instant.optional().meta({ description: "...and before this time; no upper bound when absent" }),
+  since: isoInstant.meta({ description: "Failed deliveries created at or after this time" }),
+  until: isoInstant.optional().meta({ description: "...and before this time; no upper bound when absent" }),
   dry_run: z.boolean().optional().meta({ description: "Only count them; default false" }),
 }, { error: "Expected a JSON object" })
   .refine((body) => body.until === undefined || body.since <= body.until, {
