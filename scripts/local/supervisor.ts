@@ -12,8 +12,6 @@ export interface SupervisorOptions {
   stopping: () => boolean;
   /** Called once, when restarting is no longer reasonable. */
   giveUp: (message: string) => void;
-  maxFailures?: number;
-  windowMs?: number;
 }
 
 // A process that dies within STABLE_MS of starting (or cannot be started) is failing; five such failures in a row
@@ -34,8 +32,6 @@ export function supervise<T extends Supervised>(
   start: () => Promise<T>,
   options: SupervisorOptions,
 ): { current(): T } {
-  const maxFailures = options.maxFailures ?? MAX_FAILURES;
-  const windowMs = options.windowMs ?? WINDOW_MS;
   const failures: number[] = [];
   let current = first;
 
@@ -45,10 +41,10 @@ export function supervise<T extends Supervised>(
     const now = Date.now();
     if (now - startedAt >= STABLE_MS) failures.length = 0;
     failures.push(now);
-    while (failures[0] <= now - windowMs) failures.shift();
-    if (failures.length >= maxFailures) {
+    while (failures[0] <= now - WINDOW_MS) failures.shift();
+    if (failures.length >= MAX_FAILURES) {
       options.giveUp(
-        `${options.name} failed ${failures.length} times within ${windowMs / 1000} s (last: ${how}); giving up`,
+        `${options.name} failed ${failures.length} times within ${WINDOW_MS / 1000} s (last: ${how}); giving up`,
       );
       return;
     }
