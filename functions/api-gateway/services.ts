@@ -7,9 +7,9 @@ export interface Platform {
   waitUntil: (promise: Promise<unknown>) => void;
 }
 
-export function gatewayServicesFromEnv(env: Env, platform: Platform): GatewayServices {
+export async function gatewayServicesFromEnv(env: Env, platform: Platform): Promise<GatewayServices> {
   return {
-    db: databaseFromEnv(env),
+    db: await databaseFromEnv(env),
     log: jsonLogger,
     kickDispatcher: dispatcherKicker(env, platform.waitUntil),
     allowPrivateWebhookUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",

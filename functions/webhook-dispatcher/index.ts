@@ -2,7 +2,7 @@ import { denoConnect, denoResolveHost, waitUntil } from "../_shared/runtime/deno
 import { createDispatcherApp } from "./app.ts";
 import { dispatcherServicesFromEnv } from "./services.ts";
 
-const services = dispatcherServicesFromEnv(Deno.env.toObject(), {
+const services = await dispatcherServicesFromEnv(Deno.env.toObject(), {
   resolveHost: denoResolveHost,
   connect: denoConnect,
   waitUntil,

@@ -67,9 +67,9 @@ export function drainSettingsFromEnv(
   };
 }
 
-export function dispatcherServicesFromEnv(env: Env, platform: DispatcherPlatform): DispatcherServices {
+export async function dispatcherServicesFromEnv(env: Env, platform: DispatcherPlatform): Promise<DispatcherServices> {
   return {
-    db: databaseFromEnv(env),
+    db: await databaseFromEnv(env),
     log: jsonLogger,
     secret: env.DISPATCHER_SECRET,
     settings: drainSettingsFromEnv(env, platform),

@@ -1,10 +1,7 @@
 // Deno program: serves the project's functions on one port under /functions/v1/<name>, the way Supabase's local
 // stack does, with each function built exactly as its deployed entrypoint builds it. FUNCTIONS=name,... serves a
-// subset, so a function can run in a process of its own (as it does deployed) when its memory is measured.
-import { createGatewayApp } from "../../functions/api-gateway/app.ts";
-import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
-import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
-import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
+// subset, so a function can run in a process of its own (as it does deployed) when its memory is measured; only
+// the selected functions' modules are loaded, as a deployed function holds only its own module graph.
 import { ApiError } from "../../functions/_shared/http/errors.ts";
 import { newRequestId } from "../../functions/_shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
@@ -14,18 +11,29 @@ import { localDocsResponse } from "./reference-page.ts";
 type Handler = (request: Request) => Response | Promise<Response>;
 
 const env = Deno.env.toObject();
-const factories: Record<string, () => Handler> = {
-  "api-gateway": () => createGatewayApp(gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch,
-  "webhook-dispatcher": () =>
-    createDispatcherApp(
-      dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect, waitUntil }),
-    ).fetch,
+const factories: Record<string, () => Promise<Handler>> = {
+  "api-gateway": async () => {
+    const [{ createGatewayApp }, { gatewayServicesFromEnv }] = await Promise.all([
+      import("../../functions/api-gateway/app.ts"),
+      import("../../functions/api-gateway/services.ts"),
+    ]);
+    return createGatewayApp(await gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch;
+  },
+  "webhook-dispatcher": async () => {
+    const [{ createDispatcherApp }, { dispatcherServicesFromEnv }] = await Promise.all([
+      import("../../functions/webhook-dispatcher/app.ts"),
+      import("../../functions/webhook-dispatcher/services.ts"),
+    ]);
+    return createDispatcherApp(
+      await dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect, waitUntil }),
+    ).fetch;
+  },
 };
 const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);
 const handlers = new Map<string, Handler>();
 for (const name of selected) {
   if (!Object.hasOwn(factories, name)) throw new Error(`FUNCTIONS names an unknown function: ${name}`);
-  handlers.set(name, factories[name]());
+  handlers.set(name, await factories[name]());
 }
 
 /** This server's own answer, in the contract's envelope and with a request id like every other response. */
@@ -42,7 +50,7 @@ Deno.serve({
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
 }, async (request) => {
   const { pathname } = new URL(request.url);
-  const docs = await localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
+  const docs = localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
   if (docs) return docs;
   // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.
   const [empty, functions, version, name] = pathname.split("/");

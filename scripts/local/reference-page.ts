@@ -50,16 +50,18 @@ const BUNDLE_PATH = "/docs/scalar.js";
  * document from the gateway, and Scalar's bundle. Only the local stack serves it: a hosted function's text/html is
  * shown as plain text on the default domain.
  */
-export async function localDocsResponse(pathname: string, openApiUrl: string): Promise<Response | undefined> {
+export function localDocsResponse(pathname: string, openApiUrl: string): Response | Promise<Response> | undefined {
   if (pathname === DOCS_PATH || pathname === `${DOCS_PATH}/`) {
     return new Response(referencePageHtml({ url: openApiUrl }, { src: BUNDLE_PATH }), {
       headers: { "Content-Type": "text/html; charset=utf-8" },
     });
   }
   if (pathname === BUNDLE_PATH) {
-    return new Response(await readFile(SCALAR_BUNDLE, "utf8"), {
-      headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "max-age=3600" },
-    });
+    return readFile(SCALAR_BUNDLE, "utf8").then((bundle) =>
+      new Response(bundle, {
+        headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "max-age=3600" },
+      })
+    );
   }
   return undefined;
 }

@@ -23,7 +23,7 @@ afterEach(() => expect(standIn.problems).toEqual([]));
 
 async function createCampaignWith(secretKeys: string) {
   const tenant = await newTenant();
-  const db = databaseFromEnv({ SUPABASE_URL: standIn.url, SUPABASE_SECRET_KEYS: secretKeys });
+  const db = await databaseFromEnv({ SUPABASE_URL: standIn.url, SUPABASE_SECRET_KEYS: secretKeys });
   return db.rpc("create_campaign", { p_workspace_id: tenant.workspaceId, p_fields: { name: "Keyed" } });
 }
 

@@ -13,7 +13,7 @@ const resolveHost = async () => answers[Math.min(lookups++, answers.length - 1)]
 
 // The drain the 202 hands to waitUntil is the one whose summary this program prints.
 const drains: Promise<unknown>[] = [];
-const services = dispatcherServicesFromEnv(env, { resolveHost, connect: denoConnect, waitUntil: (p) => drains.push(p) });
+const services = await dispatcherServicesFromEnv(env, { resolveHost, connect: denoConnect, waitUntil: (p) => drains.push(p) });
 const app = createDispatcherApp({ ...services, log: () => {}, kickAgain: () => {} });
 const response = await app.fetch(
   new Request("http://deno-drain/webhook-dispatcher", {
