@@ -8,9 +8,10 @@ import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
 import { type ApiResponse, expectError } from "../support/assertions.ts";
-import { databaseUrl, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { databaseUrl, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
-import { freePort, startSwitchablePath, type SwitchablePath } from "../support/network.ts";
+import { lockCampaignRow } from "../support/locks.ts";
+import { freePort, startSilentPeer, startSwitchablePath, type SwitchablePath } from "../support/network.ts";
 import { type PostgrestStandIn, startPostgrestStandIn } from "../support/postgrest-stand-in.ts";
 
 const SECRET_KEY = "sb_secret_recovery_test";
@@ -143,4 +144,65 @@ it("a connection that goes silent mid-query (partition, frozen host) is abandone
     await seam.close();
     await path.close();
   }
+});
+
+describe("a call the PostgREST seam gives up on at its deadline", () => {
+  const DEADLINE_MS = 300;
+
+  /** The breaker over the supabase seam, and what it reported opening for. */
+  function guarded(url: string) {
+    const changes: string[] = [];
+    const db = withCircuitBreaker(createSupabaseDatabase(url, SECRET_KEY, { timeoutMs: DEADLINE_MS }), {
+      onChange: (state, reason) => changes.push(`${state}: ${reason}`),
+    });
+    return { db, changes };
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + GENEROUS_MS;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error("condition not met in time");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("a statement still running (a held row lock) is 503 for its caller only: the health check answers", async () => {
+    const standIn = await startPostgrestStandIn({ databaseUrl: databaseUrl(), key: SECRET_KEY });
+    const { db, changes } = guarded(standIn.url);
+    const tenant = await newTenant();
+    const id = await insertCampaign(tenant.workspaceId);
+    const lock = await lockCampaignRow(id);
+    try {
+      const slow = await db.rpc("delete_campaign", { p_workspace_id: tenant.workspaceId, p_id: id }).catch((e) => e);
+      expect(slow).toMatchObject({ name: "DatabaseUnavailableError", unanswered: true, unreachable: false });
+      const checked = () => standIn.requests.find((r) => r.path === "/rest/v1/rpc/health_check");
+      await until(() => checked()?.status !== undefined);
+      expect(checked()!.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 50)); // the breaker's own handling of that answer
+      expect(db.state).toBe("closed");
+      expect(changes).toEqual([]);
+      expect(await db.rpc("list_campaigns", { p_workspace_id: tenant.workspaceId, p_status: null, p_page: 1, p_per_page: 1 }))
+        .toMatchObject({ total: 1 });
+    } finally {
+      await lock.release();
+      await standIn.close();
+    }
+  });
+
+  it("a server that never answers opens the circuit once the health check goes unanswered too", async () => {
+    const peer = await startSilentPeer();
+    const { db, changes } = guarded(`http://127.0.0.1:${peer.port}`);
+    try {
+      const first = await db.rpc("health_check", {}).catch((e) => e);
+      expect(first).toMatchObject({ name: "DatabaseUnavailableError", unanswered: true });
+      await until(() => db.state === "open");
+      const unanswered = `rpc health_check: timed out, no answer in ${DEADLINE_MS} ms`;
+      expect(changes).toEqual([`open: ${unanswered}; then ${unanswered}`]);
+      const started = Date.now();
+      await expect(db.rpc("health_check", {})).rejects.toThrow(/circuit open/);
+      expect(Date.now() - started).toBeLessThan(DEADLINE_MS);
+    } finally {
+      await peer.close();
+    }
+  });
 });

@@ -18,11 +18,13 @@ export interface GuardedDatabase extends Database {
  * Wraps either side of the database seam. Closed, calls pass through. The first failure of the connection itself
  * (refused, dropped, no answer; see DatabaseUnavailableError.unreachable) opens it: every call then fails at once
  * with DatabaseUnavailableError, and one `health_check` at a time probes the database in the background; the first
- * probe that answers closes it again. A slow statement or a business error never opens it.
+ * probe that answers closes it again. A call the seam gave up on at its deadline (`unanswered`) opens it only if a
+ * `health_check` sent then goes unanswered or fails the same way. A slow statement or a business error never opens it.
  */
 export function withCircuitBreaker(inner: Database, options: CircuitBreakerOptions = {}): GuardedDatabase {
   const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
   let open = false;
+  let checking = false;
   let lastFailure = "";
 
   function scheduleProbe() {
@@ -40,6 +42,22 @@ export function withCircuitBreaker(inner: Database, options: CircuitBreakerOptio
       lastFailure = error instanceof Error ? error.message : String(error);
       scheduleProbe();
     }
+  }
+
+  /** A call went unanswered: one `health_check` at a time tells a slow statement from a database that is gone. */
+  function check(unanswered: DatabaseUnavailableError) {
+    if (open || checking) return;
+    checking = true;
+    inner.rpc("health_check", {}).then(
+      () => {},
+      (error) => {
+        if (error instanceof DatabaseUnavailableError && (error.unreachable || error.unanswered)) {
+          trip(new DatabaseUnavailableError(`${unanswered.message}; then ${error.message}`, { unreachable: true }));
+        }
+      },
+    ).finally(() => {
+      checking = false;
+    });
   }
 
   function trip(error: DatabaseUnavailableError) {
@@ -63,7 +81,10 @@ export function withCircuitBreaker(inner: Database, options: CircuitBreakerOptio
       try {
         return await inner.rpc(name, args);
       } catch (error) {
-        if (error instanceof DatabaseUnavailableError && error.unreachable) trip(error);
+        if (error instanceof DatabaseUnavailableError) {
+          if (error.unreachable) trip(error);
+          else if (error.unanswered) check(error);
+        }
         throw error;
       }
     },

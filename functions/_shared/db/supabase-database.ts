@@ -2,9 +2,10 @@ import { createClient } from "@supabase/supabase-js";
 import { BUSY_SQLSTATES, DatabaseUnavailableError, UNREACHABLE_SQLSTATES } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
-// PostgREST or Postgres behind it cannot be reached: no HTTP answer at all (status 0: refused, reset, our own
-// timeout), a gateway error from the proxy in front of PostgREST, PostgREST's own connection errors (PGRST00x), or
-// the SQLSTATEs that say so (unavailable.ts).
+// PostgREST or Postgres behind it cannot be reached: no HTTP answer at all (status 0: refused, reset), a gateway
+// error from the proxy in front of PostgREST, PostgREST's own connection errors (PGRST00x), or the SQLSTATEs that
+// say so (unavailable.ts). Our own deadline is not among them: the statement timeout PostgREST's role runs under
+// is the project's, not ours, so a statement still running past the deadline is not proof of a lost database.
 const UNREACHABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
 const POSTGREST_CONNECTION_ERRORS = /^PGRST00/;
 
@@ -35,8 +36,12 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
 
   return {
     async rpc<T>(name: string, args: Record<string, unknown>): Promise<T> {
-      const { data, error, status } = await client.rpc(name, args).abortSignal(AbortSignal.timeout(timeoutMs));
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const { data, error, status } = await client.rpc(name, args).abortSignal(deadline);
       if (!error) return data as T;
+      if (status === 0 && deadline.aborted) {
+        throw new DatabaseUnavailableError(`rpc ${name}: timed out, no answer in ${timeoutMs} ms`, { unanswered: true });
+      }
       const code = error.code ?? "";
       const unreachable = UNREACHABLE_STATUSES.has(status) || UNREACHABLE_SQLSTATES.test(code) ||
         POSTGREST_CONNECTION_ERRORS.test(code);
