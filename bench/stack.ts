@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { endOf, hasExited, stopChild } from "../scripts/local/child-process.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "../scripts/local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../scripts/local/paths.ts";
@@ -151,24 +152,16 @@ export async function spawnFunctions(
     tail.push(chunk);
     if (tail.length > 50) tail.shift();
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (!hasExited(child)) child.kill("SIGKILL");
   };
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(kill, 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const stop = () => stopChild(child, { graceMs: 3000 });
   onCleanup({ name: `Deno ${names}`, run: stop, sync: kill });
 
   const probe = `${baseUrl}/functions/v1/${names.split(",")[0]}`;
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${names} exited (${child.exitCode ?? child.signalCode}):\n${tail.join("")}`);
+    if (hasExited(child)) {
+      throw new Error(`${names} exited (${await endOf(child)}):\n${tail.join("")}`);
     }
     try {
       // Any HTTP answer (the dispatcher refuses a GET) means the function is up.

@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { hashApiKey } from "../functions/_shared/auth/api-key.ts";
 import { PERMISSIONS } from "../functions/_shared/auth/permissions.ts";
 import { createApiKey, createWorkspace } from "./admin/provisioning.ts";
+import { endOf, hasExited, stopChild } from "./local/child-process.ts";
 import { prepareDatabase, startEmbeddedPostgres } from "./local/database.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
 import { startFront } from "./local/front.ts";
@@ -49,7 +50,7 @@ async function demoKey(sql: postgres.Sql): Promise<{ key: string; workspaceId: s
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error("functions exited during start-up");
+    if (hasExited(child)) throw new Error("functions exited during start-up");
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -100,20 +101,7 @@ function startFunctions(env: NodeJS.ProcessEnv): Supervised & { child: ChildProc
     stdio: ["ignore", "inherit", "inherit"],
     env,
   });
-  const exited = new Promise<string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`))
-  );
-  return {
-    child,
-    exited,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
+  return { child, exited: endOf(child), stop: () => stopChild(child) };
 }
 
 /** Restart what dies, logged; after repeated deaths, stop everything and exit non-zero with the reason. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
+import { endOf, hasExited } from "./child-process.ts";
 import { PROJECT_ROOT } from "./paths.ts";
 import { clusterOwner, type Owner, persistentDataDir, postgresBinaries } from "./postgres-runtime.ts";
 
@@ -50,15 +51,13 @@ export async function startEmbeddedPostgres(options: {
     });
   }
   const running = server;
-  const exited = new Promise<string>((resolve) =>
-    running.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`))
-  );
+  const exited = endOf(running);
   return {
     url: `postgresql://postgres:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
     exited,
     stop: async () => {
       // Already gone when it crashed, or when a Ctrl-C to the process group reached it first.
-      if (running.exitCode === null && running.signalCode === null) {
+      if (!hasExited(running)) {
         running.kill("SIGINT"); // fast shutdown: roll back open transactions, then stop
         await exited;
       }

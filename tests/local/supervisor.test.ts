@@ -2,13 +2,14 @@
 // is given up on with a message that says so.
 import { spawn } from "node:child_process";
 import { expect, it } from "vitest";
+import { endOf } from "../../scripts/local/child-process.ts";
 import { type Supervised, supervise } from "../../scripts/local/supervisor.ts";
 
 function nodeProcess(code: string): Supervised & { pid: number } {
   const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
   return {
     pid: child.pid!,
-    exited: new Promise((resolve) => child.once("exit", (c, s) => resolve(s ? `signal ${s}` : `code ${c}`))),
+    exited: endOf(child),
     stop: async () => void child.kill(),
   };
 }

@@ -2,6 +2,7 @@
 // admin CLI under tsx (as `npm run admin` does).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
+import { endOf, hasExited, stopChild } from "../../scripts/local/child-process.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "../../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
 import { freePort } from "./network.ts";
@@ -28,7 +29,7 @@ export async function startDenoFunctions(env: Record<string, string>): Promise<R
   const running: RunningFunctions = {
     url: `http://127.0.0.1:${port}/functions/v1`,
     output: () => output,
-    stop: () => stopProcess(child),
+    stop: () => stopChild(child),
   };
   try {
     await waitUntilHealthy(`${running.url}/api-gateway/health`, child, () => output);
@@ -42,24 +43,14 @@ export async function startDenoFunctions(env: Record<string, string>): Promise<R
 async function waitUntilHealthy(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`functions exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
+    if (hasExited(child)) {
+      throw new Error(`functions exited (${await endOf(child)}):\n${output()}`);
     }
     const ok = await fetch(url).then((r) => r.ok, () => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`functions not healthy at ${url} after 90 s:\n${output()}`);
-}
-
-/** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export interface CommandResult {
