@@ -22,46 +22,6 @@ as $$
     'completed_at', public.iso_utc(d.completed_at))
 $$;
 
--- One attempt as the log shows it (GET /v1/webhooks/{id}/logs and the single delivery view).
-create function public.webhook_attempt_json(a public.webhook_attempts, p_event text)
-returns json
-language sql stable
-set search_path = ''
-as $$
-  select json_build_object(
-    'delivery_id', a.delivery_id, 'event', p_event, 'attempt', a.attempt, 'status', a.status,
-    'status_code', a.status_code, 'error', a.error, 'response_body', a.response_body,
-    'duration_ms', a.duration_ms, 'created_at', public.iso_utc(a.created_at),
-    'next_attempt_at', public.iso_utc(a.next_attempt_at))
-$$;
-
--- As in 20261128000400, with each row built by webhook_attempt_json.
-create or replace function public.list_webhook_logs(
-  p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer)
-returns json
-language sql stable
-set search_path = ''
-as $$
-  select case
-    when not exists (select 1 from public.webhook_endpoints
-                      where id = p_id and workspace_id = p_workspace_id and deleted_at is null)
-      then json_build_object('outcome', 'not_found')
-    else json_build_object(
-      'outcome', 'ok',
-      'logs', coalesce((
-        select json_agg(page.log order by page.created_at desc, page.id desc)
-          from (select public.webhook_attempt_json(a, ev.event) as log, a.created_at, a.id
-                  from public.webhook_attempts a
-                  join public.webhook_deliveries d on d.id = a.delivery_id
-                  join public.webhook_events ev on ev.id = d.event_id
-                 where a.endpoint_id = p_id and (p_status is null or a.status = p_status)
-                 order by a.created_at desc, a.id desc
-                 limit p_per_page offset (p_page - 1) * p_per_page) as page), '[]'::json),
-      'total', (select count(*) from public.webhook_attempts
-                 where endpoint_id = p_id and (p_status is null or status = p_status)))
-  end
-$$;
-
 create function public.list_webhook_deliveries(
   p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer)
 returns json
@@ -101,7 +61,12 @@ as $$
         'outcome', 'ok',
         'delivery', public.webhook_delivery_json(d),
         'attempts', coalesce((
-          select json_agg(public.webhook_attempt_json(a, ev.event) order by a.created_at, a.id)
+          select json_agg(json_build_object(
+                   'delivery_id', a.delivery_id, 'event', ev.event, 'attempt', a.attempt, 'status', a.status,
+                   'status_code', a.status_code, 'error', a.error, 'response_body', a.response_body,
+                   'duration_ms', a.duration_ms, 'created_at', public.iso_utc(a.created_at),
+                   'next_attempt_at', public.iso_utc(a.next_attempt_at))
+                 order by a.created_at, a.id)
             from public.webhook_attempts a
            where a.delivery_id = d.id), '[]'::json))
         from public.webhook_deliveries d
@@ -111,13 +76,11 @@ as $$
 $$;
 
 revoke execute on function
-  public.webhook_attempt_json(public.webhook_attempts, text),
   public.webhook_delivery_json(public.webhook_deliveries),
   public.list_webhook_deliveries(uuid, uuid, text, bigint, integer),
   public.get_webhook_delivery(uuid, uuid, uuid)
   from public, anon, authenticated;
 grant execute on function
-  public.webhook_attempt_json(public.webhook_attempts, text),
   public.webhook_delivery_json(public.webhook_deliveries),
   public.list_webhook_deliveries(uuid, uuid, text, bigint, integer),
   public.get_webhook_delivery(uuid, uuid, uuid)
