@@ -2,6 +2,7 @@
 // declaration against the database's CHECK constraints and functions, so neither side can drift alone.
 import { describe, expect, it } from "vitest";
 import { KEY_DESCRIPTION_MAX_LENGTH, KEY_NAME_MAX_LENGTH, RATE_LIMIT_TIERS } from "../../functions/_shared/auth/api-key-record.ts";
+import { PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
 import { CAMPAIGN_LIMITS, CAMPAIGN_STATUSES } from "../../functions/_shared/campaigns/campaign.ts";
 import {
   ATTEMPT_ERRORS,
@@ -47,6 +48,7 @@ describe("one home per fact: TypeScript and the database agree", () => {
     ["campaigns", "status", CAMPAIGN_STATUSES],
     ["workspaces", "plan", PLANS],
     ["api_keys", "rate_limit_tier", RATE_LIMIT_TIERS],
+    ["api_keys", "permissions", PERMISSIONS],
     ["webhook_deliveries", "status", DELIVERY_STATUSES],
     ["webhook_attempts", "status", ATTEMPT_STATUSES],
     ["webhook_attempts", "error", ATTEMPT_ERRORS],
@@ -67,6 +69,16 @@ describe("one home per fact: TypeScript and the database agree", () => {
     ["webhook_endpoints", "description", { max: WEBHOOK_DESCRIPTION_MAX_LENGTH }],
   ])("%s.%s has the declared bounds", async (table, column, declared) => {
     expect(await bounds(table, column)).toEqual(declared);
+  });
+
+  it("a key cannot hold a permission the gateway does not know, nor a NULL one (which no permission check matches)", async () => {
+    const workspace = await createWorkspace(db(), { name: "permission facts", plan: "org" });
+    const key = await createApiKey(db(), { workspaceId: workspace.id, permissions: ["campaigns:read"], tier: "unmetered" });
+    for (const permissions of [["campaigns:read", null], ["campaigns:delete"]]) {
+      const update = db()`update public.api_keys set permissions = ${permissions}::text[] where id = ${key.id}`;
+      await expect(update, JSON.stringify(permissions))
+        .rejects.toMatchObject({ code: "23514", constraint_name: "api_keys_permissions_known" });
+    }
   });
 
   it("an Idempotency-Key is remembered as long as the gateway says (public.idempotency_window)", async () => {
