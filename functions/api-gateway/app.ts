@@ -7,7 +7,6 @@ import { requestLog } from "./http/request-log.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { resourceApp } from "./openapi/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
-import { wakingDispatcher } from "./wake-dispatcher.ts";
 
 export const FUNCTION_NAME = "api-gateway";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,11 +37,10 @@ function apiRoutes(): Hono<GatewayEnv> {
  */
 export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
   const api = apiRoutes();
-  const scoped: GatewayServices = { ...services, db: wakingDispatcher(services.db, services.kickDispatcher) };
   // Not strict: "/v1/campaigns/" is the same route as "/v1/campaigns", as the 405 check below assumes.
   const app = new Hono<GatewayEnv>({ strict: false });
   app.use(async (c, next) => {
-    c.set("services", scoped);
+    c.set("services", services);
     await next();
   });
   app.use(requestLog);

@@ -7,8 +7,10 @@ import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-
 import { bearerToken } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { onError } from "./error-handler.ts";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS, IDEMPOTENT_REPLAYED_HEADER } from "./idempotency.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS } from "./idempotency.ts";
+import { HEADER } from "../openapi/components.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
+import { queuedDeliveries } from "../wake-dispatcher.ts";
 
 /** One answer for unknown, malformed, expired and revoked keys alike (docs/api-behaviour.md, "Requests and errors"). */
 export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");
@@ -95,6 +97,8 @@ export function authenticate(permission: Permission) {
           : null,
       });
       admit(c, answer, permission);
+      // Every call that can queue deliveries passes here; a replay queued nothing (they went with the first).
+      if (rpc && !answer.replayed && queuedDeliveries(rpc, answer.result)) services.kickDispatcher();
       return answer.result;
     };
     const db: Database = {
@@ -112,7 +116,7 @@ export function authenticate(permission: Permission) {
         c.res = await onError(err as Error, c);
       }
     }
-    if (c.get("replayed")) c.res.headers.set(IDEMPOTENT_REPLAYED_HEADER, "true");
+    if (c.get("replayed")) c.res.headers.set(HEADER.idempotentReplayed, "true");
     const rateLimit = c.get("caller")?.rateLimit;
     if (rateLimit) {
       for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.res.headers.set(name, value);
