@@ -28,7 +28,7 @@ class RawJson {
 }
 
 /** JSON text of `value`; RawJson parts and `[key, value]` entry lists (for objects) are written as they are. */
-export function toJsonText(value: unknown): string {
+function toJsonText(value: unknown): string {
   if (value instanceof RawJson) return value.text;
   if (value instanceof Entries) {
     return `{${value.entries.map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`).join(",")}}`;
@@ -113,7 +113,7 @@ const dateTime = fc.oneof(
 );
 
 /** URL hosts and what the test's resolver answers for them (kept here so generator and resolver agree). */
-export const URL_HOSTS: Record<string, string[]> = {
+const URL_HOSTS: Record<string, string[]> = {
   "receiver.example.com": ["93.184.216.34"],
   "hooks.example.org": ["2606:2800:220:1:248:1893:25c8:1946"],
   "internal.example.com": ["127.0.0.1"],
@@ -197,7 +197,7 @@ const anyJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).value;
 
 /** A value for a property of `schema`: one it accepts or one near it most of the time, anything otherwise. */
-export function valueFor(name: string, schema: JsonSchema): fc.Arbitrary<unknown> {
+function valueFor(name: string, schema: JsonSchema): fc.Arbitrary<unknown> {
   const types = [schema.type ?? []].flat();
   const fitting: fc.Arbitrary<unknown>[] = [];
   if (FIELD_VALUES[name]) fitting.push(FIELD_VALUES[name].valid, FIELD_VALUES[name].any);

@@ -1,23 +1,18 @@
 // Service-to-service authentication with one shared secret (pg_cron, the local ticker and the gateway's kick call
 // the dispatcher with it). Both sides are hashed before comparing, so the comparison takes the same time whatever
 // the length or content of a guess.
+import { sha256 } from "../crypto/digest.ts";
 import { bearerToken } from "./bearer.ts";
 
 export type SecretVerdict = "ok" | "missing" | "invalid";
 
-const encoder = new TextEncoder();
-
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
 /** A checker for `Authorization: Bearer <secret>`. With no secret configured, every caller is refused. */
 export function bearerSecretChecker(secret: string | undefined): (authorization: string | undefined) => Promise<SecretVerdict> {
-  const expected = secret ? digest(secret) : undefined;
+  const expected = secret ? sha256(secret) : undefined;
   return async (authorization) => {
     const token = bearerToken(authorization);
     if (token === undefined) return "missing";
-    const presented = await digest(token);
+    const presented = await sha256(token);
     if (!expected) return "invalid";
     const wanted = await expected;
     let difference = 0;

@@ -9,7 +9,6 @@ import { fromBase64, toBase64 } from "@shared/crypto/encoding.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
 
 export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
-export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long a key is remembered; the database enforces it (public.idempotency_window, tests/db/shared-facts.test.ts). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -34,7 +33,7 @@ function invalidIdempotencyKey(): ApiError {
 }
 
 /** The key a header value names (a quoted one unquoted), or undefined when there is none; throws when malformed. */
-export function parseIdempotencyKey(header: string | undefined): string | undefined {
+function parseIdempotencyKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   // A value that opens a quote is the quoted form and must be one; anything else is the bare form.
   const quoted = header.startsWith('"') ? QUOTED.exec(header) : undefined;
@@ -70,12 +69,13 @@ export function readIdempotency(method: string, operationId: string, body: (c: G
   });
 }
 
-const SEAL_INFO = new TextEncoder().encode("leadlex idempotent replay v1");
+const encoder = new TextEncoder();
+const SEAL_INFO = encoder.encode("leadlex idempotent replay v1");
 const IV_BYTES = 12;
 
 /** AES-256-GCM key derived (HKDF-SHA-256) from the Idempotency-Key, which the server keeps only hashed. */
 async function sealingKey(idempotency: Idempotency): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(idempotency.key), "HKDF", false, [
+  const material = await crypto.subtle.importKey("raw", encoder.encode(idempotency.key), "HKDF", false, [
     "deriveKey",
   ]);
   return await crypto.subtle.deriveKey(
@@ -97,9 +97,9 @@ export async function sealSecret(c: GatewayContext, secret: string): Promise<voi
   if (!idempotency) return;
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = new Uint8Array(await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(idempotency.fingerprint) },
+    { name: "AES-GCM", iv, additionalData: encoder.encode(idempotency.fingerprint) },
     await sealingKey(idempotency),
-    new TextEncoder().encode(secret),
+    encoder.encode(secret),
   ));
   idempotency.sealed = toBase64(new Uint8Array([...iv, ...sealed]));
 }
@@ -111,7 +111,7 @@ export async function replayedSecret(c: GatewayContext): Promise<string | undefi
   if (!idempotency || !sealed) return undefined;
   const bytes = fromBase64(sealed);
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: new TextEncoder().encode(idempotency.fingerprint) },
+    { name: "AES-GCM", iv: bytes.slice(0, IV_BYTES), additionalData: encoder.encode(idempotency.fingerprint) },
     await sealingKey(idempotency),
     bytes.slice(IV_BYTES),
   );
