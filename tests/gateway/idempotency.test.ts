@@ -119,7 +119,7 @@ describe("a replay is the first answer, rendered by the same route from the stor
       statuses.push(first.status);
     }
     expect(statuses).toEqual([201, 200, 404, 409, 200]);
-    // The update ran once: updated_at is the first answer's, and one campaign was created.
+    // The create ran once: "Live" and "Created" are left ("Kept" was deleted).
     expect(await campaignCount(t.workspaceId)).toBe(2);
   });
 

@@ -14,9 +14,11 @@ let tenant: TestTenant;
 let reader: TestTenant;
 const calls: string[] = [];
 
+/** The database as the gateway sees it, with the name of every RPC it calls written down. */
+const counting: Database = { rpc: (name, args) => (calls.push(name), real.rpc(name, args)) };
+
 beforeAll(async () => {
   real = createPostgresDatabase(databaseUrl(), { maxConnections: 2 });
-  const counting: Database = { rpc: (name, args) => (calls.push(name), real.rpc(name, args)) };
   gateway = await startGateway({ db: counting });
   tenant = await newTenant({ plan: "org", tier: "standard" });
   reader = await newTenant({ plan: "org", tier: "standard", permissions: ["campaigns:read"] });
@@ -57,14 +59,17 @@ describe("database round trips per request", () => {
 
   it("one for a request refused with 429, before its operation", async () => {
     await setCounter(tenant.workspaceId, { day: 10_000 });
-    const res = await counted("/v1/campaigns", { method: "POST", key: tenant.key, body: { name: "Refused" } });
-    expect(res).toEqual({ status: 429, calls: ["gateway_request"] });
-    await setCounter(tenant.workspaceId, { day: 0 });
+    try {
+      const res = await counted("/v1/campaigns", { method: "POST", key: tenant.key, body: { name: "Refused" } });
+      expect(res).toEqual({ status: 429, calls: ["gateway_request"] });
+    } finally {
+      await setCounter(tenant.workspaceId, { day: 0 });
+    }
   });
 
   it("one for a webhook write with a URL: its DNS check runs before the call, and the key's refusal still wins", async () => {
     const spied = await startGateway({
-      db: { rpc: (name, args) => (calls.push(name), real.rpc(name, args)) },
+      db: counting,
       resolveHost: async (host) => (host === "internal.example.com" ? ["10.0.0.7"] : ["93.184.215.14"]),
     });
     const post = async (key: string, url: string) => {
