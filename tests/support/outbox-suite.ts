@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import type { GatewayServices } from "../../functions/api-gateway/context.ts";
 import type { Permission } from "../../functions/_shared/auth/permissions.ts";
@@ -24,6 +24,10 @@ export interface OutboxSuite {
 export interface SuiteTenant {
   workspaceId: string;
   api(path: string, init?: Parameters<typeof call>[1]): ReturnType<typeof call>;
+  /** Registers an endpoint through POST /v1/webhooks (campaign.created unless `events` says otherwise). */
+  hook(url: string, events?: string[]): Promise<{ id: string; secret: string } & Record<string, unknown>>;
+  /** Creates a campaign through POST /v1/campaigns. */
+  campaign(name?: string): Promise<void>;
 }
 
 /**
@@ -44,9 +48,19 @@ export function outboxSuite(gatewayOverrides: Partial<GatewayServices> = {}): Ou
   suite.tenant = async (permissions = ["campaigns:write", "webhooks:read", "webhooks:write"]) => {
     const workspace = await createWorkspace(suite.pdb.sql, { name: "outbox suite", plan: "org" });
     const { key } = await createApiKey(suite.pdb.sql, { workspaceId: workspace.id, permissions, tier: "unmetered" });
+    const api: SuiteTenant["api"] = (path, init = {}) => call(`${suite.gateway.url}/v1${path}`, { key, ...init });
     return {
       workspaceId: workspace.id,
-      api: (path, init = {}) => call(`${suite.gateway.url}/v1${path}`, { key, ...init }),
+      api,
+      hook: async (url, events = ["campaign.created"]) => {
+        const res = await api("/webhooks", { method: "POST", body: { url, events } });
+        expect(res.status, res.text).toBe(201);
+        return res.body.data.webhook;
+      },
+      campaign: async (name = "Spring launch") => {
+        const res = await api("/campaigns", { method: "POST", body: { name } });
+        expect(res.status, res.text).toBe(201);
+      },
     };
   };
 

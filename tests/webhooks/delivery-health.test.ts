@@ -14,20 +14,7 @@ const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
 const { receiver } = outbox;
 const dispatcher = (env: Record<string, string> = {}) => outbox.dispatcher({ env });
 
-async function tenant() {
-  const { workspaceId, api } = await outbox.tenant();
-  /** Registers an endpoint through POST /v1/webhooks. */
-  const hook = async (url: string, events: string[]) => {
-    const res = await api("/webhooks", { method: "POST", body: { url, events } });
-    expect(res.status, res.text).toBe(201);
-    return res.body.data.webhook as { id: string; secret: string };
-  };
-  const campaign = async (name = "Spring launch") => {
-    const res = await api("/campaigns", { method: "POST", body: { name } });
-    expect(res.status, res.text).toBe(201);
-  };
-  return { workspaceId, api, hook, campaign };
-}
+const tenant = () => outbox.tenant();
 
 const deliveriesOf = (endpointId: string) =>
   outbox.pdb.sql<{ id: string; status: string; attempts: number; spent_attempts: number }[]>`

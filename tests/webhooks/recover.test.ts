@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { expectError } from "../support/assertions.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 
 // POST /v1/webhooks/{id}/recover through the gateway, and the recovered deliveries sent again by the dispatcher to
 // a real receiver. The dispatcher drains the whole outbox, so this suite has a database of its own.
 const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
-
-const tenant = () => outbox.tenant();
 
 const statuses = (endpointId: string) =>
   outbox.pdb.sql<{ id: string; status: string; attempts: number }[]>`
@@ -13,15 +12,12 @@ const statuses = (endpointId: string) =>
 
 describe("POST /v1/webhooks/{id}/recover", () => {
   it("re-queues the failed deliveries of the window under the same ids; dry_run only counts", async () => {
-    const t = await tenant();
+    const t = await outbox.tenant();
     // Down for the first three requests, then back.
     const receiver = await outbox.receiver((_, index) => (index < 3 ? { status: 503 } : { status: 200 }));
-    const hook = (await t.api("/webhooks", { method: "POST", body: { url: receiver.url, events: ["campaign.created"] } }))
-      .body.data.webhook;
+    const hook = await t.hook(receiver.url);
     const d = await outbox.dispatcher({ settings: { retryDelaysSeconds: [] } });
-    for (const name of ["old", "a", "b"]) {
-      expect((await t.api("/campaigns", { method: "POST", body: { name } })).status).toBe(201);
-    }
+    for (const name of ["old", "a", "b"]) await t.campaign(name);
     expect(await d.drain()).toMatchObject({ claimed: 3, failed: 3 });
     const [old, ...recent] = await statuses(hook.id);
     await outbox.pdb.sql`update public.webhook_deliveries set created_at = now() - interval '2 days' where id = ${old.id}`;
@@ -71,28 +67,21 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     ["an unknown field", { since: "2026-01-01T00:00:00Z", status: "failed" }],
     ["not an object", ["2026-01-01T00:00:00Z"]],
   ])("400 validation_error for %s", async (_, body) => {
-    const t = await tenant();
-    const hook = (await t.api("/webhooks", {
-      method: "POST",
-      body: { url: "http://127.0.0.1:9/hooks", events: ["campaign.created"] },
-    })).body.data.webhook;
-    const res = await t.api(`/webhooks/${hook.id}/recover`, { method: "POST", body });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("validation_error");
+    const t = await outbox.tenant();
+    const hook = await t.hook("http://127.0.0.1:9/hooks");
+    expectError(await t.api(`/webhooks/${hook.id}/recover`, { method: "POST", body }), 400, "validation_error");
   });
 
   it("404 webhook_not_found for another workspace's endpoint, which keeps its failed deliveries", async () => {
-    const owner = await tenant();
-    const other = await tenant();
+    const owner = await outbox.tenant();
+    const other = await outbox.tenant();
     const receiver = await outbox.receiver(() => ({ status: 500 }));
-    const hook = (await owner.api("/webhooks", { method: "POST", body: { url: receiver.url, events: ["campaign.created"] } }))
-      .body.data.webhook;
+    const hook = await owner.hook(receiver.url);
     const d = await outbox.dispatcher({ settings: { retryDelaysSeconds: [] } });
-    await owner.api("/campaigns", { method: "POST", body: { name: "x" } });
+    await owner.campaign("x");
     expect(await d.drain()).toMatchObject({ failed: 1 });
     const res = await other.api(`/webhooks/${hook.id}/recover`, { method: "POST", body: { since: "2000-01-01T00:00:00Z" } });
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("webhook_not_found");
+    expectError(res, 404, "webhook_not_found");
     expect((await statuses(hook.id)).map((r) => r.status)).toEqual(["failed"]);
   });
 });

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { expectError } from "../support/assertions.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 import type { ReceivedWebhook } from "../support/webhook-receiver.ts";
 
@@ -8,8 +9,6 @@ import type { ReceivedWebhook } from "../support/webhook-receiver.ts";
 // during and after the overlap, checked with the standardwebhooks package. The dispatcher drains the whole
 // outbox, so this suite has a database of its own.
 const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
-
-const tenant = () => outbox.tenant();
 
 /** Whether a Standard Webhooks verifier holding `secret` accepts the request. */
 function standardVerifies(secret: string, { headers, body }: ReceivedWebhook): boolean {
@@ -30,14 +29,13 @@ const leadlexSignature = (secret: string, body: string) =>
 
 describe("POST /v1/webhooks/{id}/rotate-secret", () => {
   it("returns the new secret once; during the overlap both secrets sign, after it only the new one", async () => {
-    const t = await tenant();
+    const t = await outbox.tenant();
     const receiver = await outbox.receiver();
-    const created = (await t.api("/webhooks", { method: "POST", body: { url: receiver.url, events: ["campaign.created"] } }))
-      .body.data.webhook;
+    const created = await t.hook(receiver.url);
     const old: string = created.secret;
     const d = await outbox.dispatcher();
     const deliver = async () => {
-      expect((await t.api("/campaigns", { method: "POST", body: { name: "c" } })).status).toBe(201);
+      await t.campaign("c");
       expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1 });
       return receiver.received.at(-1)!;
     };
@@ -96,10 +94,9 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
   });
 
   it("overlap_seconds 0 drops the old secret at once; a second rotation ends the older secret's overlap", async () => {
-    const t = await tenant();
+    const t = await outbox.tenant();
     const receiver = await outbox.receiver();
-    const created = (await t.api("/webhooks", { method: "POST", body: { url: receiver.url, events: ["campaign.created"] } }))
-      .body.data.webhook;
+    const created = await t.hook(receiver.url);
     const rotate = async (overlap_seconds: number) => {
       const res = await t.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body: { overlap_seconds } });
       expect(res.status).toBe(200);
@@ -108,13 +105,13 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
     const second = await rotate(604_800);
     const third = await rotate(0);
     const d = await outbox.dispatcher();
-    await t.api("/campaigns", { method: "POST", body: { name: "c" } });
+    await t.campaign("c");
     expect(await d.drain()).toMatchObject({ delivered: 1 });
     const [received] = receiver.received;
     expect([created.secret, second, third].map((s) => standardVerifies(s, received))).toEqual([false, false, true]);
 
     const fourth = await rotate(60);
-    await t.api("/campaigns", { method: "POST", body: { name: "d" } });
+    await t.campaign("d");
     expect(await d.drain()).toMatchObject({ delivered: 1 });
     const latest = receiver.received[1];
     expect([second, third, fourth].map((s) => standardVerifies(s, latest))).toEqual([false, true, true]);
@@ -127,28 +124,19 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
     ["a string", { overlap_seconds: "60" }],
     ["an unknown field", { secret: "whsec_mine" }],
   ])("400 validation_error for an overlap that is %s; the secret stays", async (_, body) => {
-    const t = await tenant();
-    const created = (await t.api("/webhooks", {
-      method: "POST",
-      body: { url: "http://127.0.0.1:9/hooks", events: ["campaign.created"] },
-    })).body.data.webhook;
-    const res = await t.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("validation_error");
+    const t = await outbox.tenant();
+    const created = await t.hook("http://127.0.0.1:9/hooks");
+    expectError(await t.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body }), 400, "validation_error");
     const [row] = await outbox.pdb.sql`select secret, previous_secret from public.webhook_endpoints where id = ${created.id}`;
     expect(row).toEqual({ secret: created.secret, previous_secret: null });
   });
 
   it("404 webhook_not_found for another workspace's endpoint, whose secret stays", async () => {
-    const owner = await tenant();
-    const other = await tenant();
-    const created = (await owner.api("/webhooks", {
-      method: "POST",
-      body: { url: "http://127.0.0.1:9/hooks", events: ["campaign.created"] },
-    })).body.data.webhook;
+    const owner = await outbox.tenant();
+    const other = await outbox.tenant();
+    const created = await owner.hook("http://127.0.0.1:9/hooks");
     const res = await other.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body: {} });
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("webhook_not_found");
+    expectError(res, 404, "webhook_not_found");
     const [row] = await outbox.pdb.sql`select secret from public.webhook_endpoints where id = ${created.id}`;
     expect(row.secret).toBe(created.secret);
   });
