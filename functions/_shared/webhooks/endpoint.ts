@@ -18,7 +18,20 @@ export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
 /** Why the system disabled an endpoint: it answered 410 Gone, or every attempt failed for days. */
 export const DISABLED_REASONS = ["gone", "failing"] as const;
 export type DisabledReason = (typeof DISABLED_REASONS)[number];
-export const ATTEMPT_ERRORS = ["timeout", "connection_refused", "dns_failure", "http_error", "blocked_url"] as const;
+/**
+ * Why an attempt failed. `attempt_lost`: the worker sending it was gone before it recorded anything (counted by the
+ * next claim of the delivery); `malformed_response`: the receiver did not speak HTTP/1.x within the attempt's bounds.
+ */
+export const ATTEMPT_ERRORS = [
+  "timeout",
+  "connection_refused",
+  "tls_error",
+  "dns_failure",
+  "http_error",
+  "malformed_response",
+  "blocked_url",
+  "attempt_lost",
+] as const;
 
 const timestamp = z.string().meta({ format: "date-time" });
 
