@@ -36,31 +36,58 @@ const LEASE_SECONDS = 30;
 // every turn of its event loop and adds it up for the worker's life, so work kept alive by EdgeRuntime.waitUntil
 // counts like the request itself; at the soft limit (1 s) the worker gets no new requests, at the hard limit (2 s)
 // it is terminated mid-whatever (supabase/edge-runtime: crates/base/src/runtime/mod.rs get_cpu_metrics_guard,
-// crates/base/src/worker/supervisor/strategy_per_worker.rs, limits in .cargo/config.toml). A worker killed
-// mid-batch sends its claimed deliveries again once their lease runs out. The runtime gives the function no CPU
-// clock of its own (process.cpuUsage() returns zeros there: ext/node/polyfills/process.ts), so the budget is a
-// number of deliveries. Measured under Deno, one delivery (its share of the kick, claim, signing, fetch, record)
-// costs 0.73-0.88 ms of CPU (`npm run -s bench:dispatcher-cpu`; README, "Dispatcher CPU and invocations"),
-// taken here as 1 ms. 250 ms a drain leaves 4x headroom to the soft limit and 8x to the hard one, for slower
-// CPUs, TLS handshakes and the PostgREST seam, and room for the one follow-up drain that may still run after the
-// worker is retired (coalesced-runs.ts). The claim window bounds the wall clock: the last claim at 25 s, its attempt (10 s)
-// and record (5 s) done by about 40 s, inside the 150 s a worker may live on the Free plan.
-const MEASURED_CPU_MS_PER_DELIVERY = 1;
-const DRAIN_CPU_BUDGET_MS = 250;
+// crates/base/src/worker/supervisor/strategy_per_worker.rs, limits in .cargo/config.toml). The runtime gives the
+// function no CPU clock of its own (process.cpuUsage() returns zeros there: ext/node/polyfills/process.ts), so the
+// budget is a number of deliveries. Hosted deliveries are https://, and a TLS handshake is most of an attempt's
+// CPU: about 3 ms per delivery on a fresh connection (`npm run -s bench:dispatcher-cpu`, bench/README.md). 400 ms
+// a drain keeps a worker that crosses the soft limit, plus the drain it is in and the one follow-up drain it may
+// still run (coalesced-runs.ts), under the hard limit: 1 s + 2 x 400 ms. A project that reads Supabase's 200 ms
+// figure as its limit sets WEBHOOK_DRAIN_CPU_BUDGET_MS=200. The claim window bounds the wall clock: the last
+// claim at 25 s, its attempt (10 s) and record (5 s) done by about 40 s, inside the 150 s of the Free plan.
+const CPU_MS_PER_DELIVERY = 3;
+const DEFAULT_DRAIN_CPU_BUDGET_MS = 400;
+
+// Isolation (docs/api-behaviour.md, "Isolation"): an endpoint holds at most 4 attempts in flight and a workspace
+// 16, so the 64 sockets of a drain always leave room for other tenants; 5 failures in a row back the endpoint off
+// for 30 s, doubling each time it fails again, up to an hour. Three lost attempts fail a delivery: one worker death
+// can be bad luck, three in a row is the delivery.
+const DRAIN_CONCURRENCY = 64;
+const MAX_LOST_ATTEMPTS = 3;
+const CIRCUIT_MAX_SECONDS = 3600;
+
+/** A positive whole number from the environment, or `fallback` when unset or empty. */
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
 
 /** Settings from the environment. Tests override the timing fields (timeout, lease) in the app factory's input. */
 export function drainSettingsFromEnv(
   env: Env,
   platform: Pick<DispatcherPlatform, "resolveHost" | "connect">,
 ): DrainSettings {
+  const cpuBudgetMs = positiveInteger(env, "WEBHOOK_DRAIN_CPU_BUDGET_MS", DEFAULT_DRAIN_CPU_BUDGET_MS);
   return {
-    concurrency: 16,
+    concurrency: DRAIN_CONCURRENCY,
     claimWindowMs: 25_000,
-    maxDeliveries: Math.floor(DRAIN_CPU_BUDGET_MS / MEASURED_CPU_MS_PER_DELIVERY),
+    maxDeliveries: Math.max(1, Math.floor(cpuBudgetMs / CPU_MS_PER_DELIVERY)),
     leaseSeconds: LEASE_SECONDS,
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     retryDelaysSeconds: parseRetryDelays(env.WEBHOOK_RETRY_DELAYS),
     disableAfterSeconds: parseDisableAfterSeconds(env.WEBHOOK_DISABLE_AFTER_DAYS),
+    inFlight: {
+      endpointConcurrency: positiveInteger(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 4),
+      workspaceConcurrency: positiveInteger(env, "WEBHOOK_WORKSPACE_CONCURRENCY", 16),
+    },
+    maxLostAttempts: MAX_LOST_ATTEMPTS,
+    circuit: {
+      after: positiveInteger(env, "WEBHOOK_CIRCUIT_AFTER_FAILURES", 5),
+      baseSeconds: positiveInteger(env, "WEBHOOK_CIRCUIT_OPEN_SECONDS", 30),
+      maxSeconds: CIRCUIT_MAX_SECONDS,
+    },
     allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
     resolveHost: platform.resolveHost,
     connect: platform.connect,

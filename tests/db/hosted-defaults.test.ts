@@ -274,6 +274,16 @@ const CALLS: Record<string, Call> = {
                                                     432000) as v`),
     main: (r) => r.outcome === "failed" && r.disabled === "gone",
   },
+  webhook_circuit_open_seconds: {
+    run: (tx) => value(tx`select public.webhook_circuit_open_seconds(3, 30, 3600) as v`),
+    main: (r) => r === 120,
+  },
+  webhook_endpoint_attempted: {
+    // A failure: the endpoint's streak grows; one failure does not open its circuit.
+    run: (tx, r) =>
+      value(tx`select public.webhook_endpoint_attempted(${r.endpoint}, false, 5, 30, 3600) is null as v`),
+    main: (r) => r === true,
+  },
   list_webhook_logs: {
     run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
     main: (r) => ok(r) && r.total === 2,
@@ -301,8 +311,11 @@ const CALLS: Record<string, Call> = {
     main: (r) => ok(r) && r.webhook.secret === "whsec_rotated",
   },
   recover_webhook_deliveries: {
-    run: (tx, r) =>
-      value(tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`),
+    // The 410 above disabled the endpoint, and a disabled endpoint is refused: enabled again first, as a PATCH does.
+    run: async (tx, r) => {
+      await tx`update public.webhook_endpoints set active = true where id = ${r.endpoint}`;
+      return value(tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`);
+    },
     main: (r) => ok(r) && r.count > 0 && r.requeued === 0,
   },
   retry_webhook_delivery: {

@@ -4,6 +4,8 @@ import { describe, expect, it, vi } from "vitest";
 import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { claimDeliveries, NO_RETRY, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
 import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
+import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
+import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
 import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
@@ -56,7 +58,8 @@ async function attemptsOf(deliveryId: string) {
       from public.webhook_attempts where delivery_id = ${deliveryId} order by id`;
 }
 
-const FIVE_DAYS = 5 * 86_400;
+/** The claim's and record's settings as the deployed dispatcher has them by default (five days to disable). */
+const QUEUE = drainSettingsFromEnv({}, { resolveHost: nodeResolveHost, connect: nodeConnect });
 const retryIn = (ms: number) => ({ retryInMs: ms, spends: true, windowMs: ms });
 
 const dueNow = (deliveryId: string) =>
@@ -96,7 +99,7 @@ describe("webhook_delivery_due()", () => {
     await createCampaign(t);
     expect(await due()).toBe(true);
 
-    const held = await claimDeliveries(outbox.dispatcherDb, 10, 3600);
+    const held = await claimDeliveries(outbox.dispatcherDb, 10, { ...QUEUE, leaseSeconds: 3600 });
     expect(held.deliveries).toMatchObject([{ attempt: 1, spent: 0, window_left_ms: null }]);
     expect(await due()).toBe(false);
     // A drain that died: its lease runs out (set in the past here instead of waiting) and the delivery is due again.
@@ -105,21 +108,21 @@ describe("webhook_delivery_due()", () => {
                    where id = ${delivery.id}`;
     expect(await due()).toBe(true);
 
-    const retaken = await claimDeliveries(outbox.dispatcherDb, 10, 3600);
+    const retaken = await claimDeliveries(outbox.dispatcherDb, 10, { ...QUEUE, leaseSeconds: 3600 });
     const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
-    expect(await recordAttempt(outbox.dispatcherDb, retaken.deliveries[0], failed, retryIn(60_000), FIVE_DAYS))
+    expect(await recordAttempt(outbox.dispatcherDb, retaken.deliveries[0], failed, retryIn(60_000), QUEUE))
       .toMatchObject({ outcome: "pending" });
     expect(await due()).toBe(false); // the retry is a minute away
     await dueNow(delivery.id);
     expect(await due()).toBe(true);
 
     const done = { statusCode: 200, error: null, responseBody: "", durationMs: 1, retryAfterMs: null };
-    const next = (await claimDeliveries(outbox.dispatcherDb, 10, 3600)).deliveries[0];
-    // The failure spent an attempt and opened a one-minute retry window, still open.
-    expect(next).toMatchObject({ attempt: 3, spent: 1 });
+    const next = (await claimDeliveries(outbox.dispatcherDb, 10, { ...QUEUE, leaseSeconds: 3600 })).deliveries[0];
+    // The lost attempt and the failure each spent an attempt; the failure opened a one-minute window, still open.
+    expect(next).toMatchObject({ attempt: 3, spent: 2 });
     expect(next.window_left_ms).toBeGreaterThan(30_000);
     expect(next.window_left_ms).toBeLessThanOrEqual(60_000);
-    expect(await recordAttempt(outbox.dispatcherDb, next, done, NO_RETRY, FIVE_DAYS)).toMatchObject({ outcome: "success" });
+    expect(await recordAttempt(outbox.dispatcherDb, next, done, NO_RETRY, QUEUE)).toMatchObject({ outcome: "success" });
     expect(await due()).toBe(false);
   });
 });
@@ -207,7 +210,8 @@ describe("webhook-dispatcher", () => {
     const hook = await receiver(() => ({ status: 503 }));
     const endpoint = await addEndpoint(t.workspaceId, hook.url);
     await createCampaign(t);
-    const d = await dispatcher();
+    // The endpoint's circuit would hold the sixth attempt back for 30 s: not what this test is about.
+    const d = await dispatcher({ settings: { circuit: { after: 10, baseSeconds: 30, maxSeconds: 3600 } } });
     const [{ id }] = await deliveriesOf(endpoint.id);
 
     for (let n = 1; n <= 6; n++) {
@@ -252,8 +256,8 @@ describe("webhook-dispatcher", () => {
     const [first, second] = await deliveriesOf(endpoint.id);
 
     // Two dispatchers claim and die without recording: one holds a long lease, the other a short one.
-    const held = await claimDeliveries(outbox.dispatcherDb, 1, 3600);
-    const dead = await claimDeliveries(outbox.dispatcherDb, 1, 0.5);
+    const held = await claimDeliveries(outbox.dispatcherDb, 1, { ...QUEUE, leaseSeconds: 3600 });
+    const dead = await claimDeliveries(outbox.dispatcherDb, 1, { ...QUEUE, leaseSeconds: 0.5 });
     expect(held.deliveries.map((x) => x.delivery_id)).toEqual([first.id]);
     expect(dead.deliveries.map((x) => x.delivery_id)).toEqual([second.id]);
 
@@ -267,14 +271,18 @@ describe("webhook-dispatcher", () => {
     const [stillHeld, resent] = await deliveriesOf(endpoint.id);
     expect(stillHeld).toMatchObject({ status: "pending", attempts: 1 });
     expect(resent).toMatchObject({ status: "success", attempts: 2 });
-    expect(await attemptsOf(second.id)).toMatchObject([{ attempt: 2, status: "success" }]);
+    // The attempt its dead dispatcher never recorded is in the log as lost, before the one that delivered it.
+    expect(await attemptsOf(second.id)).toMatchObject([
+      { attempt: 1, status: "failed", error: "attempt_lost" },
+      { attempt: 2, status: "success" },
+    ]);
 
     // The dead dispatcher comes back and records its attempt: too late, nothing changes.
     const late = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
-    expect(await recordAttempt(outbox.dispatcherDb, dead.deliveries[0], late, retryIn(0), FIVE_DAYS))
+    expect(await recordAttempt(outbox.dispatcherDb, dead.deliveries[0], late, retryIn(0), QUEUE))
       .toMatchObject({ outcome: "stale" });
     expect((await deliveriesOf(endpoint.id))[1]).toMatchObject({ status: "success", attempts: 2 });
-    expect(await attemptsOf(second.id)).toHaveLength(1);
+    expect(await attemptsOf(second.id)).toHaveLength(2);
   });
 
   it("two dispatchers draining one queue at once never send an attempt twice", async () => {
@@ -408,7 +416,7 @@ describe("webhook-dispatcher", () => {
     expect(await attemptsOf(inFlight.id)).toMatchObject([{ attempt: 1, status: "success", response_body: "late" }]);
   });
 
-  it("kicks that arrive during a drain share one follow-up drain instead of running beside it", async () => {
+  it("a kick during a drain wakes it: a delivery queued behind a hanging attempt goes out at once", async () => {
     const t = await tenant();
     let answer!: (reply: Reply) => void;
     const hook = await receiver((_, index) =>
@@ -417,6 +425,32 @@ describe("webhook-dispatcher", () => {
     await addEndpoint(t.workspaceId, hook.url);
     await createCampaign(t, "first");
     const d = await dispatcher();
+
+    const first = await d.kick();
+    await vi.waitFor(() => expect(hook.received).toHaveLength(1), { timeout: 10_000 });
+    await createCampaign(t, "second");
+    const joined = await d.kick();
+    // The first attempt still hangs, and the second delivery is already received.
+    await vi.waitFor(() => expect(hook.received).toHaveLength(2), { timeout: 10_000 });
+
+    answer({ status: 200 });
+    const summary = await first.drained;
+    expect(await joined.drained).toBe(summary);
+    expect(summary).toMatchObject({ claimed: 2, delivered: 2 });
+    expect(hook.received.map((r) => JSON.parse(r.body).data.campaign.name)).toEqual(["first", "second"]);
+    expect(d.logs.filter((l) => l.msg === "webhook drain")).toHaveLength(1);
+  });
+
+  it("kicks after a drain's claim window share one follow-up drain instead of running beside it", async () => {
+    const t = await tenant();
+    let answer!: (reply: Reply) => void;
+    const hook = await receiver((_, index) =>
+      index === 0 ? new Promise<Reply>((resolve) => (answer = resolve)) : { status: 200 }
+    );
+    await addEndpoint(t.workspaceId, hook.url);
+    await createCampaign(t, "first");
+    // A window of 0: each drain makes its first claim only.
+    const d = await dispatcher({ settings: { claimWindowMs: 0 } });
 
     const first = await d.kick();
     await vi.waitFor(() => expect(hook.received).toHaveLength(1), { timeout: 10_000 });

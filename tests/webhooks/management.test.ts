@@ -513,15 +513,19 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
           {
             delivery_id: pending, event: "campaign.deleted", status: "pending", attempts: 0, last_status_code: null,
             next_attempt_at: "2026-01-03T00:10:00.000Z", created_at: "2026-01-03T00:00:00.000Z", completed_at: null,
+            // insertDelivery leases it, so that no dispatcher sharing this database takes it.
+            waiting_on: "in_flight",
           },
           {
             delivery_id: succeeded, event: "campaign.paused", status: "success", attempts: 1, last_status_code: 204,
-            next_attempt_at: null, created_at: "2026-01-02T00:00:00.000Z", completed_at: "2026-01-02T00:00:01.000Z",
+            next_attempt_at: null, waiting_on: null, created_at: "2026-01-02T00:00:00.000Z",
+            completed_at: "2026-01-02T00:00:01.000Z",
           },
           {
             // The latest attempt timed out: no status code, though an earlier one had one.
             delivery_id: failed, event: "campaign.started", status: "failed", attempts: 2, last_status_code: null,
-            next_attempt_at: null, created_at: "2026-01-01T00:00:00.000Z", completed_at: "2026-01-01T00:00:09.000Z",
+            next_attempt_at: null, waiting_on: null, created_at: "2026-01-01T00:00:00.000Z",
+            completed_at: "2026-01-01T00:00:09.000Z",
           },
         ],
       },

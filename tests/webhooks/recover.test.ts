@@ -27,16 +27,16 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     const kicks = outbox.gateway.kicks;
     const dry = await recover({ since, dry_run: true });
     expect(dry.status).toBe(202);
-    expect(dry.body).toEqual({ data: { count: 2 } });
+    expect(dry.body).toEqual({ data: { count: 2, has_more: false } });
     expect(outbox.gateway.kicks).toBe(kicks);
     expect((await statuses(hook.id)).map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
     // A window that ends before them finds none, and wakes nothing.
-    expect((await recover({ since, until: since })).body).toEqual({ data: { count: 0 } });
+    expect((await recover({ since, until: since })).body).toEqual({ data: { count: 0, has_more: false } });
     expect(outbox.gateway.kicks).toBe(kicks);
 
     const res = await recover({ since, until: new Date(Date.now() + 60_000).toISOString() });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ data: { count: 2 } });
+    expect(res.body).toEqual({ data: { count: 2, has_more: false } });
     expect(outbox.gateway.kicks).toBe(kicks + 1);
     expect(await statuses(hook.id)).toEqual([
       { id: old.id, status: "failed", attempts: 1 },
@@ -53,7 +53,7 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     expect(one.delivery).toMatchObject({ status: "success", attempts: 2, last_status_code: 200 });
     expect(one.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503, 200]);
     // Nothing failed is left in the window.
-    expect((await recover({ since })).body).toEqual({ data: { count: 0 } });
+    expect((await recover({ since })).body).toEqual({ data: { count: 0, has_more: false } });
   });
 
   it.each([
@@ -82,6 +82,47 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     expect(await d.drain()).toMatchObject({ failed: 1 });
     const res = await other.api(`/webhooks/${hook.id}/recover`, { method: "POST", body: { since: "2000-01-01T00:00:00Z" } });
     expectError(res, 404, "webhook_not_found");
+    expect((await statuses(hook.id)).map((r) => r.status)).toEqual(["failed"]);
+  });
+
+  it("works in batches of 1,000, oldest first, and says when more remain", async () => {
+    const t = await outbox.tenant();
+    const hook = await t.hook("http://127.0.0.1:9/hooks");
+    // 1,001 failed deliveries of one event, written straight into the outbox: sending them is not the point here.
+    await outbox.pdb.sql`
+      with event as (insert into public.webhook_events (workspace_id, event, data)
+                     values (${t.workspaceId}, 'campaign.created', '{"campaign":{}}') returning id)
+      insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id, status, attempts, completed_at, created_at)
+      select ${t.workspaceId}, event.id, ${hook.id}, 'failed', 6, now(), now() - make_interval(secs => n)
+        from event, generate_series(1, 1001) as n`;
+    const recover = () =>
+      t.api(`/webhooks/${hook.id}/recover`, { method: "POST", body: { since: "2000-01-01T00:00:00Z" } });
+
+    expect((await recover()).body).toEqual({ data: { count: 1000, has_more: true } });
+    const [newest] = await outbox.pdb.sql<{ status: string }[]>`
+      select status from public.webhook_deliveries where endpoint_id = ${hook.id} order by created_at desc limit 1`;
+    expect(newest.status).toBe("failed");
+    expect((await recover()).body).toEqual({ data: { count: 1, has_more: false } });
+    expect((await statuses(hook.id)).filter((r) => r.status !== "pending")).toEqual([]);
+  });
+
+  it("409 webhook_disabled for a disabled endpoint, whose failed deliveries stay as they are", async () => {
+    const t = await outbox.tenant();
+    const receiver = await outbox.receiver(() => ({ status: 500 }));
+    const hook = await t.hook(receiver.url);
+    const d = await outbox.dispatcher({ settings: { retryDelaysSeconds: [] } });
+    await t.campaign("x");
+    expect(await d.drain()).toMatchObject({ failed: 1 });
+    expect((await t.api(`/webhooks/${hook.id}`, { method: "PATCH", body: { active: false } })).status).toBe(200);
+
+    for (const dry_run of [true, false]) {
+      const res = await t.api(`/webhooks/${hook.id}/recover`, {
+        method: "POST",
+        body: { since: "2000-01-01T00:00:00Z", dry_run },
+      });
+      expectError(res, 409, "webhook_disabled");
+      expect(res.body.error.message).toMatch(/Enable it first/);
+    }
     expect((await statuses(hook.id)).map((r) => r.status)).toEqual(["failed"]);
   });
 });

@@ -29,17 +29,19 @@ async function workers(count: number, settings: Parameters<typeof startDispatche
   return started;
 }
 
-/** `count` deliveries to `receiver`, queued at once through the outbox's own SQL. */
-async function backlog(receiver: RunningReceiver, count: number) {
+/** `events` events, each delivered to `endpoints` endpoints of one workspace at `receiver`, through the outbox's SQL. */
+async function backlog(receiver: RunningReceiver, events: number, endpoints = 1) {
   const workspace = await createWorkspace(pdb.sql, { name: "scale-out", plan: "org" });
-  const [endpoint] = await pdb.sql`
-    insert into public.webhook_endpoints (workspace_id, url, events, secret)
-    values (${workspace.id}, ${receiver.url}, ${["campaign.created"]}, 'whsec_c2NhbGUtb3V0LXNjYWxlLW91dC1zY2FsZQ==')
-    returning id`;
+  for (let n = 0; n < endpoints; n++) {
+    await pdb.sql`
+      insert into public.webhook_endpoints (workspace_id, url, events, secret)
+      values (${workspace.id}, ${`${receiver.url}/${n}`}, ${["campaign.created"]},
+              'whsec_c2NhbGUtb3V0LXNjYWxlLW91dC1zY2FsZQ==')`;
+  }
   await pdb.sql`
     select public.enqueue_webhook_event(${workspace.id}, 'campaign.created', json_build_object('n', g))
-      from generate_series(1, ${count}::int) as g`;
-  return endpoint.id as string;
+      from generate_series(1, ${events}::int) as g`;
+  return workspace.id;
 }
 
 it("4 dispatchers draining at once under load send no attempt twice, retries included", async () => {
@@ -52,30 +54,38 @@ it("4 dispatchers draining at once under load send no attempt twice, retries inc
     return first && index % 3 === 0 ? { status: 500 } : { status: 200 };
   });
   closers.push(() => receiver.close());
-  const endpointId = await backlog(receiver, 600);
+  // Four endpoints, so that the in-flight limits (4 per endpoint, 16 per workspace) leave work for every drain.
+  const workspaceId = await backlog(receiver, 150, 4);
   // Small budgets: each drain hands over to a fresh invocation many times, as on a large backlog in production.
-  const four = await workers(4, { maxDeliveries: 40, concurrency: 8 });
+  // The failures can fall on one endpoint in a row; its circuit opening is not what this test is about.
+  const four = await workers(4, {
+    maxDeliveries: 40,
+    concurrency: 8,
+    circuit: { after: 1000, baseSeconds: 30, maxSeconds: 3600 },
+  });
 
   for (let round = 0; round < 50; round++) {
     await Promise.all(four.map((d) => d.kick()));
     await Promise.all(four.map((d) => d.settled()));
     const [{ pending }] = await pdb.sql`
       select count(*)::int as pending from public.webhook_deliveries
-       where endpoint_id = ${endpointId} and status = 'pending'`;
+       where workspace_id = ${workspaceId} and status = 'pending'`;
     if (pending === 0) break;
     await pdb.sql`update public.webhook_deliveries set next_attempt_at = now()
-                   where endpoint_id = ${endpointId} and status = 'pending'`;
+                   where workspace_id = ${workspaceId} and status = 'pending'`;
   }
 
   const perAttempt = await pdb.sql<{ delivery_id: string; attempt: number; n: number }[]>`
     select delivery_id, attempt, count(*)::int as n from public.webhook_attempts
-     where endpoint_id = ${endpointId} group by delivery_id, attempt`;
+     where delivery_id in (select id from public.webhook_deliveries where workspace_id = ${workspaceId})
+     group by delivery_id, attempt`;
   expect(perAttempt.filter((row) => row.n > 1)).toEqual([]);
   const deliveries = await pdb.sql`
-    select status, attempts from public.webhook_deliveries where endpoint_id = ${endpointId}`;
+    select status, attempts from public.webhook_deliveries where workspace_id = ${workspaceId}`;
   expect(deliveries).toHaveLength(600);
   expect(deliveries.every((d) => d.status === "success")).toBe(true);
-  // Each request the receiver saw is exactly one recorded attempt, and every drain did part of the work.
+  // Each request the receiver saw is exactly one recorded attempt, and the drains shared the work. Not always all
+  // four: the workspace's in-flight limit (16) is less than their 32 slots, so one may find nothing left to claim.
   expect(receiver.received).toHaveLength(perAttempt.length);
   const sentByDelivery = receiver.countsById();
   expect(deliveries.reduce((sum, d) => sum + d.attempts, 0)).toBe(receiver.received.length);
@@ -83,7 +93,7 @@ it("4 dispatchers draining at once under load send no attempt twice, retries inc
   const claimedBy = four.map((d) =>
     d.logs.filter((l) => l.msg === "webhook drain").reduce((sum, l) => sum + Number(l.claimed), 0)
   );
-  expect(claimedBy.every((n) => n > 0), JSON.stringify(claimedBy)).toBe(true);
+  expect(claimedBy.filter((n) => n > 0).length, JSON.stringify(claimedBy)).toBeGreaterThanOrEqual(2);
   expect(claimedBy.reduce((a, b) => a + b, 0)).toBe(receiver.received.length);
 });
 
@@ -94,11 +104,11 @@ it("the schedule asks for one invocation per 250 due deliveries, at most 4, none
   expect(await fanOut()).toBe(0);
   const receiver = await startReceiver();
   closers.push(() => receiver.close());
-  const endpointId = await backlog(receiver, 251);
+  const workspaceId = await backlog(receiver, 251);
   expect(await fanOut()).toBe(2);
   // Leased rows are already being drained: they do not count.
   await pdb.sql`update public.webhook_deliveries set lease_expires_at = now() + interval '1 minute'
-                 where id in (select id from public.webhook_deliveries where endpoint_id = ${endpointId} limit 2)`;
+                 where id in (select id from public.webhook_deliveries where workspace_id = ${workspaceId} limit 2)`;
   expect(await fanOut()).toBe(1);
   await backlog(receiver, 2000);
   expect(await fanOut()).toBe(4);

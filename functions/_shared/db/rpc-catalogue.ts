@@ -16,7 +16,7 @@ import type {
 } from "../webhooks/endpoint.ts";
 import type { createWebhookBody, updateWebhookBody } from "../webhooks/endpoint-fields.ts";
 import type { AttemptError } from "../webhooks/deliver.ts";
-import type { Claim, Recorded } from "../webhooks/delivery-queue.ts";
+import type { CircuitSettings, Claim, ClaimLimits, Recorded } from "../webhooks/delivery-queue.ts";
 import type { TEST_EVENT } from "../webhooks/events.ts";
 
 /** Argument names per RPC, in the order the SQL function declares them. */
@@ -46,10 +46,14 @@ export const RPC_ARGUMENTS = {
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   recover_webhook_deliveries: ["p_workspace_id", "p_id", "p_since", "p_until", "p_dry_run"],
   rotate_webhook_secret: ["p_workspace_id", "p_id", "p_secret", "p_overlap_seconds"],
-  claim_webhook_deliveries: ["p_limit", "p_lease_seconds"],
+  claim_webhook_deliveries: [
+    "p_limit", "p_lease_seconds", "p_endpoint_limit", "p_workspace_limit", "p_max_lost", "p_circuit_after",
+    "p_circuit_base_seconds", "p_circuit_max_seconds",
+  ],
   record_webhook_attempt: [
     "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
-    "p_spends", "p_window_ms", "p_disable_after_seconds",
+    "p_spends", "p_window_ms", "p_disable_after_seconds", "p_circuit_after", "p_circuit_base_seconds",
+    "p_circuit_max_seconds",
   ],
   prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
   prune_idempotency_keys: ["p_batch", "p_rounds"],
@@ -158,7 +162,10 @@ export type DeleteCampaignOutcome =
 
 export type ListedWebhook = z.infer<typeof listedWebhookObject>;
 export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
-export type CreateWebhookOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "duplicate" };
+export type CreateWebhookOutcome =
+  | { outcome: "ok"; webhook: Webhook & { secret: string } }
+  | { outcome: "duplicate" }
+  | { outcome: "limit_reached"; limit: number };
 export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
 export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "not_found" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
@@ -179,8 +186,14 @@ export type RetryDeliveryOutcome =
   | { outcome: "webhook_not_found" }
   | { outcome: "delivery_not_found" }
   | { outcome: "not_failed"; status: AttemptStatus | "cancelled" };
-/** `count`: the failed deliveries in the window; `requeued`: how many of them were queued again (0 on a dry run). */
-export type RecoverDeliveriesOutcome = { outcome: "ok"; count: number; requeued: number } | { outcome: "not_found" };
+/**
+ * `count`: the failed deliveries in the window (a dry run), or those queued again by this call, at most one batch;
+ * `requeued`: how many were queued again (0 on a dry run); `has_more`: failed deliveries of the window remain.
+ */
+export type RecoverDeliveriesOutcome =
+  | { outcome: "ok"; count: number; requeued: number; has_more: boolean }
+  | { outcome: "not_found" }
+  | { outcome: "disabled" };
 
 /** Rows one retention run deleted. */
 export interface PrunedHistory {
@@ -281,7 +294,7 @@ export interface RpcCatalogue {
     result: RecoverDeliveriesOutcome;
   };
 
-  claim_webhook_deliveries: { args: { p_limit: number; p_lease_seconds: number }; result: Claim };
+  claim_webhook_deliveries: { args: { p_limit: number; p_lease_seconds: number } & ClaimLimits; result: Claim };
   record_webhook_attempt: {
     args: {
       p_delivery_id: Uuid;
@@ -297,7 +310,7 @@ export interface RpcCatalogue {
       /** A new retry window, or null to keep the current one. */
       p_window_ms: number | null;
       p_disable_after_seconds: number;
-    };
+    } & CircuitSettings;
     result: Recorded;
   };
   /** Run by pg_cron and the local runner (scripts/local/retention.ts). */

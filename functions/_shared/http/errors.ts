@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   delivery_not_failed: 409,
   duplicate_name: 409,
   last_admin_key: 409,
+  webhook_limit_reached: 409,
+  webhook_disabled: 409,
   idempotency_key_reused: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,

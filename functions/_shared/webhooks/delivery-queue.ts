@@ -1,24 +1,81 @@
-// The outbox as the dispatcher sees it: the two RPCs of migrations 20261128000500 and 20261130001000.
+// The outbox as the dispatcher sees it: the two RPCs of migration 20261207000200.
 import type { Database } from "../db/database.ts";
 import type { AttemptResult } from "./deliver.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";
 import type { DisabledReason } from "./endpoint.ts";
 import type { RetryDecision } from "./retry-schedule.ts";
 
+/** How much of the dispatchers' attempts one endpoint or one workspace may hold at once, across every dispatcher. */
+export interface InFlightLimits {
+  /** Attempts in flight per endpoint. */
+  endpointConcurrency: number;
+  /** Attempts in flight per workspace, over all its endpoints. */
+  workspaceConcurrency: number;
+}
+
+/** When an endpoint as a whole is backed off: after `after` consecutive failed attempts, for `baseSeconds`, doubling. */
+export interface CircuitPolicy {
+  after: number;
+  baseSeconds: number;
+  maxSeconds: number;
+}
+
 export interface Claim {
   deliveries: ClaimedDelivery[];
   /** Due deliveries found with a deleted or disabled endpoint, cancelled instead of claimed. */
   cancelled: number;
+  /** Expired leases recorded as lost attempts (their worker was gone). */
+  lost: number;
+  /**
+   * Due deliveries of open endpoints are left unclaimed (an in-flight limit held them back, or another claim had
+   * them locked): worth claiming again once an attempt ends.
+   */
+  more_due: boolean;
 }
 
-/** Leases up to `limit` due deliveries for `leaseSeconds`; rows another dispatcher holds are skipped. */
-export function claimDeliveries(db: Database, limit: number, leaseSeconds: number): Promise<Claim> {
-  return db.rpc("claim_webhook_deliveries", { p_limit: limit, p_lease_seconds: leaseSeconds });
+/** The claim's arguments beyond the batch size and lease, as the SQL function names them. */
+export interface ClaimLimits extends CircuitSettings {
+  p_endpoint_limit: number;
+  p_workspace_limit: number;
+  p_max_lost: number;
+}
+
+export interface CircuitSettings {
+  p_circuit_after: number;
+  p_circuit_base_seconds: number;
+  p_circuit_max_seconds: number;
+}
+
+function circuitArgs(circuit: CircuitPolicy): CircuitSettings {
+  return {
+    p_circuit_after: circuit.after,
+    p_circuit_base_seconds: circuit.baseSeconds,
+    p_circuit_max_seconds: circuit.maxSeconds,
+  };
+}
+
+/**
+ * Leases up to `limit` due deliveries for `leaseSeconds`, within the in-flight limits, skipping open circuits and
+ * rows another dispatcher holds; first records expired leases as lost attempts, failing a delivery after
+ * `maxLostAttempts` of them.
+ */
+export function claimDeliveries(
+  db: Database,
+  limit: number,
+  settings: { leaseSeconds: number; inFlight: InFlightLimits; maxLostAttempts: number; circuit: CircuitPolicy },
+): Promise<Claim> {
+  return db.rpc("claim_webhook_deliveries", {
+    p_limit: limit,
+    p_lease_seconds: settings.leaseSeconds,
+    p_endpoint_limit: settings.inFlight.endpointConcurrency,
+    p_workspace_limit: settings.inFlight.workspaceConcurrency,
+    p_max_lost: settings.maxLostAttempts,
+    ...circuitArgs(settings.circuit),
+  });
 }
 
 /** What the delivery became; `stale` when the lease was lost to another claim and nothing was written. */
 export type RecordOutcome = "success" | "pending" | "failed" | "stale";
-
 
 export interface Recorded {
   outcome: RecordOutcome;
@@ -33,7 +90,7 @@ export function recordAttempt(
   delivery: Pick<ClaimedDelivery, "delivery_id" | "attempt">,
   result: AttemptResult,
   retry: RetryDecision,
-  disableAfterSeconds: number,
+  settings: { disableAfterSeconds: number; circuit: CircuitPolicy },
 ): Promise<Recorded> {
   return db.rpc("record_webhook_attempt", {
     p_delivery_id: delivery.delivery_id,
@@ -45,6 +102,7 @@ export function recordAttempt(
     p_retry_in_ms: retry.retryInMs,
     p_spends: retry.spends,
     p_window_ms: retry.windowMs,
-    p_disable_after_seconds: disableAfterSeconds,
+    p_disable_after_seconds: settings.disableAfterSeconds,
+    ...circuitArgs(settings.circuit),
   });
 }

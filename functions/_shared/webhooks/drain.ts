@@ -1,12 +1,19 @@
 import type { Database } from "../db/database.ts";
 import type { LogLine } from "../runtime/config.ts";
 import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
-import { claimDeliveries, NO_RETRY, recordAttempt, type RecordOutcome } from "./delivery-queue.ts";
+import {
+  type CircuitPolicy,
+  claimDeliveries,
+  type InFlightLimits,
+  NO_RETRY,
+  recordAttempt,
+  type RecordOutcome,
+} from "./delivery-queue.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";
 import { decideRetry } from "./retry-schedule.ts";
 
 export interface DrainSettings extends DeliverySettings {
-  /** Attempts in flight at once within one invocation. */
+  /** Attempts in flight at once within one drain: open sockets, which cost no CPU while they wait. */
   concurrency: number;
   /** No new claims after this long, so an invocation ends well inside the edge wall-clock limit. */
   claimWindowMs: number;
@@ -17,11 +24,18 @@ export interface DrainSettings extends DeliverySettings {
   retryDelaysSeconds: readonly number[];
   /** An endpoint whose attempts have all failed for this long is disabled (WEBHOOK_DISABLE_AFTER_DAYS). */
   disableAfterSeconds: number;
+  /** What one endpoint or workspace may hold of all dispatchers' attempts at once (enforced by the claim). */
+  inFlight: InFlightLimits;
+  /** A delivery whose lease ran out unrecorded this many times (its worker died each time) is failed. */
+  maxLostAttempts: number;
+  circuit: CircuitPolicy;
 }
 
 export interface DrainSummary {
   claimed: number;
   cancelled: number;
+  /** Expired leases this drain's claims recorded as lost attempts. */
+  lost: number;
   delivered: number;
   rescheduled: number;
   failed: number;
@@ -31,10 +45,13 @@ export interface DrainSummary {
   unrecorded: number;
   /** Endpoints this drain's attempts disabled (410 Gone, or failing for disableAfterSeconds). */
   disabled: number;
-  /** Why claiming stopped: the queue came up short, or the budget or claim window ran out with work left. */
+  /** Why claiming stopped: nothing left to claim, or the budget or claim window ran out with work left. */
   stopped: "empty" | "budget" | "window";
   duration_ms: number;
 }
+
+const LOCKED_RETRIES = 3;
+const LOCKED_RETRY_MS = 25;
 
 const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "stale"> = {
   success: "delivered",
@@ -44,20 +61,59 @@ const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "s
 };
 
 /**
- * One dispatcher run: claims due deliveries in batches that fill the free slots of a bounded pool, attempts each
- * at once (so a lease only has to cover one attempt, not a wait in a queue), records it and schedules the retry.
- * Stops claiming when the queue comes up short, the budget is spent or the claim window closes, then waits for
- * what is in flight.
+ * How a kick reaches a drain that is already running: it makes the drain claim again at once, so a delivery
+ * queued during a drain does not wait behind that drain's slowest attempt. `open` is true while the drain may
+ * still claim; a kick that finds it false needs a drain of its own.
  */
-export async function drain(db: Database, settings: DrainSettings, log: (line: LogLine) => void): Promise<DrainSummary> {
+export class DrainWakeup {
+  open = false;
+  #woken = false;
+  #notify: (() => void) | null = null;
+
+  wake(): void {
+    this.#woken = true;
+    this.#notify?.();
+  }
+
+  /** Whether a wake came since the last call. */
+  take(): boolean {
+    const woken = this.#woken;
+    this.#woken = false;
+    return woken;
+  }
+
+  /** Settles at the next wake. */
+  next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#notify = () => {
+        this.#notify = null;
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * One dispatcher run: claims due deliveries into the free slots of a bounded pool, attempts each at once (so a
+ * lease covers one attempt, not a wait in a queue), records it and schedules the retry. It claims again when a
+ * kick wakes it, when its last claim filled up and half the pool is free, or when an attempt ends while due
+ * deliveries were left unclaimed (in-flight limits, rows another claim held); it never claims twice without one of those, so it cannot spin. Stops
+ * claiming when the budget is spent or the claim window closes, and ends once nothing is in flight.
+ */
+export async function drain(
+  db: Database,
+  settings: DrainSettings,
+  log: (line: LogLine) => void,
+  wakeup: DrainWakeup = new DrainWakeup(),
+): Promise<DrainSummary> {
   const started = performance.now();
   const summary: DrainSummary = {
-    claimed: 0, cancelled: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, disabled: 0, stopped: "empty",
-    duration_ms: 0,
+    claimed: 0, cancelled: 0, lost: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, disabled: 0,
+    stopped: "empty", duration_ms: 0,
   };
-  // Claiming again only once half the pool is free keeps claim calls few without leaving slots idle for long.
   const refillAt = Math.ceil(settings.concurrency / 2);
   const inFlight = new Set<Promise<void>>();
+  let endedSinceClaim = 0;
 
   const send = async (delivery: ClaimedDelivery) => {
     try {
@@ -70,7 +126,7 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
           Math.random(),
         )
         : NO_RETRY;
-      const recorded = await recordAttempt(db, delivery, result, retry, settings.disableAfterSeconds);
+      const recorded = await recordAttempt(db, delivery, result, retry, settings);
       summary[COUNTER[recorded.outcome]]++;
       if (recorded.disabled) summary.disabled++;
     } catch (error) {
@@ -82,34 +138,65 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
         attempt: delivery.attempt,
         error: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      endedSinceClaim++;
     }
   };
 
-  let more = true;
+  // The first claim is always made; after it, `full` and `moreDue` say whether the queue may hold more.
+  let full = true;
+  let moreDue = false;
+  let woken = false;
+  let claims = 0;
+  let retriesLeft = LOCKED_RETRIES;
   try {
     while (true) {
+      const budgetLeft = settings.maxDeliveries - summary.claimed;
+      // The window closes claims after the first: a drain always makes one.
+      const windowOpen = claims === 0 || performance.now() - started < settings.claimWindowMs;
+      wakeup.open = budgetLeft > 0 && windowOpen;
+      woken ||= wakeup.take();
       const free = settings.concurrency - inFlight.size;
-      const windowOpen = performance.now() - started < settings.claimWindowMs;
-      if (more && !windowOpen) summary.stopped = "window";
-      const claimOpen = more && windowOpen;
-      if (claimOpen && (inFlight.size === 0 || free >= refillAt)) {
-        const limit = Math.min(free, settings.maxDeliveries - summary.claimed);
-        const claim = await claimDeliveries(db, limit, settings.leaseSeconds);
+      const worthIt = woken || (full && (inFlight.size === 0 || free >= refillAt)) || (moreDue && endedSinceClaim > 0);
+      if (wakeup.open && free > 0 && worthIt) {
+        woken = false;
+        endedSinceClaim = 0;
+        claims++;
+        const limit = Math.min(free, budgetLeft);
+        const claim = await claimDeliveries(db, limit, settings);
         summary.claimed += claim.deliveries.length;
         summary.cancelled += claim.cancelled;
-        const full = claim.deliveries.length + claim.cancelled === limit;
-        more = full && summary.claimed < settings.maxDeliveries;
-        if (full && !more) summary.stopped = "budget";
+        summary.lost += claim.lost;
+        full = claim.deliveries.length + claim.cancelled === limit;
+        moreDue = claim.more_due;
+        if (claim.deliveries.length > 0) retriesLeft = LOCKED_RETRIES;
+        if (claim.lost > 0) {
+          log({ level: "warn", msg: "webhook attempts lost", lost: claim.lost, lease_seconds: settings.leaseSeconds });
+        }
         for (const delivery of claim.deliveries) {
           const task: Promise<void> = send(delivery).finally(() => inFlight.delete(task));
           inFlight.add(task);
         }
         continue;
       }
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight);
+      // Another dispatcher's claim held the due rows (SKIP LOCKED) at the moment of ours: try again shortly, a few
+      // times, rather than leave them to the next scheduled run.
+      if (inFlight.size === 0 && moreDue && wakeup.open && retriesLeft > 0) {
+        retriesLeft--;
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, LOCKED_RETRY_MS)), wakeup.next()]);
+        endedSinceClaim++;
+        continue;
+      }
+      if (inFlight.size === 0) {
+        wakeup.open = false;
+        const workLeft = full || woken;
+        summary.stopped = budgetLeft <= 0 ? "budget" : workLeft && !windowOpen ? "window" : "empty";
+        break;
+      }
+      await Promise.race([...inFlight, wakeup.next()]);
     }
   } finally {
+    wakeup.open = false;
     // A failed claim must not abandon attempts already on the wire: their results are still recorded.
     await Promise.all(inFlight);
   }

@@ -13,6 +13,8 @@ export const SECRET_OVERLAP_DEFAULT_SECONDS = 24 * 3600;
 
 /** A delivery's state: one row per (event, endpoint). */
 export const DELIVERY_STATUSES = ["pending", "success", "failed", "cancelled"] as const;
+/** What a pending delivery waits on (webhook_delivery_json). */
+export const DELIVERY_WAITS = ["in_flight", "endpoint_backoff"] as const;
 /** One attempt's own outcome; `pending` only while it is in flight. */
 export const ATTEMPT_STATUSES = ["success", "failed", "pending"] as const;
 /** Why the system disabled an endpoint: it answered 410 Gone, or every attempt failed for days. */
@@ -81,7 +83,13 @@ export const deliveryObject = z.strictObject({
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.number().int().min(0).meta({ description: "How many attempts its log shows" }),
   last_status_code: z.number().int().nullable().meta({ description: "The latest attempt's HTTP status, if any" }),
-  next_attempt_at: timestamp.nullable().meta({ description: "When it will be tried next; null unless pending" }),
+  next_attempt_at: timestamp.nullable().meta({
+    description: "When it will be tried next, its endpoint's back-off included; null unless pending",
+  }),
+  waiting_on: z.enum(DELIVERY_WAITS).nullable().meta({
+    description: "Why a pending delivery is not being sent now: an attempt is in flight, or its endpoint is backed " +
+      "off after failing repeatedly; null otherwise",
+  }),
   created_at: timestamp,
   completed_at: timestamp.nullable(),
 }).meta({ id: "Delivery" });

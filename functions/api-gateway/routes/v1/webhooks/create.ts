@@ -1,4 +1,5 @@
 import { callerOf } from "../../../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
@@ -20,7 +21,7 @@ export const createWebhook = defineOperation({
   permission: "webhooks:write",
   body: { schema: createWebhookBody, what: "webhook", fieldCodes: WEBHOOK_FIELD_CODES },
   success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
-  errors: ["invalid_url", "invalid_events", "duplicate_webhook"],
+  errors: ["invalid_url", "invalid_events", "duplicate_webhook", "webhook_limit_reached"],
 }, async (c, { body }) => {
   const result = await c.var.services.db.rpc("create_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
@@ -28,5 +29,12 @@ export const createWebhook = defineOperation({
     p_secret: newSigningSecret(),
   });
   if (result.outcome === "duplicate") throw duplicateWebhook();
+  if (result.outcome === "limit_reached") {
+    throw new ApiError(
+      "webhook_limit_reached",
+      `This workspace already has ${result.limit} webhook endpoints, its limit. Delete one, or ask support for more.`,
+      { details: { limit: result.limit } },
+    );
+  }
   return respond(c, { data: { webhook: result.webhook } }, 201);
 });

@@ -1,4 +1,5 @@
 import { callerOf } from "../../../context.ts";
+import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
 import { defineOperation } from "../../../openapi/operation.ts";
@@ -10,7 +11,8 @@ export const recoverWebhook = defineOperation({
   operationId: "recoverWebhook",
   summary: "Resend the failed deliveries of a time window",
   description: "The endpoint's failed deliveries created in [since, until) get a fresh set of attempts under the " +
-    "same delivery ids; with `dry_run` they are only counted.",
+    "same delivery ids, oldest first, at most 1,000 per call: while `has_more` is true, call again with the same " +
+    "window. With `dry_run` they are only counted. A disabled endpoint is refused: enable it first.",
   tags: [TAG],
   permission: "webhooks:write",
   params: webhookPath,
@@ -18,9 +20,14 @@ export const recoverWebhook = defineOperation({
   success: {
     status: 202,
     description: "How many deliveries are queued again (or would be, on a dry run)",
-    schema: z.strictObject({ data: z.strictObject({ count: z.number().int().min(0) }) }),
+    schema: z.strictObject({
+      data: z.strictObject({
+        count: z.number().int().min(0),
+        has_more: z.boolean().meta({ description: "Failed deliveries of the window remain: call again" }),
+      }),
+    }),
   },
-  errors: ["webhook_not_found"],
+  errors: ["webhook_not_found", "webhook_disabled"],
 }, async (c, { body }) => {
   const result = await c.var.services.db.rpc("recover_webhook_deliveries", {
     p_workspace_id: callerOf(c).workspaceId,
@@ -30,5 +37,11 @@ export const recoverWebhook = defineOperation({
     p_dry_run: body.dry_run ?? false,
   });
   if (result.outcome === "not_found") throw webhookNotFound();
-  return respond(c, { data: { count: result.count } }, 202);
+  if (result.outcome === "disabled") {
+    throw new ApiError(
+      "webhook_disabled",
+      "This webhook is disabled, so its deliveries would be cancelled, not sent. Enable it first (PATCH active: true).",
+    );
+  }
+  return respond(c, { data: { count: result.count, has_more: result.has_more } }, 202);
 });
