@@ -226,6 +226,31 @@ describe("POST /v1/webhooks", () => {
     expect(statuses.sort()).toEqual([201, 409, 409, 409, 409]);
     expect(await db()`select 1 from public.webhook_endpoints where workspace_id = ${t.workspaceId}`).toHaveLength(1);
   });
+
+  it("409 webhook_limit_reached past the workspace's endpoint limit, racing creates included", async () => {
+    const t = await newTenant();
+    const [{ limit }] = await db()<{ limit: number }[]>`
+      select webhook_endpoint_limit as limit from public.workspaces where id = ${t.workspaceId}`;
+    expect(limit).toBe(20);
+    await db()`update public.workspaces set webhook_endpoint_limit = 3 where id = ${t.workspaceId}`;
+    const first = await createHook(t);
+    // Four at once for the two places left: exactly two get them.
+    const statuses = (await Promise.all(Array.from({ length: 4 }, () =>
+      hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"] } })
+    ))).map((r) => r.status);
+    expect(statuses.sort()).toEqual([201, 201, 409, 409]);
+
+    const refused = await hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"] } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: "webhook_limit_reached",
+      message: "This workspace already has 3 webhook endpoints, its limit. Delete one, or ask support for more.",
+      details: { limit: 3 },
+    });
+    // A deleted endpoint frees its place.
+    expect((await hooks(`/${first.id}`, { method: "DELETE", key: t.key })).status).toBe(200);
+    await createHook(t);
+  });
 });
 
 describe("with WEBHOOK_ALLOW_PRIVATE_URLS", () => {
