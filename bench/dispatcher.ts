@@ -140,7 +140,7 @@ export async function queueBacklog(sql: postgres.Sql, workspaceId: string, count
 }
 
 /** Polls until every id in `ids` was received, or the limit passes. */
-async function waitForReceipts(receiver: Receiver, ids: string[], limitMs: number): Promise<void> {
+export async function waitForReceipts(receiver: Receiver, ids: string[], limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline && !wasInterrupted()) {
     if (ids.every((id) => receiver.receipts.has(id))) return;
@@ -149,7 +149,7 @@ async function waitForReceipts(receiver: Receiver, ids: string[], limitMs: numbe
 }
 
 /** occurred_at (wall ms, microsecond precision) of each delivery's event. */
-async function occurredAt(sql: postgres.Sql, deliveryIds: string[]): Promise<Map<string, number>> {
+export async function occurredAt(sql: postgres.Sql, deliveryIds: string[]): Promise<Map<string, number>> {
   const rows = await sql<{ id: string; at: string }[]>`
     select d.id, (extract(epoch from e.occurred_at) * 1000)::text as at
       from public.webhook_deliveries d join public.webhook_events e on e.id = d.event_id

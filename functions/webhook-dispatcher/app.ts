@@ -4,8 +4,8 @@ import { ApiError, classifyError } from "../_shared/http/errors.ts";
 import { newRequestId } from "../_shared/http/request-id.ts";
 import { respond, respondError } from "../_shared/http/respond.ts";
 import { routeMiss } from "../_shared/http/route-miss.ts";
-import { drain, type DrainSummary, DrainWakeup } from "../_shared/webhooks/drain.ts";
-import { coalescedRuns } from "./coalesced-runs.ts";
+import { drain, type DrainSummary, type DrainWakeup } from "../_shared/webhooks/drain.ts";
+import { drainOnKick } from "./drain-on-kick.ts";
 import type { DispatcherServices } from "./services.ts";
 
 export const FUNCTION_NAME = "webhook-dispatcher";
@@ -17,38 +17,32 @@ export const FUNCTION_NAME = "webhook-dispatcher";
  */
 async function drainAndLog(
   services: DispatcherServices,
-  requestIds: string[],
   wakeup: DrainWakeup,
+  requestId: string,
 ): Promise<DrainSummary | null> {
-  const request = { request_id: requestIds[0], kicks: requestIds.length };
   try {
     const summary = await drain(services.db, services.settings, services.log, wakeup);
+    const request = { request_id: requestId, kicks: 1 + wakeup.wakes };
     if (summary.stopped !== "empty") services.kickAgain();
     // The scheduler calls whenever something is due; only drains that found work are worth a log line.
     if (summary.claimed + summary.cancelled > 0) services.log({ level: "info", msg: "webhook drain", ...request, ...summary });
     return summary;
   } catch (thrown) {
-    services.log({ level: "error", msg: "webhook drain failed", ...request, error: classifyError(thrown).failure });
+    services.log({ level: "error", msg: "webhook drain failed", request_id: requestId, error: classifyError(thrown).failure });
     return null;
   }
 }
 
 /**
  * The dispatcher as a Hono app: `POST` answers 202 at once and drains the webhook outbox in the background
- * (`services.waitUntil`), one drain at a time per isolate. A kick that arrives during a drain wakes it to claim
- * again while it still may, and otherwise shares the next drain.
+ * (`services.waitUntil`). A kick that arrives while a drain may still claim wakes it to claim again at once;
+ * otherwise it starts a new drain (drain-on-kick.ts).
  * It answers on `/webhook-dispatcher` (deployed) and `/functions/v1/webhook-dispatcher` (local front), and only to
  * callers presenting the dispatcher secret.
  */
 export function createDispatcherApp(services: DispatcherServices): Hono<{ Variables: { requestId: string } }> {
   const checkSecret = bearerSecretChecker(services.secret);
-  // One wakeup serves every drain of this isolate: only one runs at a time, and each sets `open` as it goes.
-  const wakeup = new DrainWakeup();
-  const drainSoon = coalescedRuns((requestIds) => drainAndLog(services, requestIds, wakeup), () => {
-    if (!wakeup.open) return false;
-    wakeup.wake();
-    return true;
-  });
+  const drainSoon = drainOnKick((wakeup, requestId) => drainAndLog(services, wakeup, requestId));
   const app = new Hono<{ Variables: { requestId: string } }>();
   // Every answer, errors included, carries a request id the log lines name too.
   app.use(async (c, next) => {

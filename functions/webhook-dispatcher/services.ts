@@ -39,10 +39,11 @@ const LEASE_SECONDS = 30;
 // crates/base/src/worker/supervisor/strategy_per_worker.rs, limits in .cargo/config.toml). The runtime gives the
 // function no CPU clock of its own (process.cpuUsage() returns zeros there: ext/node/polyfills/process.ts), so the
 // budget is a number of deliveries. Hosted deliveries are https://, and a TLS handshake is most of an attempt's
-// CPU: about 3 ms per delivery on a fresh connection (`npm run -s bench:dispatcher-cpu`, bench/README.md). 400 ms
-// a drain keeps a worker that crosses the soft limit, plus the drain it is in and the one follow-up drain it may
-// still run (coalesced-runs.ts), under the hard limit: 1 s + 2 x 400 ms. A project that reads Supabase's 200 ms
-// figure as its limit sets WEBHOOK_DRAIN_CPU_BUDGET_MS=200. The claim window bounds the wall clock: the last
+// CPU: about 3 ms per delivery on a fresh connection (`npm run -s bench:dispatcher-cpu`, bench/README.md). A
+// retired worker takes no new kicks, so past the soft limit it finishes at most the one drain still claiming
+// (drain-on-kick.ts; earlier drains only wait for attempts their budget already counted): 400 ms a drain keeps it
+// under the hard limit with room to spare, 1 s + 400 ms < 2 s, for slower CPUs and the PostgREST seam. A project
+// that reads Supabase's 200 ms figure as its limit sets WEBHOOK_DRAIN_CPU_BUDGET_MS=200. The claim window bounds the wall clock: the last
 // claim at 25 s, its attempt (10 s) and record (5 s) done by about 40 s, inside the 150 s of the Free plan.
 const CPU_MS_PER_DELIVERY = 3;
 const DEFAULT_DRAIN_CPU_BUDGET_MS = 400;

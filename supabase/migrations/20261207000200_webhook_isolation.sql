@@ -182,6 +182,8 @@ begin
       'endpoint_id', c.endpoint_id, 'workspace_id', c.workspace_id,
       'event', ev.event, 'occurred_at', public.iso_utc(ev.occurred_at), 'data', ev.data,
       'url', e.url,
+      -- `secret` too, as since 20261130001220, for a dispatcher deployed before that migration.
+      'secret', e.secret,
       'secrets', case when e.previous_secret_expires_at > now() then json_build_array(e.secret, e.previous_secret)
                       else json_build_array(e.secret) end))
       from claimed c

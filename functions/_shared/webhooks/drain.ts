@@ -67,10 +67,13 @@ const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "s
  */
 export class DrainWakeup {
   open = false;
+  /** Kicks that reached the drain this way, for its log line. */
+  wakes = 0;
   #woken = false;
   #notify: (() => void) | null = null;
 
   wake(): void {
+    this.wakes++;
     this.#woken = true;
     this.#notify?.();
   }
