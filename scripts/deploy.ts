@@ -21,6 +21,8 @@ const USAGE = "usage: npm run deploy -- --project-ref <ref> [--dry-run] [--rotat
 class StepError extends Error {}
 
 let currentStep = "arguments";
+/** Whether any step changed the project, for the closing line. */
+let changed = false;
 const say = (line: string) => console.log(line);
 
 interface Options {
@@ -155,7 +157,7 @@ async function prerequisites(o: Options): Promise<postgres.Sql> {
     await sql.end({ timeout: 0 });
     const { code, message } = error as { code?: string; message?: string };
     throw new StepError(
-      `the project's database (${where}) cannot be reached: ${code ?? ""} ${message ?? ""}`.replace(/\s+/g, " ").trim() +
+      `cannot connect to the project's database (${where}): ${code ?? ""} ${message ?? ""}`.replace(/\s+/g, " ").trim() +
         "; check DATABASE_URL and its password",
     );
   }
@@ -170,6 +172,7 @@ async function link(o: Options): Promise<void> {
   if (o.dryRun) return say(`      would link this checkout to ${o.ref}`);
   try {
     await cli(["link", "--project-ref", o.ref]);
+    changed = true;
   } catch (error) {
     throw new StepError(`supabase link failed: ${cliError(error)}`);
   }
@@ -191,6 +194,7 @@ async function migrations(o: Options): Promise<void> {
   if (o.dryRun) return say("      would apply them (supabase db push)");
   try {
     await cli(["db", "push", "--db-url", db.url, "--yes"], db.env);
+    changed = true;
   } catch (error) {
     throw new StepError(
       `supabase db push failed: ${cliError(error)}; the migrations before it are applied, fix this one and run again`,
@@ -272,6 +276,7 @@ async function dispatcherSecret(o: Options, sql: postgres.Sql): Promise<void> {
     if (o.dryRun) {
       say(`      would change: ${plan}`);
     } else {
+      changed = true;
       if (stored !== value) await putVaultSecret(sql, "dispatcher_secret", value, "Bearer token pg_cron sends to webhook-dispatcher");
       await setFunctionSecret(o, value);
       const now = await functionSecretDigest(o);
@@ -284,6 +289,7 @@ async function dispatcherSecret(o: Options, sql: postgres.Sql): Promise<void> {
   const projectUrl = await vaultSecret(sql, "project_url");
   if (projectUrl === o.projectUrl) return say(`      project_url in Vault: ${o.projectUrl}`);
   if (o.dryRun) return say(`      would set project_url in Vault to ${o.projectUrl}`);
+  changed = true;
   await putVaultSecret(sql, "project_url", o.projectUrl, "Where pg_cron posts to webhook-dispatcher");
   say(`      project_url in Vault set to ${o.projectUrl}`);
 }
@@ -333,6 +339,7 @@ async function deployFunctions(o: Options, sql: postgres.Sql): Promise<void> {
   if (o.dryRun) return say(`      would deploy ${stale.join(", ")}`);
   try {
     await cli(["functions", "deploy", ...stale, "--use-api", "--project-ref", o.ref]);
+    changed = true;
   } catch (error) {
     throw new StepError(`supabase functions deploy failed: ${cliError(error)}`);
   }
@@ -397,7 +404,8 @@ async function main(): Promise<void> {
     await sql.end({ timeout: 5 });
   }
   if (o.dryRun) return say("Dry run done: run it again without --dry-run to do this.");
-  say(`Deployed. The API: ${o.projectUrl}/functions/v1/api-gateway`);
+  say(changed ? "Deployed." : "Nothing to change: the project already runs this checkout.");
+  say(`The API: ${o.projectUrl}/functions/v1/api-gateway`);
   say("Next: create the first workspace and key with the admin CLI, DATABASE_URL still set (README, \"The first key on a hosted project\"):");
   say("  npm run -s admin -- workspace create --name \"<name>\" --plan pro");
   say("  npm run -s admin -- key create --workspace <id> --name first --permissions campaigns:read,campaigns:write,webhooks:read,webhooks:write,admin:api_keys");

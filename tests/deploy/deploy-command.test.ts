@@ -213,7 +213,7 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(first.stdout).toContain(`deployed ${FUNCTIONS.join(", ")}`);
 
     expect(first.stdout).toMatch(/\/openapi\.json: OpenAPI 3\.\d\.\d, \d+ paths/);
-    expect(first.stdout).toContain(`Deployed. The API: ${projectUrl}/functions/v1/api-gateway\n`);
+    expect(first.stdout).toContain(`Deployed.\nThe API: ${projectUrl}/functions/v1/api-gateway\n`);
     expect(first.stdout).toContain("npm run -s admin -- workspace create");
   }, DEPLOY_TIMEOUT_MS);
 
@@ -251,6 +251,7 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(second.stdout).toContain("      up to date\n");
     expect(second.stdout).toContain("kept: Vault and the functions hold the same value");
     expect(second.stdout).toContain(`unchanged since the last deploy: ${FUNCTIONS.join(", ")}`);
+    expect(second.stdout).toContain("Nothing to change: the project already runs this checkout.\n");
     expect(writes(from)).toEqual([]);
     expect(await vault("dispatcher_secret")).toEqual(before.secret);
     expect(await vault("project_url")).toEqual(before.url);
