@@ -256,35 +256,36 @@ async function dispatcherSecret(o: Options, sql: postgres.Sql): Promise<void> {
   }
   const stored = await vaultSecret(sql, "dispatcher_secret");
   const deployed = await functionSecretDigest(o);
-  let value: string;
-  let plan: string;
+  const fresh = () => randomBytes(32).toString("base64url");
+  let change: { value: string; plan: string } | undefined;
   if (o.rotate) {
-    value = randomBytes(32).toString("base64url");
-    plan = "replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions";
+    change = { value: fresh(), plan: "replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions" };
   } else if (stored !== undefined && deployed === sha256(stored)) {
     say(`      kept: Vault and the functions hold the same value (digest ${digestPrefix(deployed)})`);
-    value = stored;
-    plan = "";
   } else if (stored !== undefined) {
-    value = stored;
-    plan = deployed ? "the functions' copy differs from Vault's: set from Vault" : "set the functions' copy from Vault";
+    change = {
+      value: stored,
+      plan: deployed ? "the functions' copy differs from Vault's: set from Vault" : "set the functions' copy from Vault",
+    };
   } else {
-    value = randomBytes(32).toString("base64url");
-    plan = deployed ? "not in Vault, so its value is unknown: replaced with a new one in both" : "created, in Vault and the functions";
+    change = {
+      value: fresh(),
+      plan: deployed ? "not in Vault, so its value is unknown: replaced with a new one in both" : "created, in Vault and the functions",
+    };
   }
-  if (plan) {
-    if (o.dryRun) {
-      say(`      would change: ${plan}`);
-    } else {
-      changed = true;
-      if (stored !== value) await putVaultSecret(sql, "dispatcher_secret", value, "Bearer token pg_cron sends to webhook-dispatcher");
-      await setFunctionSecret(o, value);
-      const now = await functionSecretDigest(o);
-      if (now !== sha256(value)) {
-        throw new StepError("the functions' DISPATCHER_SECRET does not match Vault's after setting it: run this again");
-      }
-      say(`      ${plan} (digest ${digestPrefix(now)})`);
+  if (change && o.dryRun) {
+    say(`      would change: ${change.plan}`);
+  } else if (change) {
+    changed = true;
+    if (stored !== change.value) {
+      await putVaultSecret(sql, "dispatcher_secret", change.value, "Bearer token pg_cron sends to webhook-dispatcher");
     }
+    await setFunctionSecret(o, change.value);
+    const now = await functionSecretDigest(o);
+    if (now !== sha256(change.value)) {
+      throw new StepError("the functions' DISPATCHER_SECRET does not match Vault's after setting it: run this again");
+    }
+    say(`      ${change.plan} (digest ${digestPrefix(now)})`);
   }
   const projectUrl = await vaultSecret(sql, "project_url");
   if (projectUrl === o.projectUrl) return say(`      project_url in Vault: ${o.projectUrl}`);

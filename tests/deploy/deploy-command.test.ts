@@ -257,6 +257,18 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(await vault("project_url")).toEqual(before.url);
   }, DEPLOY_TIMEOUT_MS);
 
+  it("a function secret set by hand to another value is set back from Vault", async () => {
+    const inVault = (await vault("dispatcher_secret"))!.value;
+    // As `supabase secrets set DISPATCHER_SECRET=...` by hand would leave it.
+    recorder.secrets.set("DISPATCHER_SECRET", "set-by-hand");
+    const run = await deploy(["--project-ref", REF, "--project-url", projectUrl]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("the functions' copy differs from Vault's: set from Vault");
+    expect((await vault("dispatcher_secret"))!.value).toBe(inVault);
+    expect((await listedDigests()).DISPATCHER_SECRET).toBe(sha256(inVault));
+  }, DEPLOY_TIMEOUT_MS);
+
   it("--rotate-dispatcher-secret replaces it, again the same value in both places", async () => {
     const old = (await vault("dispatcher_secret"))!.value;
     const rotated = await deploy(["--project-ref", REF, "--project-url", projectUrl, "--rotate-dispatcher-secret"]);
