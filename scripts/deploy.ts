@@ -369,8 +369,23 @@ async function fetchDeployed(url: string): Promise<Response> {
   throw new StepError(`GET ${url} ${last}; see the function's logs (dashboard, Edge Functions, api-gateway, Logs)`);
 }
 
-async function check(o: Options): Promise<void> {
+/**
+ * Whether pg_cron will post to the dispatcher: the migrations schedule it only where pg_cron and pg_net exist, as on
+ * every Supabase project. Without it deliveries still go out on the gateway's kicks, but retries wait for the next.
+ */
+async function cronJob(sql: postgres.Sql): Promise<void> {
+  const [{ cron }] = await sql<{ cron: boolean }[]>`select to_regclass('cron.job') is not null as cron`;
+  const [job] = cron
+    ? await sql<{ schedule: string }[]>`select schedule from cron.job where jobname = 'webhook-dispatcher'`
+    : [];
+  if (job) return say(`      pg_cron job webhook-dispatcher: every ${job.schedule}`);
+  say("      note: no pg_cron job webhook-dispatcher: this database lacks pg_cron or pg_net (a Supabase project has both),");
+  say("      so retries go out only when the gateway kicks the dispatcher");
+}
+
+async function check(o: Options, sql: postgres.Sql): Promise<void> {
   const base = `${o.projectUrl}/functions/v1/api-gateway`;
+  await cronJob(sql);
   if (o.dryRun) return say(`      would call ${base}/health and ${base}/openapi.json`);
   const health = await (await fetchDeployed(`${base}/health`)).json() as { status?: string };
   if (health.status !== "ok") throw new StepError(`GET ${base}/health answered ${JSON.stringify(health)}`);
@@ -388,7 +403,7 @@ async function main(): Promise<void> {
     ["migrations", () => migrations(o)],
     ["dispatcher secret", (sql) => dispatcherSecret(o, sql)],
     ["functions", (sql) => deployFunctions(o, sql)],
-    ["check", () => check(o)],
+    ["check", (sql) => check(o, sql)],
   ];
   const total = steps.length + 1;
   if (o.dryRun) say(`Dry run: nothing is changed; this is what a deploy to ${o.ref} would do.`);

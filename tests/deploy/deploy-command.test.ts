@@ -212,6 +212,8 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     }
     expect(first.stdout).toContain(`deployed ${FUNCTIONS.join(", ")}`);
 
+    // The embedded Postgres has neither pg_cron nor pg_net, so the migrations scheduled nothing, and it says so.
+    expect(first.stdout).toContain("note: no pg_cron job webhook-dispatcher");
     expect(first.stdout).toMatch(/\/openapi\.json: OpenAPI 3\.\d\.\d, \d+ paths/);
     expect(first.stdout).toContain(`Deployed.\nThe API: ${projectUrl}/functions/v1/api-gateway\n`);
     expect(first.stdout).toContain("npm run -s admin -- workspace create");
