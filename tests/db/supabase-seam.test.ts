@@ -4,11 +4,12 @@
 // the real test Postgres. Both sides must give the same values, the same errors and the same "unavailable".
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import type { RateLimitState } from "../../functions/_shared/db/rpc-catalogue.ts";
+import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "../../functions/_shared/db/database.ts";
+import { RPC_NAMES, type RateLimitState } from "../../functions/_shared/db/rpc-catalogue.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
 import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
+import { expectError } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, startGateway } from "../support/gateway.ts";
 import { lockCampaignRow } from "../support/locks.ts";
@@ -294,6 +295,49 @@ describe("end to end: the gateway built on the supabase seam", () => {
       expect(again.body.error.code).toBe("campaign_not_found");
     } finally {
       await gateway.close();
+    }
+  });
+});
+
+describe("the database gives up before the seam does (PostgREST: service_role's 8 s against the seam's 5 s)", () => {
+  it("every RPC the functions call has its own statement_timeout, below the seam's deadline", async () => {
+    const owner = ["prune_webhook_history", "prune_idempotency_keys"]; // pg_cron and the local runner, as the owner
+    const rows = await db()<{ name: string; ms: number | null }[]>`
+      select p.proname as name,
+             (select extract(epoch from substr(c, length('statement_timeout=') + 1)::interval) * 1000
+                from unnest(p.proconfig) as c where c like 'statement\\_timeout=%')::int as ms
+        from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.proname = any (${RPC_NAMES.filter((name) => !owner.includes(name))})`;
+    expect(rows.length).toBe(RPC_NAMES.length - owner.length);
+    for (const { name, ms } of rows) {
+      expect(ms, name).not.toBeNull();
+      expect(ms!, name).toBeLessThan(DEFAULT_RPC_TIMEOUT_MS);
+    }
+  });
+
+  it("a 503 from the gateway means nothing committed, even once the row lock goes", async () => {
+    // The hosted default: service_role's 8 s, and the seam's own 5 s deadline.
+    const hosted = await startPostgrestStandIn({ databaseUrl: databaseUrl(), key: SECRET_KEY, statementTimeoutMs: 8_000 });
+    const gateway = await startGateway({ db: createSupabaseDatabase(hosted.url, SECRET_KEY) });
+    const id = await insertCampaign(tenant.workspaceId);
+    const lock = await lockCampaignRow(id);
+    try {
+      const res = await call(`${gateway.url}/v1/campaigns/${id}`, { method: "DELETE", key: tenant.key });
+      expectError(res, 503, "service_unavailable");
+    } finally {
+      await lock.release();
+    }
+    try {
+      // Whatever PostgREST was still running for that request has ended once it has answered.
+      for (let i = 0; i < 400 && hosted.requests.some((r) => r.status === undefined); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(hosted.requests.map((r) => r.status)).toEqual([500]);
+      expect(await db()`select status from public.campaigns where id = ${id}`).toEqual([{ status: "draft" }]);
+      expect(await db()`select 1 from public.webhook_events where data -> 'campaign' ->> 'id' = ${id}`).toHaveLength(0);
+    } finally {
+      await gateway.close();
+      await hosted.close();
     }
   });
 });

@@ -108,10 +108,11 @@ describe("an RPC slower than timeoutMs (statement timeout)", () => {
     await seam.close();
   });
 
-  it("queued behind slow statements past the deadline, it is a busy pool, not a lost database", async () => {
-    // One connection, three callers on a locked row: the third waits two statement timeouts for the slot, so its
-    // deadline passes before its own statement could time out. The circuit breaker must not open for that.
-    // A tenant of its own: the third statement is still queued when its caller gives up, and runs once the lock goes.
+  it("queued behind a slow statement, a caller is refused before its statement is sent: a busy pool, not a lost database", async () => {
+    // One connection, three callers on a locked row. The first holds the connection for a whole statement timeout;
+    // the others cannot start soon enough to end before their deadlines, so they are never sent: were they sent,
+    // they would run once the lock goes and commit a delete their callers were told had failed. Nor may the
+    // circuit breaker open for that.
     const own = await newTenant();
     const seam = createPostgresDatabase(databaseUrl(), { timeoutMs: 300, maxConnections: 1 });
     const id = await insertCampaign(own.workspaceId);
@@ -121,11 +122,14 @@ describe("an RPC slower than timeoutMs (statement timeout)", () => {
         seam.rpc("delete_campaign", { p_workspace_id: own.workspaceId, p_id: id }).then(() => undefined, (e) => e)
       ));
       expect(errors.map((e) => e instanceof DatabaseUnavailableError && e.unreachable)).toEqual([false, false, false]);
-      expect(errors[2].message).toMatch(/no answer within/);
+      expect(errors[0].message).toMatch(/statement timeout/);
+      expect(errors[1].message).toMatch(/no connection free within/);
+      expect(errors[2].message).toMatch(/no connection free within/);
     } finally {
       await lock.release();
     }
     expect(await seam.rpc("health_check", {})).toEqual({ status: "ok" });
+    expect(await db()`select status from public.campaigns where id = ${id}`).toEqual([{ status: "draft" }]);
     await seam.close();
   });
 

@@ -1,13 +1,13 @@
 // The README's deploy command, run for real with the pinned Supabase CLI (`--use-api`: no Docker), against a
 // recorder standing in for the Management API: what would reach a hosted project is what the functions need.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { denoExecutable } from "../../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { expectedUpload, moduleGraph, upload as recordedUpload } from "../support/function-uploads.ts";
 import { type ManagementApiRecorder, startManagementApiRecorder } from "../support/management-api-recorder.ts";
 
 const run = promisify(execFile);
@@ -19,49 +19,7 @@ let recorder: ManagementApiRecorder;
 let scratch: string;
 let cliOutput: string;
 
-/** The files a function's module graph reads from the project, as Deno itself resolves it (npm packages excluded). */
-async function moduleGraph(name: string): Promise<string[]> {
-  const { stdout } = await run(
-    denoExecutable(),
-    ["info", "--json", "--node-modules-dir=manual", "--config", "deno.json", `functions/${name}/index.ts`],
-    { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
-  );
-  const { modules } = JSON.parse(stdout) as { modules: { kind?: string; specifier: string; local?: string }[] };
-  return modules
-    .filter((m) => m.specifier.startsWith("file:") && m.kind !== "external" && m.local)
-    .map((m) => path.relative(PROJECT_ROOT, m.local!))
-    .sort();
-}
-
-/**
- * Every file below the folders deno.json maps a prefix to (`"@shared/": "./functions/_shared/"`). The pinned CLI
- * uploads such a folder whole, beside the module graph (seen with 2.117.0: all of functions/_shared/ reaches both
- * functions, whatever each imports); the deployed code only loads what its graph imports.
- */
-async function importMapFolders(): Promise<string[]> {
-  const { imports } = JSON.parse(await readFile(path.join(PROJECT_ROOT, "deno.json"), "utf8")) as {
-    imports: Record<string, string>;
-  };
-  const folders = Object.values(imports).filter((target) => target.startsWith("./") && target.endsWith("/"));
-  const files = await Promise.all(folders.map(async (folder) =>
-    (await readdir(path.join(PROJECT_ROOT, folder), { recursive: true, withFileTypes: true }))
-      .filter((entry) => entry.isFile())
-      .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)))
-  ));
-  return files.flat();
-}
-
-/** The multipart body of one deploy request: its metadata and every file, by the path it was uploaded under. */
-async function upload(slug: string) {
-  const request = recorder.requests.find(
-    (r) => r.method === "POST" && r.url === `/v1/projects/${PROJECT_REF}/functions/deploy?slug=${slug}&bundleOnly=true`,
-  );
-  if (!request) throw new Error(`no deploy request for ${slug}: ${recorder.requests.map((r) => r.url).join(", ")}`);
-  const form = await new Response(new Uint8Array(request.body), { headers: { "content-type": request.contentType! } }).formData();
-  const files = new Map<string, string>();
-  for (const file of form.getAll("file") as File[]) files.set(file.name, await file.text());
-  return { request, metadata: JSON.parse(String(form.get("metadata"))), files };
-}
+const upload = (slug: string) => recordedUpload(recorder.requests, PROJECT_REF, slug);
 
 beforeAll(async () => {
   recorder = await startManagementApiRecorder();
@@ -111,7 +69,7 @@ describe("supabase functions deploy --use-api", () => {
     const { files } = await upload(slug);
     const graph = await moduleGraph(slug);
     expect(graph).toContain(`functions/${slug}/index.ts`);
-    expect([...files.keys()].sort()).toEqual([...new Set(["deno.json", ...graph, ...await importMapFolders()])].sort());
+    expect([...files.keys()].sort()).toEqual(await expectedUpload(slug));
     for (const [name, content] of files) expect(content, name).toBe(await readFile(path.join(PROJECT_ROOT, name), "utf8"));
   });
 });

@@ -110,6 +110,8 @@ const CONNECTION_FAILURES = new Set([
 interface Signature {
   args: { name: string; type: string; hasDefault: boolean }[];
   readOnly: boolean;
+  /** The function's own `set statement_timeout` clause, if any. */
+  statementTimeout: string | null;
 }
 
 /**
@@ -131,14 +133,19 @@ export async function startPostgrestStandIn(options: {
   const problems: string[] = [];
 
   async function signatures(fn: string): Promise<Signature[]> {
-    const rows = await sql<{ names: string[] | null; types: string[]; defaults: number; volatility: string }[]>`
+    const rows = await sql<
+      { names: string[] | null; types: string[]; defaults: number; volatility: string; timeout: string | null }[]
+    >`
       select p.proargnames as names, p.pronargdefaults as defaults, p.provolatile as volatility,
-             array(select format_type(t, null) from unnest(p.proargtypes) as t) as types
+             array(select format_type(t, null) from unnest(p.proargtypes) as t) as types,
+             (select substr(c, length('statement_timeout=') + 1) from unnest(p.proconfig) as c
+               where c like 'statement\\_timeout=%') as timeout
         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' and p.proname = ${fn}`;
     return rows.map((r) => ({
       args: r.types.map((type, i) => ({ name: r.names?.[i] ?? "", type, hasDefault: i >= r.types.length - r.defaults })),
       readOnly: r.volatility !== "v",
+      statementTimeout: r.timeout,
     }));
   }
 
@@ -170,9 +177,16 @@ export async function startPostgrestStandIn(options: {
     // Like PostgREST: one transaction as the key's role, read-only for STABLE/IMMUTABLE functions, and the value
     // as JSON ('null' for SQL NULL). Sent as one multi-statement query, which Postgres runs as one implicit
     // transaction that it rolls back by itself on error, so a connection killed mid-call needs no cleanup here.
+    // The role's statement_timeout first, then the function's own (PostgREST's "function settings", applied as
+    // transaction-scoped settings before the call, so they override the role's); Postgres arms the timer of each
+    // statement of the query when that statement starts, so the call runs under the last one set.
+    const functionTimeout = match.statementTimeout === null
+      ? ""
+      : `set local statement_timeout = '${match.statementTimeout.replaceAll("'", "''")}';`;
     const results = await sql.unsafe<{ body: string }[][]>(`
       set local role service_role;
       set local statement_timeout = ${Math.trunc(options.statementTimeoutMs ?? 8000)};
+      ${functionTimeout}
       ${match.readOnly ? "set transaction read only;" : ""}
       select coalesce((json_agg(pgrst_call.pgrst_scalar) -> 0)::text, 'null') as body
         from (select ${call} as pgrst_scalar${from}) as pgrst_call`);

@@ -13,6 +13,9 @@ const UNREACHABLE_DRIVER_CODES = new Set([
 
 // The client deadline sits just past statement_timeout: a live server answers (if only with 57014) before it.
 const DEADLINE_SLACK_MS = 500;
+// A statement must start soon enough to end, by statement_timeout, before its caller's deadline: one that waited
+// for a connection longer than this is not sent at all, since it could still commit after the caller was told 503.
+const ADMISSION_WAIT_MS = DEADLINE_SLACK_MS / 2;
 // The driver's default reconnect backoff grows to 20 s after a few refused attempts, which alone delays recovery
 // by that much; the circuit breaker already spaces out attempts while the database is away.
 const RECONNECT_BACKOFF_S = 0.1;
@@ -116,16 +119,15 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     return text;
   }
 
-  async function run(name: string, args: Record<string, unknown>, admission: { at?: number }): Promise<unknown> {
+  async function run(name: string, args: Record<string, unknown>): Promise<unknown> {
     const argNames = Object.keys(args);
     const values = argNames.map((k) => {
       const v = args[k];
       return v !== null && typeof v === "object" ? sql.json(v as postgres.JSONValue) : v;
     }) as postgres.ParameterOrJSON<never>[];
     const text = statementFor(name, argNames);
-    const leave = await gate.enter(deadlineMs);
-    if (!leave) throw new DatabaseUnavailableError(`rpc ${name}: no connection free within ${deadlineMs} ms`);
-    admission.at = performance.now();
+    const leave = await gate.enter(ADMISSION_WAIT_MS);
+    if (!leave) throw new DatabaseUnavailableError(`rpc ${name}: no connection free within ${ADMISSION_WAIT_MS} ms`);
     const client = sql;
     const result = client.unsafe(text, values, { prepare: true }).then((rows) => rows[0].result);
     const watchdog = setTimeout(() => replacePool(client), deadlineMs);
@@ -137,25 +139,14 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   return {
     async rpc<T>(name: string, args: Record<string, unknown>): Promise<T> {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const started = performance.now();
-      const admission: { at?: number } = {};
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          // Only a query that had a connection for the whole statement_timeout and still got no answer says the
-          // database is unreachable: a live server answers by then, if only with 57014. Time spent waiting for a
-          // slot means a busy pool, which must not open the circuit breaker.
-          const waited = (admission.at ?? Infinity) - started;
-          reject(
-            new DatabaseUnavailableError(
-              admission.at === undefined
-                ? `rpc ${name}: no connection free within ${deadlineMs} ms`
-                : `rpc ${name}: no answer within ${deadlineMs} ms`,
-              { unreachable: waited < DEADLINE_SLACK_MS },
-            ),
-          );
+          // The query had a connection within ADMISSION_WAIT_MS (or was never sent), so it has had the whole
+          // statement_timeout: a live server answers by then, if only with 57014. No answer means it is unreachable.
+          reject(new DatabaseUnavailableError(`rpc ${name}: no answer within ${deadlineMs} ms`, { unreachable: true }));
         }, deadlineMs);
       });
-      const answer = run(name, args, admission);
+      const answer = run(name, args);
       // A caller that stopped waiting must not turn the query's later failure into an unhandled rejection.
       answer.catch(() => {});
       try {
