@@ -61,6 +61,15 @@ CREATE INDEX campaigns_workspace_created_idx ON public.campaigns USING btree (wo
 alter table public.campaigns enable row level security;
 grant delete, insert, select, update on public.campaigns to service_role;
 
+create table public.function_deployments (
+  slug text not null,
+  source_sha256 text not null,
+  deployed_at timestamp with time zone not null default now(),
+  constraint function_deployments_source_sha256_check CHECK ((source_sha256 ~ '^[0-9a-f]{64}$'::text)),
+  constraint function_deployments_pkey PRIMARY KEY (slug)
+);
+alter table public.function_deployments enable row level security;
+
 create table public.idempotency_keys (
   workspace_id uuid not null,
   key_hash bytea not null,
@@ -249,6 +258,7 @@ CREATE OR REPLACE FUNCTION public.claim_webhook_deliveries(p_limit integer, p_le
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   lost record;
@@ -366,6 +376,7 @@ CREATE OR REPLACE FUNCTION public.create_api_key(p_workspace_id uuid, p_key_hash
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   k public.api_keys;
@@ -413,6 +424,7 @@ CREATE OR REPLACE FUNCTION public.create_campaign(p_workspace_id uuid, p_fields 
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   c public.campaigns;
@@ -441,6 +453,7 @@ CREATE OR REPLACE FUNCTION public.create_webhook(p_workspace_id uuid, p_fields j
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   e public.webhook_endpoints;
@@ -472,6 +485,7 @@ CREATE OR REPLACE FUNCTION public.delete_campaign(p_workspace_id uuid, p_id uuid
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   c public.campaigns;
@@ -496,6 +510,7 @@ CREATE OR REPLACE FUNCTION public.delete_webhook(p_workspace_id uuid, p_id uuid)
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   cancelled integer;
@@ -610,6 +625,7 @@ CREATE OR REPLACE FUNCTION public.gateway_request(p_key_hash text, p_permission 
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   now_ts timestamptz := clock_timestamp();
@@ -703,6 +719,7 @@ CREATE OR REPLACE FUNCTION public.get_campaign(p_workspace_id uuid, p_id uuid)
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select coalesce(
     (select json_build_object('outcome', 'ok', 'campaign', public.campaign_json(c))
@@ -716,6 +733,7 @@ CREATE OR REPLACE FUNCTION public.get_webhook(p_workspace_id uuid, p_id uuid)
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select coalesce(
     (select json_build_object('outcome', 'ok', 'webhook', public.webhook_json(e))
@@ -730,6 +748,7 @@ CREATE OR REPLACE FUNCTION public.get_webhook_delivery(p_workspace_id uuid, p_id
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select case
     when not exists (select 1 from public.webhook_endpoints
@@ -757,6 +776,7 @@ CREATE OR REPLACE FUNCTION public.health_check()
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$ select jsonb_build_object('status', 'ok') $function$;
 grant execute on function public.health_check() to service_role;
 
@@ -841,6 +861,7 @@ CREATE OR REPLACE FUNCTION public.list_api_keys(p_workspace_id uuid, p_include_r
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select json_build_object(
     'api_keys', coalesce((
@@ -859,6 +880,7 @@ CREATE OR REPLACE FUNCTION public.list_campaigns(p_workspace_id uuid, p_status t
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select json_build_object(
     'campaigns', coalesce((
@@ -877,6 +899,7 @@ CREATE OR REPLACE FUNCTION public.list_webhook_deliveries(p_workspace_id uuid, p
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select case
     when not exists (select 1 from public.webhook_endpoints
@@ -901,6 +924,7 @@ CREATE OR REPLACE FUNCTION public.list_webhook_logs(p_workspace_id uuid, p_id uu
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select case
     when not exists (select 1 from public.webhook_endpoints
@@ -928,6 +952,7 @@ CREATE OR REPLACE FUNCTION public.list_webhooks(p_workspace_id uuid, p_page bigi
  LANGUAGE sql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select json_build_object(
     'webhooks', coalesce((
@@ -954,6 +979,7 @@ CREATE OR REPLACE FUNCTION public.pause_campaign(p_workspace_id uuid, p_id uuid)
  RETURNS json
  LANGUAGE sql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select public.transition_campaign(p_workspace_id, p_id, array['active', 'pending_approval'], 'paused',
                                     'campaign.paused', 'not_active')
@@ -1164,6 +1190,7 @@ CREATE OR REPLACE FUNCTION public.record_webhook_attempt(p_delivery_id uuid, p_a
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   outcome text := case when p_error is null then 'success'
@@ -1221,6 +1248,7 @@ CREATE OR REPLACE FUNCTION public.recover_webhook_deliveries(p_workspace_id uuid
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   batch constant integer := 1000;
@@ -1271,6 +1299,7 @@ CREATE OR REPLACE FUNCTION public.resolve_api_key(p_key_hash text)
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   now_ts timestamptz := clock_timestamp();
@@ -1299,6 +1328,7 @@ CREATE OR REPLACE FUNCTION public.retry_webhook_delivery(p_workspace_id uuid, p_
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   current_status text;
@@ -1331,6 +1361,7 @@ CREATE OR REPLACE FUNCTION public.revoke_api_key(p_workspace_id uuid, p_id uuid,
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   k public.api_keys;
@@ -1357,6 +1388,7 @@ CREATE OR REPLACE FUNCTION public.rotate_webhook_secret(p_workspace_id uuid, p_i
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   e public.webhook_endpoints;
@@ -1382,6 +1414,7 @@ CREATE OR REPLACE FUNCTION public.send_test_webhook(p_workspace_id uuid, p_id uu
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   e public.webhook_endpoints;
@@ -1424,6 +1457,7 @@ CREATE OR REPLACE FUNCTION public.start_campaign(p_workspace_id uuid, p_id uuid)
  RETURNS json
  LANGUAGE sql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
   select public.transition_campaign(p_workspace_id, p_id, array['draft', 'paused'], 'active', 'campaign.started',
                                     'not_startable')
@@ -1465,6 +1499,7 @@ CREATE OR REPLACE FUNCTION public.update_campaign(p_workspace_id uuid, p_id uuid
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   c public.campaigns;
@@ -1499,6 +1534,7 @@ CREATE OR REPLACE FUNCTION public.update_webhook(p_workspace_id uuid, p_id uuid,
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   e public.webhook_endpoints;
