@@ -14,7 +14,7 @@ const INTERNAL = [
   "rate_limit_tier_rank", "webhook_url_digest", "webhook_delivery_json",
   "webhook_attempt_json", "key_for_request", "rate_limit_answer", "rate_limit_usage", "rate_limit_precheck",
   "rate_limit_count", "stamp_key_used", "key_identity", "gateway_operation", "idempotency_window", "idempotency_claim",
-  "gateway_run",
+  "gateway_run", "api_key_excess",
 ];
 
 interface PublicFunction {

@@ -1,6 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
+import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import {
   createdWebhookResponse,
@@ -22,11 +23,15 @@ export const createWebhook = defineOperation({
   success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
   errors: ["invalid_url", "invalid_events", "duplicate_webhook"],
 }, async (c, { body }) => {
+  const fields = await withAllowedUrl(c, body);
+  const secret = newSigningSecret();
+  // The result the database keeps for a replay holds no secret; the replay decrypts it with the Idempotency-Key.
+  await sealSecret(c, secret);
   const result = await c.var.services.db.rpc("create_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
-    p_fields: await withAllowedUrl(c, body),
-    p_secret: newSigningSecret(),
+    p_fields: fields,
+    p_secret: secret,
   });
   if (result.outcome === "duplicate") throw duplicateWebhook();
-  return respond(c, { data: { webhook: result.webhook } }, 201);
+  return respond(c, { data: { webhook: { ...result.webhook, secret: (await replayedSecret(c)) ?? secret } } }, 201);
 });
