@@ -348,7 +348,8 @@ describe("DELETE /v1/api-keys/{id}", () => {
   });
 
   it("two concurrent revocations of the last two admin keys: exactly one 204 and one 409", async () => {
-    const t = await newTenant();
+    // Two equal keys, so that each may revoke the other (a key revokes only keys that exceed it in nothing).
+    const t = await newTenant({ tier: "high", permissions: ["admin:api_keys"] });
     const second = await createAdminKey(t);
     // Both requests must be past authentication before either revokes: each is made with the key the other
     // revokes. Holding the workspace row lets both reach the RPC and queue there.
