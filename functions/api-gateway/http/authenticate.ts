@@ -62,8 +62,8 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
 /**
  * Authentication, rate limit and permission, in the contract's order, in the same database call as the operation:
  * the handler's one RPC goes out inside gateway_request. A request answered without any RPC (a 400, a malformed
- * id's 404, a webhook URL refused by its DNS check) is checked afterwards with one bare gateway_request, whose
- * 401, 429 or 403 then takes the answer's place: one round trip either way. Malformed keys are refused before
+ * id's 404, a refused webhook URL) is checked afterwards with one bare gateway_request, whose 401, 429 or 403
+ * then takes the answer's place: one round trip either way. Malformed keys are refused before
  * any database call. Rate-limit headers go on every metered response, errors included; a replay of a stored
  * outcome (Idempotency-Key) is marked with `Idempotent-Replayed: true`. Work that must wait for a valid key (a
  * webhook URL's DNS lookup) awaits `preflight` first: that write costs a second round trip (README, "One request").
