@@ -113,8 +113,14 @@ describe("several Authorization headers", () => {
         const error = expectError(res, 401, "missing_auth");
         expect(error.message).toMatch(/^More than one Authorization header/);
       }
-      // One header still works through either.
+      // One header still works through either, and a body goes through the front as sent, with its length or chunked.
       expect((await rawRequest(`${base}/v1/campaigns`, "GET", ["Authorization", `Bearer ${s.tenant.key}`])).status).toBe(200);
+      for (const framing of [["Content-Length", "15"], ["Transfer-Encoding", "chunked"]]) {
+        const created = await rawRequest(`${base}/v1/campaigns`, "POST", [
+          "Authorization", `Bearer ${s.tenant.key}`, "Content-Type", "application/json", ...framing,
+        ], '{"name":"sent"}');
+        expect(created.status, created.text).toBe(201);
+      }
     }
   });
 
