@@ -77,6 +77,7 @@ create table public.idempotency_keys (
   result json,
   sealed text,
   created_at timestamp with time zone not null default now(),
+  api_key_id uuid not null,
   constraint idempotency_keys_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
   constraint idempotency_keys_key_hash_check CHECK ((octet_length(key_hash) = 32)),
   constraint idempotency_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id) ON DELETE CASCADE,
@@ -84,7 +85,7 @@ create table public.idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING btree (created_at);
 alter table public.idempotency_keys enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on public.idempotency_keys to service_role;
+grant delete, insert, select, update on public.idempotency_keys to service_role;
 
 create table public.rate_limit_counters (
   workspace_id uuid not null,
@@ -215,6 +216,30 @@ grant select on public.workspaces to service_role;
 grant update (name) on public.workspaces to service_role;
 
 -- Functions
+
+CREATE OR REPLACE FUNCTION public.api_key_excess(k_permissions text[], k_tier text, k_expires_at timestamp with time zone, caller public.api_keys, p_granting boolean)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+declare
+  excess text[] := array(select distinct p from unnest(k_permissions) as p
+                          where p <> all (caller.permissions) order by p);
+  tier_exceeds boolean := public.rate_limit_tier_rank(k_tier) > public.rate_limit_tier_rank(caller.rate_limit_tier)
+                          or (p_granting and k_tier = 'unmetered');
+  expires_exceeds boolean := caller.expires_at is not null
+                             and (k_expires_at is null or k_expires_at > caller.expires_at);
+begin
+  if cardinality(excess) = 0 and not tier_exceeds and not expires_exceeds then
+    return null;
+  end if;
+  return jsonb_build_object('permissions', to_jsonb(excess), 'tier_exceeds', tier_exceeds,
+    'expires_exceeds', expires_exceeds, 'rate_limit_tier', k_tier, 'expires_at', public.iso_utc(k_expires_at),
+    'caller_rate_limit_tier', caller.rate_limit_tier, 'caller_expires_at', public.iso_utc(caller.expires_at));
+end;
+$function$;
+grant execute on function public.api_key_excess(k_permissions text[], k_tier text, k_expires_at timestamp with time zone, caller public.api_keys, p_granting boolean) to service_role;
 
 CREATE OR REPLACE FUNCTION public.api_key_is_active(k public.api_keys)
  RETURNS boolean
@@ -381,8 +406,7 @@ AS $function$
 declare
   k public.api_keys;
   creator public.api_keys;
-  excess text[];
-  tier_exceeds boolean;
+  excess jsonb;
   tier text := coalesce(p_fields ->> 'rate_limit_tier', 'standard');
 begin
   if p_creator_key_id is null and current_user = 'service_role' then
@@ -395,13 +419,10 @@ begin
     if not found then
       return json_build_object('outcome', 'creator_inactive');
     end if;
-    excess := array(select distinct p from jsonb_array_elements_text(p_fields -> 'permissions') as p
-                     where p <> all (creator.permissions) order by p);
-    tier_exceeds := tier = 'unmetered'
-                    or public.rate_limit_tier_rank(tier) > public.rate_limit_tier_rank(creator.rate_limit_tier);
-    if cardinality(excess) > 0 or tier_exceeds then
-      return json_build_object('outcome', 'exceeds_caller', 'permissions', excess, 'tier_exceeds', tier_exceeds,
-                               'caller_rate_limit_tier', creator.rate_limit_tier);
+    excess := public.api_key_excess(array(select jsonb_array_elements_text(p_fields -> 'permissions')), tier,
+                                    (p_fields ->> 'expires_at')::timestamptz, creator, true);
+    if excess is not null then
+      return (jsonb_build_object('outcome', 'exceeds_caller') || excess)::json;
     end if;
   end if;
   if exists (select 1 from public.api_keys a
@@ -470,7 +491,7 @@ begin
   values (p_workspace_id, p_fields ->> 'url', array(select jsonb_array_elements_text(p_fields -> 'events')),
           p_fields ->> 'description', coalesce((p_fields ->> 'active')::boolean, true), p_secret)
   returning * into e;
-  return json_build_object('outcome', 'ok', 'webhook', public.webhook_json(e) || jsonb_build_object('secret', e.secret));
+  return json_build_object('outcome', 'ok', 'webhook', public.webhook_json(e));
 exception when unique_violation then
   get stacked diagnostics violated = constraint_name;
   if violated is distinct from 'webhook_endpoints_url_idx' then
@@ -571,7 +592,7 @@ begin
     when 'create_api_key' then
       return public.create_api_key(ws, a ->> 'p_key_hash', a ->> 'p_prefix', a -> 'p_fields', p_key_id);
     when 'revoke_api_key' then
-      return public.revoke_api_key(ws, (a ->> 'p_id')::uuid, a ->> 'p_admin_permission');
+      return public.revoke_api_key(ws, (a ->> 'p_id')::uuid, a ->> 'p_admin_permission', p_key_id);
     when 'list_campaigns' then
       return public.list_campaigns(ws, a ->> 'p_status', (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
     when 'get_campaign' then
@@ -620,6 +641,35 @@ begin
 end;
 $function$;
 grant execute on function public.gateway_operation(p_rpc text, p_workspace_id uuid, p_key_id uuid, p_args jsonb) to service_role;
+
+CREATE OR REPLACE FUNCTION public.gateway_preflight(p_key_hash text, p_permission text)
+ RETURNS text
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+declare
+  now_ts timestamptz := clock_timestamp();
+  k record;
+  lim record;
+begin
+  select * into k from public.key_for_request(p_key_hash, now_ts);
+  if not found then
+    return 'invalid_key';
+  end if;
+  if not p_permission = any (k.permissions) then
+    return 'refused';
+  end if;
+  if k.rate_limit_tier <> 'unmetered' then
+    select * into lim from public.plan_limits(k.plan, k.rate_limit_tier);
+    if public.rate_limit_precheck(k.workspace_id, lim.per_day, lim.per_minute, now_ts) is not null then
+      return 'refused';
+    end if;
+  end if;
+  return 'ok';
+end;
+$function$;
+grant execute on function public.gateway_preflight(p_key_hash text, p_permission text) to service_role;
 
 CREATE OR REPLACE FUNCTION public.gateway_request(p_key_hash text, p_permission text, p_rpc text, p_args jsonb, p_idempotency jsonb)
  RETURNS json
@@ -695,10 +745,10 @@ declare
   op_result json;
 begin
   if p_idempotency is not null then
-    stored := public.idempotency_claim(p_workspace_id, claim_key, decode(p_idempotency ->> 'fingerprint', 'hex'),
-      p_idempotency ->> 'sealed', p_now);
+    stored := public.idempotency_claim(p_workspace_id, p_key_id, claim_key,
+      decode(p_idempotency ->> 'fingerprint', 'hex'), p_idempotency ->> 'sealed', p_now);
     if stored.workspace_id is not null then
-      if stored.fingerprint <> decode(p_idempotency ->> 'fingerprint', 'hex') then
+      if stored.api_key_id <> p_key_id or stored.fingerprint <> decode(p_idempotency ->> 'fingerprint', 'hex') then
         return json_build_object('idempotency', 'reused');
       end if;
       return json_build_object('result', stored.result, 'replayed', true, 'sealed', stored.sealed);
@@ -780,7 +830,7 @@ CREATE OR REPLACE FUNCTION public.health_check()
 AS $function$ select jsonb_build_object('status', 'ok') $function$;
 grant execute on function public.health_check() to service_role;
 
-CREATE OR REPLACE FUNCTION public.idempotency_claim(p_workspace_id uuid, p_key_hash bytea, p_fingerprint bytea, p_sealed text, p_now timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.idempotency_claim(p_workspace_id uuid, p_api_key_id uuid, p_key_hash bytea, p_fingerprint bytea, p_sealed text, p_now timestamp with time zone)
  RETURNS public.idempotency_keys
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -789,8 +839,8 @@ declare
   existing public.idempotency_keys;
 begin
   for attempt in 1..3 loop
-    insert into public.idempotency_keys (workspace_id, key_hash, fingerprint, sealed, created_at)
-    values (p_workspace_id, p_key_hash, p_fingerprint, p_sealed, p_now)
+    insert into public.idempotency_keys (workspace_id, api_key_id, key_hash, fingerprint, sealed, created_at)
+    values (p_workspace_id, p_api_key_id, p_key_hash, p_fingerprint, p_sealed, p_now)
     on conflict do nothing;
     if found then
       return null;
@@ -807,7 +857,7 @@ begin
   raise exception 'idempotency key could not be claimed';
 end;
 $function$;
-grant execute on function public.idempotency_claim(p_workspace_id uuid, p_key_hash bytea, p_fingerprint bytea, p_sealed text, p_now timestamp with time zone) to service_role;
+grant execute on function public.idempotency_claim(p_workspace_id uuid, p_api_key_id uuid, p_key_hash bytea, p_fingerprint bytea, p_sealed text, p_now timestamp with time zone) to service_role;
 
 CREATE OR REPLACE FUNCTION public.idempotency_window()
  RETURNS interval
@@ -1357,7 +1407,7 @@ end;
 $function$;
 grant execute on function public.retry_webhook_delivery(p_workspace_id uuid, p_id uuid, p_delivery_id uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.revoke_api_key(p_workspace_id uuid, p_id uuid, p_admin_permission text)
+CREATE OR REPLACE FUNCTION public.revoke_api_key(p_workspace_id uuid, p_id uuid, p_admin_permission text, p_revoker_key_id uuid)
  RETURNS json
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -1365,11 +1415,27 @@ CREATE OR REPLACE FUNCTION public.revoke_api_key(p_workspace_id uuid, p_id uuid,
 AS $function$
 declare
   k public.api_keys;
+  revoker public.api_keys;
+  excess jsonb;
 begin
+  if p_revoker_key_id is null and current_user = 'service_role' then
+    raise exception 'revoke_api_key: service_role must name the revoking key' using errcode = '42501';
+  end if;
   perform 1 from public.workspaces where id = p_workspace_id for no key update;
   select * into k from public.api_keys where id = p_id and workspace_id = p_workspace_id and revoked_at is null;
   if not found then
     return json_build_object('outcome', 'not_found');
+  end if;
+  if p_revoker_key_id is not null then
+    select * into revoker from public.api_keys a
+     where a.id = p_revoker_key_id and a.workspace_id = p_workspace_id and public.api_key_is_active(a);
+    if not found then
+      return json_build_object('outcome', 'creator_inactive');
+    end if;
+    excess := public.api_key_excess(k.permissions, k.rate_limit_tier, k.expires_at, revoker, false);
+    if excess is not null then
+      return (jsonb_build_object('outcome', 'exceeds_caller') || excess)::json;
+    end if;
   end if;
   if public.api_key_is_active(k) and p_admin_permission = any (k.permissions)
      and not exists (select 1 from public.api_keys a
@@ -1382,7 +1448,7 @@ begin
   return json_build_object('outcome', 'ok');
 end;
 $function$;
-grant execute on function public.revoke_api_key(p_workspace_id uuid, p_id uuid, p_admin_permission text) to service_role;
+grant execute on function public.revoke_api_key(p_workspace_id uuid, p_id uuid, p_admin_permission text, p_revoker_key_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.rotate_webhook_secret(p_workspace_id uuid, p_id uuid, p_secret text, p_overlap_seconds integer)
  RETURNS json
@@ -1404,8 +1470,7 @@ begin
   if not found then
     return json_build_object('outcome', 'not_found');
   end if;
-  return json_build_object('outcome', 'ok',
-                           'webhook', public.webhook_json(e) || jsonb_build_object('secret', e.secret));
+  return json_build_object('outcome', 'ok', 'webhook', public.webhook_json(e));
 end;
 $function$;
 grant execute on function public.rotate_webhook_secret(p_workspace_id uuid, p_id uuid, p_secret text, p_overlap_seconds integer) to service_role;

@@ -37,6 +37,11 @@ export type GatewayEnv = {
     logIdentity?: { workspaceId?: string; keyPrefix?: string };
     /** The write's Idempotency-Key and request fingerprint, when it sent one. */
     idempotency?: Idempotency;
+    /**
+     * Resolves when the key would be admitted (valid, permitted, under its limits), without counting the request;
+     * throws the answer otherwise. For work that must not run for just anyone (a webhook URL's DNS lookup).
+     */
+    preflight?: () => Promise<void>;
     /** Set when gateway_request answered with the stored outcome of an earlier request with the same key. */
     replayed?: { sealed: string | null };
     /** An internal error's details, for the log line only. */
@@ -51,4 +56,11 @@ export function callerOf(c: GatewayContext): Caller {
   const caller = c.get("caller");
   if (!caller) throw new Error("route is missing the authenticate middleware");
   return caller;
+}
+
+/** The authenticated route's preflight (GatewayEnv's `preflight`). */
+export function preflightOf(c: GatewayContext): () => Promise<void> {
+  const preflight = c.get("preflight");
+  if (!preflight) throw new Error("route is missing the authenticate middleware");
+  return preflight;
 }

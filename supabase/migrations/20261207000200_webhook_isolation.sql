@@ -30,7 +30,8 @@ create index webhook_deliveries_endpoint_due_idx on public.webhook_deliveries (e
   where status = 'pending';
 
 -- A workspace's endpoint count is bounded (docs/api-behaviour.md says why 20): one workspace cannot turn a
--- campaign change into hundreds of POSTs. Operators raise it per workspace.
+-- campaign change into hundreds of POSTs. Operators raise it per workspace. create_webhook enforces it
+-- (20261207000300).
 alter table public.workspaces
   add column webhook_endpoint_limit integer not null default 20 check (webhook_endpoint_limit between 1 and 1000);
 
@@ -373,38 +374,6 @@ begin
                                                 where endpoint_id = p_id and status = 'failed'
                                                   and created_at >= p_since
                                                   and (p_until is null or created_at < p_until)));
-end;
-$$;
-
--- As in 20261130001220 (create_webhook), refused once the workspace has webhook_endpoint_limit endpoints. The
--- workspace row lock makes two racing registrations count each other.
-create or replace function public.create_webhook(p_workspace_id uuid, p_fields jsonb, p_secret text)
-returns json
-language plpgsql volatile
-set search_path = ''
-as $$
-declare
-  e public.webhook_endpoints;
-  endpoint_limit integer;
-  violated text;
-begin
-  select webhook_endpoint_limit into endpoint_limit from public.workspaces where id = p_workspace_id
-    for no key update;
-  if (select count(*) from public.webhook_endpoints where workspace_id = p_workspace_id and deleted_at is null)
-     >= endpoint_limit then
-    return json_build_object('outcome', 'limit_reached', 'limit', endpoint_limit);
-  end if;
-  insert into public.webhook_endpoints (workspace_id, url, events, description, active, secret)
-  values (p_workspace_id, p_fields ->> 'url', array(select jsonb_array_elements_text(p_fields -> 'events')),
-          p_fields ->> 'description', coalesce((p_fields ->> 'active')::boolean, true), p_secret)
-  returning * into e;
-  return json_build_object('outcome', 'ok', 'webhook', public.webhook_json(e) || jsonb_build_object('secret', e.secret));
-exception when unique_violation then
-  get stacked diagnostics violated = constraint_name;
-  if violated is distinct from 'webhook_endpoints_url_idx' then
-    raise;
-  end if;
-  return json_build_object('outcome', 'duplicate');
 end;
 $$;
 

@@ -134,6 +134,10 @@ const CALLS: Record<string, Call> = {
     },
     main: (r) => ok(r.auth) && r.permitted === true && ok(r.result) && r.replayed === true,
   },
+  gateway_preflight: {
+    run: (tx, r) => value(tx`select public.gateway_preflight(${r.adminKeyHash}, 'webhooks:write') as v`),
+    main: (r) => r === "ok",
+  },
   gateway_run: {
     run: (tx, r) =>
       value(tx`select public.gateway_run('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}, null, now()) as v`),
@@ -146,10 +150,12 @@ const CALLS: Record<string, Call> = {
   idempotency_claim: {
     run: async (tx, r) => {
       const claimed = await value(tx`
-        select public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now()) is null as v`);
+        select public.idempotency_claim(${r.ws}, ${r.adminKeyId}, sha256('hosted'), sha256('request'), null, now())
+               is null as v`);
       const again = await value(tx`
-        select (public.idempotency_claim(${r.ws}, sha256('hosted'), sha256('request'), null, now())).created_at as v`);
-      return claimed === true && again !== null;
+        select (public.idempotency_claim(${r.ws}, ${r.adminKeyId}, sha256('hosted'), sha256('request'), null,
+                                         now())).api_key_id as v`);
+      return claimed === true && again === r.adminKeyId;
     },
     main: (r) => r === true,
   },
@@ -173,6 +179,12 @@ const CALLS: Record<string, Call> = {
     run: (tx, r) => value(tx`select public.api_key_json(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
     main: (r) => r.prefix?.startsWith("wbk_"),
   },
+  api_key_excess: {
+    run: (tx, r) =>
+      value(tx`select public.api_key_excess(array['campaigns:read'], 'high', null, k, false) as v
+                 from public.api_keys k where id = ${r.readerKeyId}`),
+    main: (r) => r.tier_exceeds === true && r.permissions.length === 0,
+  },
   rate_limit_tier_rank: {
     run: (tx) => value(tx`select public.rate_limit_tier_rank('high') as v`),
     main: (r) => r === 1,
@@ -189,7 +201,8 @@ const CALLS: Record<string, Call> = {
     main: (r) => r.total === 3,
   },
   revoke_api_key: {
-    run: (tx, r) => value(tx`select public.revoke_api_key(${r.ws}, ${r.readerKeyId}, 'admin:api_keys') as v`),
+    run: (tx, r) =>
+      value(tx`select public.revoke_api_key(${r.ws}, ${r.readerKeyId}, 'admin:api_keys', ${r.adminKeyId}) as v`),
     main: ok,
   },
   webhook_url_digest: {
@@ -308,7 +321,8 @@ const CALLS: Record<string, Call> = {
   },
   rotate_webhook_secret: {
     run: (tx, r) => value(tx`select public.rotate_webhook_secret(${r.ws}, ${r.endpoint}, 'whsec_rotated', 60) as v`),
-    main: (r) => ok(r) && r.webhook.secret === "whsec_rotated",
+    // The answer leaves the secret out (the gateway shows the one it chose); the row holds it.
+    main: (r) => ok(r) && r.webhook.id && !("secret" in r.webhook),
   },
   recover_webhook_deliveries: {
     // The 410 above disabled the endpoint, and a disabled endpoint is refused: enabled again first, as a PATCH does.

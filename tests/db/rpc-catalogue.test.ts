@@ -14,7 +14,7 @@ const INTERNAL = [
   "rate_limit_tier_rank", "webhook_url_digest", "webhook_delivery_json",
   "webhook_attempt_json", "key_for_request", "rate_limit_answer", "rate_limit_usage", "rate_limit_precheck",
   "rate_limit_count", "stamp_key_used", "key_identity", "gateway_operation", "idempotency_window", "idempotency_claim",
-  "gateway_run", "webhook_circuit_open_seconds", "webhook_endpoint_attempted",
+  "gateway_run", "webhook_circuit_open_seconds", "webhook_endpoint_attempted", "api_key_excess",
 ];
 
 interface PublicFunction {

@@ -59,6 +59,10 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect((await api(`/v1/webhooks/${hook}`)).body.data.webhook.id).toBe(hook);
     const patched = await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { description: "wire" } });
     expect(patched.body.data.webhook.description).toBe("wire");
+    // A URL naming a host: gateway_preflight goes first; then back to the receiver's own address.
+    const named = await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { url: receiver.url.replace("127.0.0.1", "localhost") } });
+    expect(named.body.data.webhook.url).toContain("//localhost:");
+    expect((await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { url: receiver.url } })).status).toBe(200);
 
     const campaign = (await api("/v1/campaigns", { method: "POST", body: { name: "Wire" } })).body.data.campaign;
     expect((await api("/v1/campaigns")).body.data.campaigns).toMatchObject([{ id: campaign.id }]);

@@ -22,6 +22,40 @@ describe("schema security", () => {
     }
   });
 
+  // Exactly the operations the RPCs perform (20261130000100 says which and why; retention deletes webhook
+  // history, 20261130001010; 20261207000300 for idempotency_keys); a table created later inherits TRUNCATE, REFERENCES, TRIGGER and MAINTAIN from the hosted
+  // default privileges unless its migration takes them back.
+  it("service_role holds exactly the table privileges the RPCs use, and no more", async () => {
+    const granted = await db()<{ relname: string; privileges: string[] }[]>`
+      select c.relname, coalesce(array_agg(a.privilege_type order by a.privilege_type)
+                                   filter (where a.privilege_type is not null), '{}') as privileges
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        left join lateral aclexplode(c.relacl) a on a.grantee = 'service_role'::regrole
+       where n.nspname = 'public' and c.relkind = 'r'
+       group by c.relname`;
+    const columns = await db()<{ column: string; privilege: string }[]>`
+      select c.relname || '.' || att.attname as column, a.privilege_type as privilege
+        from pg_attribute att
+        join pg_class c on c.oid = att.attrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        cross join lateral aclexplode(att.attacl) a
+       where n.nspname = 'public' and a.grantee = 'service_role'::regrole`;
+    const crud = ["DELETE", "INSERT", "SELECT", "UPDATE"];
+    expect(Object.fromEntries(granted.map((t) => [t.relname, t.privileges]))).toEqual({
+      workspaces: ["SELECT"],
+      api_keys: ["INSERT", "SELECT", "UPDATE"],
+      rate_limit_counters: ["INSERT", "SELECT", "UPDATE"],
+      campaigns: crud,
+      webhook_endpoints: ["INSERT", "SELECT", "UPDATE"],
+      webhook_events: ["DELETE", "INSERT", "SELECT"],
+      webhook_deliveries: crud,
+      webhook_attempts: ["DELETE", "INSERT", "SELECT"],
+      idempotency_keys: crud,
+    });
+    expect(columns).toEqual([{ column: "workspaces.name", privilege: "UPDATE" }]);
+  });
+
   it("every function in public pins search_path and is executable by service_role only", async () => {
     const functions = await db()`
       select p.oid::regprocedure::text as name, p.proconfig,

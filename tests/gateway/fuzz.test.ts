@@ -5,6 +5,8 @@
 // envelope (call() checks each response against the document), never a 5xx; a refused request must leave the
 // workspace's rows as they were, and no request may change another workspace's.
 //
+// Then the caller-bound rules (issue 17) under random interleavings of several keys: replays, lifetimes, revocation.
+//
 // The seed is fixed so a run is repeatable; FUZZ_SEED picks another, FUZZ_RUNS the runs per operation.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,7 @@ import { CAMPAIGN_STATUSES } from "../../functions/_shared/campaigns/campaign.ts
 import { SUBSCRIBABLE_EVENTS } from "../../functions/_shared/webhooks/events.ts";
 import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
 import { createApiKey } from "../../scripts/admin/provisioning.ts";
-import { db, insertCampaign, insertEndpoint, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { ALL_PERMISSIONS, db, insertCampaign, insertEndpoint, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { bodyFor, type JsonSchema, type QueryParameter, queryFor, resolveHost } from "../support/fuzz-inputs.ts";
 import { callOnOwnConnection, gatewaySession } from "../support/gateway.ts";
 
@@ -179,5 +181,170 @@ describe("fuzzing every operation", () => {
       [...tally.statuses].filter(([status]) => status >= from && status < to).reduce((sum, [, n]) => sum + n, 0);
     expect(count(200, 300)).toBeGreaterThan(0);
     for (const status of [400, 403, 404]) expect(tally.statuses.get(status) ?? 0).toBeGreaterThan(0);
+  });
+});
+
+// Issue 17's rules under random interleavings: an Idempotency-Key's stored answer goes only to the API key that
+// stored it, and keys made or revoked by a key never exceed it (permissions, tier, lifetime).
+describe("fuzzing the caller-bound rules", () => {
+  const TIER_RANK = { standard: 0, high: 1, unmetered: 2 } as const;
+  type Tier = keyof typeof TIER_RANK;
+  interface Actor { name: string; key: string; id: string; permissions: string[]; tier: Tier; expiresAt: string | null }
+
+  /** Keys of one workspace, from the strongest to ones bounded by each rule. */
+  async function actors(workspaceId: string): Promise<Actor[]> {
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const specs: Omit<Actor, "key" | "id">[] = [
+      { name: "strong", permissions: [...ALL_PERMISSIONS], tier: "high", expiresAt: null },
+      { name: "twin", permissions: [...ALL_PERMISSIONS], tier: "high", expiresAt: null },
+      { name: "weak admin", permissions: ["admin:api_keys", "campaigns:read"], tier: "standard", expiresAt: null },
+      { name: "expiring admin", permissions: [...ALL_PERMISSIONS], tier: "high", expiresAt: inAnHour },
+    ];
+    return await Promise.all(specs.map(async (spec) => {
+      const made = await createApiKey(db(), {
+        workspaceId,
+        permissions: spec.permissions as never,
+        tier: spec.tier,
+        ...(spec.expiresAt ? { expiresAt: spec.expiresAt } : {}),
+      });
+      const [row] = await db()<{ expires_at: Date | null }[]>`select expires_at from public.api_keys where id = ${made.id}`;
+      return { ...spec, key: made.key, id: made.id, expiresAt: row.expires_at?.toISOString() ?? null };
+    }));
+  }
+
+  /** Whether a key with these fields exceeds `caller` in nothing (api.md section 6). */
+  const within = (k: { permissions: string[]; rate_limit_tier: Tier; expires_at: string | null }, caller: Actor) =>
+    k.permissions.every((p) => caller.permissions.includes(p)) &&
+    TIER_RANK[k.rate_limit_tier] <= TIER_RANK[caller.tier] &&
+    (caller.expiresAt === null || (k.expires_at !== null && Date.parse(k.expires_at) <= Date.parse(caller.expiresAt)));
+
+  const expiry = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.integer({ min: 60, max: 7_200 }).map((seconds) => new Date(Date.now() + seconds * 1000).toISOString()),
+  );
+  const apiKeyBody = fc.record({
+    name: fc.constantFrom("a", "b", "c"),
+    permissions: fc.subarray([...ALL_PERMISSIONS], { minLength: 1 }),
+    rate_limit_tier: fc.constantFrom("standard", "high", "unmetered"),
+    expires_at: expiry,
+  }, { requiredKeys: ["name", "permissions"] });
+
+  it("a stored answer is replayed only to the key that stored it; another key's repeat is 422", { timeout: 180_000 }, async () => {
+    const { gateway } = session;
+    const step = fc.record({
+      actor: fc.nat(3),
+      idempotencyKey: fc.nat(3),
+      request: fc.oneof(
+        apiKeyBody.map((body) => ({ path: "/v1/api-keys", body })),
+        fc.constantFrom("x", "y").map((name) => ({ path: "/v1/campaigns", body: { name } })),
+        fc.constantFrom("p", "q").map((path) => ({
+          path: "/v1/webhooks",
+          body: { url: `https://93.184.215.14/${path}`, events: ["campaign.created"] },
+        })),
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 8 }), async (steps) => {
+        const t = await newTenant();
+        const keys = await actors(t.workspaceId);
+        const run = crypto.randomUUID();
+        /** The actor whose request stored each Idempotency-Key's answer, and that answer's text. */
+        const owner = new Map<number, { actor: number; text: string }>();
+        /** Every API key and webhook secret shown: none may be stored in clear. */
+        const secrets: string[] = [];
+        for (const { actor, idempotencyKey, request } of steps) {
+          const res = await callOnOwnConnection(`${gateway.url}${request.path}`, {
+            method: "POST",
+            key: keys[actor].key,
+            body: new TextEncoder().encode(JSON.stringify(request.body)),
+            headers: { "Content-Type": "application/json", "Idempotency-Key": `${run}-${idempotencyKey}` },
+          });
+          tally.inputs++;
+          tally.statuses.set(res.status, (tally.statuses.get(res.status) ?? 0) + 1);
+          expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+          const stored = owner.get(idempotencyKey);
+          const isReplay = res.headers.get("idempotent-replayed") === "true";
+          if (stored && stored.actor !== actor) {
+            // 422, unless refused before the key is looked at: no permission (403), a bad body (400).
+            const code = res.body?.error?.code;
+            expect(code, `${keys[actor].name} repeating ${keys[stored.actor].name}'s key: ${res.status}`)
+              .toMatch(/^(idempotency_key_reused|insufficient_permissions|validation_error)$/);
+            expect(isReplay).toBe(false);
+          }
+          if (isReplay) {
+            expect(stored?.actor, "a replay to a key that stored nothing under this Idempotency-Key").toBe(actor);
+            expect(res.text).toBe(stored!.text);
+          }
+          // What the operation itself answered is stored; refusals before it (400, 403 for the permission, 422) not.
+          const beforeOperation = res.status === 400 || res.status === 422 ||
+            res.body?.error?.code === "insufficient_permissions";
+          if (!stored && !beforeOperation) owner.set(idempotencyKey, { actor, text: res.text });
+          const secret = res.body?.data?.api_key?.key ?? res.body?.data?.webhook?.secret;
+          if (secret) secrets.push(secret);
+        }
+        const stored = (await db()<{ text: string }[]>`
+          select concat(result::text, sealed) as text from public.idempotency_keys where workspace_id = ${t.workspaceId}`)
+          .map((row) => row.text).join("\n");
+        expect(stored).not.toContain("whsec_");
+        for (const secret of secrets) expect(stored, "a secret in clear in idempotency_keys").not.toContain(secret.slice(4));
+      }),
+      { seed: SEED, numRuns: Math.ceil(RUNS / 5) },
+    );
+  });
+
+  it("keys made or revoked by a key never exceed it: permissions, tier, lifetime", { timeout: 180_000 }, async () => {
+    const { gateway } = session;
+    const step = fc.oneof(
+      fc.record({ actor: fc.nat(3), create: apiKeyBody }),
+      fc.record({ actor: fc.nat(3), revoke: fc.nat(20) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
+        const t = await newTenant();
+        const keys = await actors(t.workspaceId);
+        for (const s of steps) {
+          const caller = keys[s.actor];
+          const [self] = await db()<{ active: boolean }[]>`
+            select revoked_at is null as active from public.api_keys where id = ${caller.id}`;
+          if ("create" in s) {
+            const body = { ...s.create, name: `${s.create.name} ${crypto.randomUUID()}` };
+            const res = await callOnOwnConnection(`${gateway.url}/v1/api-keys`, {
+              method: "POST",
+              key: caller.key,
+              body: new TextEncoder().encode(JSON.stringify(body)),
+              headers: { "Content-Type": "application/json" },
+            });
+            tally.inputs++;
+            expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+            if (!self.active) expect(res.status).toBe(401);
+            if (res.status === 201) expect(within(res.body.data.api_key, caller), res.text).toBe(true);
+            else if (res.status === 403 && self.active) {
+              expect(res.body.error.code).toBe("key_exceeds_caller");
+              const asked = { ...body, rate_limit_tier: body.rate_limit_tier as Tier, expires_at: body.expires_at ?? null };
+              expect(within(asked, caller) && asked.rate_limit_tier !== "unmetered").toBe(false);
+            }
+          } else {
+            const targets = await db()<{ id: string; permissions: string[]; rate_limit_tier: Tier; expires_at: Date | null }[]>`
+              select id, permissions, rate_limit_tier, expires_at from public.api_keys
+               where workspace_id = ${t.workspaceId} and revoked_at is null order by created_at, id`;
+            if (targets.length === 0) continue;
+            const target = targets[s.revoke % targets.length];
+            const res = await callOnOwnConnection(`${gateway.url}/v1/api-keys/${target.id}`, {
+              method: "DELETE",
+              key: caller.key,
+              body: new Uint8Array(),
+            });
+            tally.inputs++;
+            expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+            const fields = { ...target, expires_at: target.expires_at?.toISOString() ?? null };
+            if (res.status === 204) expect(within(fields, caller) || target.id === caller.id).toBe(true);
+            if (res.status === 403) expect(res.body.error.code).toBe("key_exceeds_caller");
+            if (self.active && !within(fields, caller)) expect(res.status).not.toBe(204);
+          }
+        }
+      }),
+      { seed: SEED + 1, numRuns: Math.ceil(RUNS / 5) },
+    );
   });
 });

@@ -7,9 +7,20 @@ import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
 import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
+import { createApiKey } from "../../scripts/admin/provisioning.ts";
 import { pruneIdempotencyKeys } from "../../scripts/local/retention.ts";
 import { type ApiResponse, expectError, statusCounts } from "../support/assertions.ts";
-import { databaseUrl, db, eventsOf, insertCampaign, insertEndpoint, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
+import {
+  ALL_PERMISSIONS,
+  databaseUrl,
+  db,
+  eventsOf,
+  insertCampaign,
+  insertEndpoint,
+  newKey,
+  newTenant,
+  type TestTenant,
+} from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { setCounter } from "../support/rate-limit.ts";
 
@@ -149,6 +160,44 @@ describe("a replay is the first answer, rendered by the same route from the stor
   });
 });
 
+describe("webhook secrets in a stored answer are sealed, like a new API key", () => {
+  /** Everything the database keeps of an Idempotency-Key's answer, as text. */
+  async function storedText(workspaceId: string, key: string) {
+    const [row] = await db()<{ stored: string }[]>`
+      select concat(result::text, sealed) as stored
+        from public.idempotency_keys where workspace_id = ${workspaceId} and key_hash = ${sha256(key)}`;
+    return row.stored;
+  }
+
+  it("create and rotate-secret: the replay shows the same secret, which idempotency_keys never holds in clear", async () => {
+    const t = await newTenant({ plan: "org", tier: "standard" });
+    const createKey = crypto.randomUUID();
+    const body = { url: "https://93.184.215.14/sealed", events: ["campaign.created"] };
+    const created = await send(t, "/v1/webhooks", { body, idempotencyKey: createKey });
+    const createdAgain = await send(t, "/v1/webhooks", { body, idempotencyKey: createKey });
+    expect(created.status).toBe(201);
+    const secret: string = created.body.data.webhook.secret;
+    expect(secret).toMatch(/^whsec_/);
+    expect([createdAgain.status, createdAgain.body, replayed(createdAgain)]).toEqual([201, created.body, "true"]);
+
+    const id: string = created.body.data.webhook.id;
+    const rotateKey = crypto.randomUUID();
+    const rotated = await send(t, `/v1/webhooks/${id}/rotate-secret`, { body: { overlap_seconds: 0 }, idempotencyKey: rotateKey });
+    const rotatedAgain = await send(t, `/v1/webhooks/${id}/rotate-secret`, { body: { overlap_seconds: 0 }, idempotencyKey: rotateKey });
+    const newSecret: string = rotated.body.data.webhook.secret;
+    expect([rotated.status, newSecret]).toEqual([200, expect.stringMatching(/^whsec_/)]);
+    expect([rotatedAgain.status, rotatedAgain.body, replayed(rotatedAgain)]).toEqual([200, rotated.body, "true"]);
+    const [endpoint] = await db()<{ secret: string }[]>`select secret from public.webhook_endpoints where id = ${id}`;
+    expect(endpoint.secret).toBe(newSecret);
+
+    for (const [key, shown] of [[createKey, secret], [rotateKey, newSecret]]) {
+      const stored = await storedText(t.workspaceId, key);
+      expect(stored).not.toContain("whsec_");
+      expect(stored).not.toContain(shown.slice("whsec_".length));
+    }
+  });
+});
+
 describe("one key, many requests", () => {
   it.each(["standard", "unmetered"] as const)("16 concurrent requests with one key (%s key): the operation runs once, all 16 get its answer, 15 as replays", async (tier) => {
     const t = await newTenant({ plan: "org", tier });
@@ -182,6 +231,49 @@ describe("one key, many requests", () => {
     await send(t, "/v1/campaigns", { body: { name: "Ordered", daily_send_limit: 30 }, idempotencyKey: k2 });
     const reordered = await send(t, "/v1/campaigns", { body: { daily_send_limit: 30, name: "Ordered" }, idempotencyKey: k2 });
     expect([reordered.status, replayed(reordered)]).toEqual([201, "true"]);
+  });
+
+  it("keys are scoped to the API key too: a weak key repeating a strong key's API-key creation gets 422, never the key", async () => {
+    // Issue 17: S (high tier, every permission) mints a key; W (admin:api_keys and campaigns:read, standard) sends
+    // the same request with the same Idempotency-Key.
+    const strong = await newTenant({ plan: "org", tier: "high" });
+    const weak = await createApiKey(db(), {
+      workspaceId: strong.workspaceId,
+      permissions: ["admin:api_keys", "campaigns:read"],
+      tier: "standard",
+    });
+    const key = crypto.randomUUID();
+    const body = { name: "mighty", permissions: [...ALL_PERMISSIONS], rate_limit_tier: "high" };
+    const first = await send(strong, "/v1/api-keys", { body, idempotencyKey: key });
+    expect(first.status).toBe(201);
+
+    const replay = await send(strong, "/v1/api-keys", { body, idempotencyKey: key, key: weak.key });
+    const error = expectError(replay, 422, "idempotency_key_reused");
+    expect(error.message).toContain("another API key");
+    expect(replay.text).not.toContain(first.body.data.api_key.key);
+    expect(replayed(replay)).toBeNull();
+    // Without the header the same request is refused by the bound, as before; nothing was created either way.
+    expectError(await send(strong, "/v1/api-keys", { body, key: weak.key }), 403, "key_exceeds_caller");
+    const [{ n }] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.api_keys where workspace_id = ${strong.workspaceId}`;
+    expect(n).toBe(3);
+    // The key that made it still gets its replay.
+    const again = await send(strong, "/v1/api-keys", { body, idempotencyKey: key });
+    expect([again.status, again.text, replayed(again)]).toEqual([201, first.text, "true"]);
+  });
+
+  it("another key with every permission repeating a campaign create gets 422, and nothing runs", async () => {
+    const t = await newTenant({ plan: "org", tier: "standard" });
+    const twin = await createApiKey(db(), { workspaceId: t.workspaceId, permissions: ALL_PERMISSIONS, tier: "standard" });
+    const key = crypto.randomUUID();
+    const first = await send(t, "/v1/campaigns", { body: { name: "Mine" }, idempotencyKey: key });
+    const other = await send(t, "/v1/campaigns", { body: { name: "Mine" }, idempotencyKey: key, key: twin.key });
+    expect(first.status).toBe(201);
+    expectError(other, 422, "idempotency_key_reused");
+    expect(await campaignCount(t.workspaceId)).toBe(1);
+    const [row] = await db()<{ api_key_id: string }[]>`
+      select api_key_id from public.idempotency_keys where workspace_id = ${t.workspaceId} and key_hash = ${sha256(key)}`;
+    expect(row.api_key_id).toBe(t.keyId);
   });
 
   it("keys are scoped to the workspace: another workspace's request with the same key runs", async () => {

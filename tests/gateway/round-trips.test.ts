@@ -1,5 +1,7 @@
 // Database round trips per request, counted at the seam: an authenticated request is one call (gateway_request
 // resolves, counts, checks the permission and runs the operation), whatever its answer; a malformed key is none.
+// The exception: a webhook write whose URL names a host asks gateway_preflight first, so that the host is looked up
+// only for an admitted key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../functions/_shared/db/database.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
@@ -67,25 +69,57 @@ describe("database round trips per request", () => {
     }
   });
 
-  it("one for a webhook write with a URL: its DNS check runs before the call, and the key's refusal still wins", async () => {
+  it("a webhook write with a host name: two (preflight, then the request), and no DNS lookup for a key not admitted", async () => {
+    const lookups: string[] = [];
     const spied = await startGateway({
       db: counting,
-      resolveHost: async (host) => (host === "internal.example.com" ? ["10.0.0.7"] : ["93.184.215.14"]),
+      resolveHost: async (host) => {
+        lookups.push(host);
+        return host === "internal.example.com" ? ["10.0.0.7"] : ["93.184.215.14"];
+      },
     });
     const post = async (key: string, url: string) => {
       calls.length = 0;
+      lookups.length = 0;
       const res = await call(`${spied.url}/v1/webhooks`, { method: "POST", key, body: { url, events: ["campaign.created"] } });
-      return { status: res.status, code: res.body?.error?.code, calls: [...calls] };
+      return { status: res.status, code: res.body?.error?.code, calls: [...calls], lookups: [...lookups] };
     };
     try {
-      const trip = ["gateway_request"];
-      expect(await post(tenant.key, "https://hooks.example.com/in")).toEqual({ status: 201, code: undefined, calls: trip });
-      expect(await post(tenant.key, "https://internal.example.com/in")).toEqual({ status: 400, code: "invalid_url", calls: trip });
-      expect(await post(generateApiKey().key, "https://internal.example.com/in"))
-        .toEqual({ status: 401, code: "invalid_key", calls: trip });
-      expect(await post(reader.key, "https://internal.example.com/in"))
-        .toEqual({ status: 403, code: "insufficient_permissions", calls: trip });
+      const trips = ["gateway_preflight", "gateway_request"];
+      expect(await post(tenant.key, "https://hooks.example.com/in"))
+        .toEqual({ status: 201, code: undefined, calls: trips, lookups: ["hooks.example.com"] });
+      expect(await post(tenant.key, "https://internal.example.com/in"))
+        .toEqual({ status: 400, code: "invalid_url", calls: trips, lookups: ["internal.example.com"] });
+      // A forged key with a valid checksum: the preflight's 401 is the answer, and no name was looked up.
+      expect(await post(generateApiKey().key, "https://attacker-chosen.example.com/in"))
+        .toEqual({ status: 401, code: "invalid_key", calls: ["gateway_preflight"], lookups: [] });
+      expect(await post(reader.key, "https://attacker-chosen.example.com/in"))
+        .toEqual({ status: 403, code: "insufficient_permissions", calls: trips, lookups: [] });
+      // Nothing to resolve (an IP literal, or a URL refused on its face): one, as for every other request.
+      expect(await post(tenant.key, "https://93.184.215.15/in"))
+        .toEqual({ status: 201, code: undefined, calls: ["gateway_request"], lookups: [] });
+      expect(await post(generateApiKey().key, "http://plain.example.com/in"))
+        .toEqual({ status: 401, code: "invalid_key", calls: ["gateway_request"], lookups: [] });
     } finally {
+      await spied.close();
+    }
+  });
+
+  it("a webhook write by a key over its rate limit looks nothing up, and is answered 429", async () => {
+    const lookups: string[] = [];
+    const spied = await startGateway({ db: counting, resolveHost: async (host) => (lookups.push(host), ["93.184.215.14"]) });
+    await setCounter(tenant.workspaceId, { day: 10_000 });
+    try {
+      calls.length = 0;
+      const res = await call(`${spied.url}/v1/webhooks`, {
+        method: "POST",
+        key: tenant.key,
+        body: { url: "https://limited.example.com/in", events: ["campaign.created"] },
+      });
+      expect([res.status, res.body.error.code, calls, lookups])
+        .toEqual([429, "rate_limited", ["gateway_preflight", "gateway_request"], []]);
+    } finally {
+      await setCounter(tenant.workspaceId, { day: 0 });
       await spied.close();
     }
   });

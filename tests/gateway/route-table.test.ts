@@ -58,9 +58,11 @@ const FIXTURES: Record<string, Fixture> = {
   listApiKeys: {},
   // Permissions within the caller's own: a key cannot create a key that exceeds it.
   createApiKey: { body: { name: "route table", permissions: ["admin:api_keys"] } },
+  // A key the suite's callers (admin:api_keys, never expiring, standard tier or above) could have created: a key
+  // revokes only keys that exceed it in nothing.
   revokeApiKey: {
     params: async (workspaceId) => ({
-      id: (await createApiKey(db(), { workspaceId, permissions: ["campaigns:read"], tier: "unmetered" })).id,
+      id: (await createApiKey(db(), { workspaceId, permissions: ["admin:api_keys"], tier: "standard" })).id,
     }),
   },
 };

@@ -61,6 +61,8 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     ["since not a time", { since: "yesterday" }],
     ["an impossible date", { since: "2026-02-30T00:00:00Z" }],
     ["a time without a zone", { since: "2026-01-01T00:00:00" }],
+    ["year 0, which Postgres has not", { since: "0000-01-01T00:00:00Z" }],
+    ["a time that is year 10000 in UTC", { since: "9999-12-31T23:00:00-02:00" }],
     ["until before since", { since: "2026-01-02T00:00:00Z", until: "2026-01-01T23:59:59Z" }],
     ["until before since, in another zone", { since: "2026-01-02T00:00:00+02:00", until: "2026-01-01T21:00:00Z" }],
     ["dry_run not a boolean", { since: "2026-01-01T00:00:00Z", dry_run: "yes" }],

@@ -69,15 +69,25 @@ export const listedApiKeyObject = apiKeyObject.extend({
 
 export type ListedApiKey = z.infer<typeof listedApiKeyObject>;
 
+/**
+ * A key (being made, or to be revoked) exceeds the calling key (the SQL function api_key_excess): the permissions
+ * it holds that the caller lacks, a tier above the caller's (or operator-only, when made), a later expiry.
+ */
+export interface ExceedsCaller {
+  outcome: "exceeds_caller";
+  permissions: Permission[];
+  tier_exceeds: boolean;
+  expires_exceeds: boolean;
+  /** The key's own tier and expiry. */
+  rate_limit_tier: RateLimitTier;
+  expires_at: string | null;
+  caller_rate_limit_tier: RateLimitTier;
+  caller_expires_at: string | null;
+}
+
 export type CreateApiKeyOutcome =
   | { outcome: "ok"; api_key: ApiKey }
   | { outcome: "duplicate_name" }
-  /** The creating key asked for permissions it lacks (listed) or a tier above its own or operator-only. */
-  | {
-    outcome: "exceeds_caller";
-    permissions: Permission[];
-    tier_exceeds: boolean;
-    caller_rate_limit_tier: RateLimitTier;
-  }
+  | ExceedsCaller
   /** The creating key was revoked or expired after it authenticated the request. */
   | { outcome: "creator_inactive" };

@@ -2,7 +2,7 @@
 // `RpcCatalogue` gives the types, `RPC_ARGUMENTS` the argument names at run time; tests/db/rpc-catalogue.test.ts
 // holds both against pg_proc, so a rename on either side fails a test instead of a request.
 import type { z } from "zod";
-import type { ApiKeyFields, CreateApiKeyOutcome, ListedApiKey } from "../auth/api-key-record.ts";
+import type { ApiKeyFields, CreateApiKeyOutcome, ExceedsCaller, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
 import type { createCampaignBody, updateCampaignBody } from "../campaigns/campaign-fields.ts";
@@ -24,9 +24,10 @@ export const RPC_ARGUMENTS = {
   health_check: [],
   resolve_api_key: ["p_key_hash"],
   gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args", "p_idempotency"],
+  gateway_preflight: ["p_key_hash", "p_permission"],
   create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
   list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
-  revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission"],
+  revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission", "p_revoker_key_id"],
   list_campaigns: ["p_workspace_id", "p_status", "p_page", "p_per_page"],
   get_campaign: ["p_workspace_id", "p_id"],
   create_campaign: ["p_workspace_id", "p_fields"],
@@ -140,7 +141,13 @@ export interface IdempotencyClaim {
   sealed: string | null;
 }
 
-export type RevokeApiKeyOutcome = { outcome: "ok" } | { outcome: "not_found" } | { outcome: "last_admin_key" };
+export type RevokeApiKeyOutcome =
+  | { outcome: "ok" }
+  | { outcome: "not_found" }
+  | { outcome: "last_admin_key" }
+  | ExceedsCaller
+  /** The revoking key was revoked or expired after it authenticated the request. */
+  | { outcome: "creator_inactive" };
 
 /** The outcome of a state change that queues a webhook event; `deliveries` is how many it queued. */
 type CampaignChange<Refusal extends string> =
@@ -162,12 +169,13 @@ export type DeleteCampaignOutcome =
 
 export type ListedWebhook = z.infer<typeof listedWebhookObject>;
 export type GetWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
+/** Create and rotate answer without the secret: the gateway chose it, and a stored result must not hold it. */
 export type CreateWebhookOutcome =
-  | { outcome: "ok"; webhook: Webhook & { secret: string } }
+  | { outcome: "ok"; webhook: Webhook }
   | { outcome: "duplicate" }
   | { outcome: "limit_reached"; limit: number };
 export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
-export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook & { secret: string } } | { outcome: "not_found" };
+export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
@@ -221,6 +229,8 @@ export interface RpcCatalogue {
     };
     result: GatewayAnswer;
   };
+  /** Whether gateway_request would admit the key for the permission, without counting (ok), or why not. */
+  gateway_preflight: { args: { p_key_hash: string; p_permission: Permission }; result: "ok" | "invalid_key" | "refused" };
 
   create_api_key: {
     /** p_creator_key_id: the key making this one, which bounds it; null only for operators (admin CLI). */
@@ -232,7 +242,8 @@ export interface RpcCatalogue {
     result: { api_keys: ListedApiKey[]; total: number };
   };
   revoke_api_key: {
-    args: { p_workspace_id: Uuid; p_id: Uuid; p_admin_permission: Permission };
+    /** p_revoker_key_id: the key revoking, which bounds what it may revoke; null only for operators. */
+    args: { p_workspace_id: Uuid; p_id: Uuid; p_admin_permission: Permission; p_revoker_key_id: Uuid | null };
     result: RevokeApiKeyOutcome;
   };
 

@@ -5,6 +5,7 @@ import { DatabaseUnavailableError } from "../db/unavailable.ts";
 /** Every error code the API can answer with, and its status. The single source for both. */
 export const ERROR_STATUS = {
   validation_error: 400,
+  invalid_body: 400,
   invalid_send_limit: 400,
   invalid_timezone: 400,
   invalid_url: 400,
@@ -33,6 +34,7 @@ export const ERROR_STATUS = {
   idempotency_key_reused: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  request_header_fields_too_large: 431,
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,

@@ -15,8 +15,12 @@ export function isIsoTime(value: string): boolean {
   const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = match.slice(1).map((p) => Number(p ?? 0));
   const lastDay = new Date(0);
   lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month: the last day of this one
-  return month >= 1 && month <= 12 && day >= 1 && day <= lastDay.getUTCDate() &&
-    hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= lastDay.getUTCDate() &&
+    hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59)) return false;
+  // In UTC, within years 1 to 9999: Postgres has no year 0, and toISOString writes the years around these with a
+  // sign and six digits, which no timestamptz parses (the fuzz suite's `0000-01-01T00:00:00Z` was a 500).
+  const utcYear = new Date(value).getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999;
 }
 
 export const ISO_TIME_PROBLEM = "Must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z";

@@ -1,11 +1,16 @@
 import type { z } from "zod";
 import { ApiError, type ErrorCode } from "./errors.ts";
+import { EXCERPT_MAX_FIELDS, excerpt } from "./excerpt.ts";
 
-/** Field path -> first problem, as the contract's `details.fields`. */
+/**
+ * Field path -> first problem, as the contract's `details.fields`: at most EXCERPT_MAX_FIELDS of them, each path
+ * cut to an excerpt, since the paths are the client's own keys.
+ */
 export function fieldProblems(error: z.ZodError): Record<string, string> {
   // A Map, not an object: a field named `constructor` or `__proto__` would find (or set) the prototype's member.
   const fields = new Map<string, string>();
-  const note = (field: string, problem: string) => fields.has(field) || fields.set(field, problem);
+  const note = (field: string, problem: string) =>
+    fields.size >= EXCERPT_MAX_FIELDS || fields.has(excerpt(field)) || fields.set(excerpt(field), problem);
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) note(key, "Unknown field");

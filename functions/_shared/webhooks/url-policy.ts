@@ -1,5 +1,6 @@
 // Which webhook URLs we are willing to POST to. Checked at registration and again before every attempt, since a
 // hostname can start resolving somewhere else after it was registered (DNS rebinding).
+import { excerpt } from "../http/excerpt.ts";
 import { WEBHOOK_URL_MAX_BYTES } from "./endpoint.ts";
 /** Resolves a hostname to its IPv4 and IPv6 addresses (injected: Deno and Node do it differently). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
@@ -136,9 +137,16 @@ function isIpLiteral(hostname: string): boolean {
 
 /**
  * Checks a webhook URL: scheme (https, or http when private targets are allowed), no credentials, and every
- * address the host resolves to outside the blocked ranges.
+ * address the host resolves to outside the blocked ranges. `beforeLookup` runs just before the host name is
+ * resolved, and only if it must be (not for an IP literal or a URL refused on its face); what it throws ends the
+ * check. The gateway authenticates there, so no caller without a valid key can make it look a name up.
  */
-export async function checkWebhookUrl(raw: string, resolve: ResolveHost, allowPrivate: boolean): Promise<UrlVerdict> {
+export async function checkWebhookUrl(
+  raw: string,
+  resolve: ResolveHost,
+  allowPrivate: boolean,
+  beforeLookup?: () => Promise<void>,
+): Promise<UrlVerdict> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -163,12 +171,13 @@ export async function checkWebhookUrl(raw: string, resolve: ResolveHost, allowPr
     if (!allowPrivate && (host === "localhost" || host.endsWith(".localhost"))) {
       return { ok: false, error: "blocked_url", reason: "localhost is not allowed" };
     }
+    await beforeLookup?.();
     try {
       addresses = await resolve(host);
     } catch {
       addresses = [];
     }
-    if (addresses.length === 0) return { ok: false, error: "dns_failure", reason: `Cannot resolve ${host}` };
+    if (addresses.length === 0) return { ok: false, error: "dns_failure", reason: `Cannot resolve ${excerpt(host)}` };
   }
   // Every answer must pass, or a name could list a public address next to the one it is really after. The
   // reason names the rule only: the addresses are our resolver's answers, not the customer's to see.
@@ -176,7 +185,7 @@ export async function checkWebhookUrl(raw: string, resolve: ResolveHost, allowPr
     const rule = blockedAddressRule(address, allowPrivate);
     if (rule) {
       const which = rule === "not global unicast" ? "an address that is not global unicast" : `a ${rule} address`;
-      return { ok: false, error: "blocked_url", reason: `${host} ${isIpLiteral(url.hostname) ? "is" : "resolves to"} ${which}` };
+      return { ok: false, error: "blocked_url", reason: `${excerpt(host)} ${isIpLiteral(url.hostname) ? "is" : "resolves to"} ${which}` };
     }
   }
   return { ok: true, url, addresses };

@@ -2,9 +2,9 @@ import { createMiddleware } from "hono/factory";
 import type { Database } from "@shared/db/database.ts";
 import type { GatewayAnswer, RpcName } from "@shared/db/rpc-catalogue.ts";
 import type { Caller, GatewayContext, GatewayEnv } from "../context.ts";
-import { ApiError } from "@shared/http/errors.ts";
+import { ApiError, unavailableError } from "@shared/http/errors.ts";
 import { displayPrefix, hashApiKey, isWellFormedApiKey } from "@shared/auth/api-key.ts";
-import { bearerToken } from "@shared/auth/bearer.ts";
+import { bearerToken, hasSeveralCredentials } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { onError } from "./error-handler.ts";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS } from "./idempotency.ts";
@@ -52,8 +52,8 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
   if (answer.idempotency === "reused") {
     throw new ApiError(
       "idempotency_key_reused",
-      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request in the last ${IDEMPOTENCY_WINDOW_HOURS} ` +
-        "hours; use a new key",
+      `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request, or by another API key, in the last ` +
+        `${IDEMPOTENCY_WINDOW_HOURS} hours; use a new key`,
     );
   }
   if (answer.replayed) c.set("replayed", { sealed: answer.sealed ?? null });
@@ -62,14 +62,20 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
 /**
  * Authentication, rate limit and permission, in the contract's order, in the same database call as the operation:
  * the handler's one RPC goes out inside gateway_request. A request answered without any RPC (a 400, a malformed
- * id's 404, a webhook URL refused by its DNS check) is checked afterwards with one bare gateway_request, whose
- * 401, 429 or 403 then takes the answer's place: one round trip either way. Malformed keys are refused before
+ * id's 404, a refused webhook URL) is checked afterwards with one bare gateway_request, whose 401, 429 or 403
+ * then takes the answer's place: one round trip either way. Malformed keys are refused before
  * any database call. Rate-limit headers go on every metered response, errors included; a replay of a stored
- * outcome (Idempotency-Key) is marked with `Idempotent-Replayed: true`.
+ * outcome (Idempotency-Key) is marked with `Idempotent-Replayed: true`. Work that must wait for a valid key (a
+ * webhook URL's DNS lookup) awaits `preflight` first: that write costs a second round trip (README, "One request").
  */
 export function authenticate(permission: Permission) {
   return createMiddleware<GatewayEnv>(async (c, next) => {
-    const token = bearerToken(c.req.header("authorization"));
+    const authorization = c.req.header("authorization");
+    // The runtime joins repeated headers with ", "; which of them would win depends on the proxy in between.
+    if (hasSeveralCredentials(authorization)) {
+      throw new ApiError("missing_auth", "More than one Authorization header. Send exactly one: Authorization: Bearer wbk_...");
+    }
+    const token = bearerToken(authorization);
     if (token === undefined) {
       throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
     }
@@ -84,8 +90,13 @@ export function authenticate(permission: Permission) {
     const request = async (rpc: RpcName | null, args: Record<string, unknown>): Promise<unknown> => {
       if (sent) throw new Error("an authenticated route makes one database call");
       sent = true;
-      // The placeholders stay here: gateway_request fills both in from the key.
-      const { p_workspace_id: _workspace, p_creator_key_id: _creator, ...operationArgs } = args;
+      // The placeholders stay here: gateway_request fills them in from the key.
+      const {
+        p_workspace_id: _workspace,
+        p_creator_key_id: _creator,
+        p_revoker_key_id: _revoker,
+        ...operationArgs
+      } = args;
       const idempotency = c.get("idempotency");
       const answer = await services.db.rpc("gateway_request", {
         p_key_hash: keyHash,
@@ -106,6 +117,16 @@ export function authenticate(permission: Permission) {
     };
     c.set("services", { ...services, db });
     c.set("caller", UNRESOLVED);
+    c.set("preflight", async () => {
+      const verdict = await services.db.rpc("gateway_preflight", { p_key_hash: keyHash, p_permission: permission });
+      if (verdict === "invalid_key") {
+        sent = true; // final: a key that is not valid now does not become valid
+        throw invalidKey();
+      }
+      // Refused (429 or 403): gateway_request gives that answer, with its headers, after the handler. Only if the
+      // minute window rolled over in between does it admit the request instead, and then this asks for a retry.
+      if (verdict !== "ok") throw unavailableError();
+    });
 
     await next();
     if (!sent) {

@@ -1,26 +1,33 @@
 import type { GatewayContext } from "../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
+import { EXCERPT_MAX_FIELDS, excerpt } from "@shared/http/excerpt.ts";
 
 // Postgres text and jsonb cannot hold U+0000, and jsonb refuses unpaired UTF-16 surrogates ("\ud800"). JSON
 // allows both, so without this check such a string would fail deep inside an RPC as a 500.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UNSTORABLE_PROBLEM = "Must not contain NUL characters or unpaired surrogates";
 
-/** Paths (as in `details.fields`) of every string, key or value, that Postgres could not store. */
+/**
+ * Paths (as in `details.fields`) of the strings, keys or values, that Postgres could not store: the first
+ * EXCERPT_MAX_FIELDS of them, each path cut to an excerpt (the keys are the client's).
+ */
 function unstorableStrings(root: unknown): Record<string, string> {
   const fields: Record<string, string> = {};
+  const note = (path: string) => {
+    if (Object.keys(fields).length < EXCERPT_MAX_FIELDS) fields[excerpt(path)] = UNSTORABLE_PROBLEM;
+  };
   // Iterative: JSON.parse accepts nesting far deeper than the call stack.
   const stack: { value: unknown; path: string }[] = [{ value: root, path: "" }];
   const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === "string") {
-      if (UNSTORABLE.test(value)) fields[path || "body"] = UNSTORABLE_PROBLEM;
+      if (UNSTORABLE.test(value)) note(path || "body");
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => stack.push({ value: item, path: join(path, String(i)) }));
     } else if (value !== null && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) {
-        if (UNSTORABLE.test(key)) fields[join(path, key)] = UNSTORABLE_PROBLEM;
+        if (UNSTORABLE.test(key)) note(join(path, key));
         stack.push({ value: item, path: join(path, key) });
       }
     }
@@ -28,18 +35,28 @@ function unstorableStrings(root: unknown): Record<string, string> {
   return fields;
 }
 
+// Fatal: a body that is not UTF-8 is refused, not stored with U+FFFD where its bytes were (RFC 8259 section 8.1).
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
- * Parses a JSON request body; the body-size limit has already been enforced by middleware. Strings that no
- * Postgres text column could store are refused here, once for every route, as `400 validation_error`.
+ * Parses a JSON request body; the body-size limit has already been enforced by middleware. Bytes that are not
+ * UTF-8 are `400 invalid_body`; strings that no Postgres text column could store are refused here, once for every
+ * route, as `400 validation_error`.
  */
 export async function readJsonBody(c: GatewayContext): Promise<unknown> {
   const contentType = c.req.header("content-type") ?? "";
-  const text = await c.req.text();
-  if (text.length === 0) {
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength === 0) {
     throw new ApiError("validation_error", "Request body must be a JSON object");
   }
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new ApiError("unsupported_media_type", "Request body must be sent as Content-Type: application/json");
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ApiError("invalid_body", "Request body is not valid UTF-8");
   }
   let body: unknown;
   try {

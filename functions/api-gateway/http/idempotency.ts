@@ -21,7 +21,7 @@ export interface Idempotency {
   key: string;
   keyHash: string;
   fingerprint: string;
-  /** A secret the response needs, sealed under the key (sealSecret), stored with the outcome. */
+  /** A secret the response needs, sealed under the key (sealSecret), stored with the outcome; one per request. */
   sealed: string | null;
 }
 
@@ -88,7 +88,8 @@ async function sealingKey(idempotency: Idempotency): Promise<CryptoKey> {
 }
 
 /**
- * Keeps `secret`, which the response shows and the database must not hold in clear (a new API key), for a replay:
+ * Keeps `secret`, which the response shows and the database must not hold in clear (a new API key, a webhook's
+ * signing secret), for a replay:
  * encrypted under a key only the client's Idempotency-Key derives, bound to this request's fingerprint. A no-op
  * without an Idempotency-Key.
  */

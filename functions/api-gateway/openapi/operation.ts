@@ -69,10 +69,11 @@ const isIdempotentWrite = (spec: AnySpec) => spec.method !== "get" && spec.permi
 
 const IDEMPOTENCY_KEY_DESCRIPTION = `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, bare or as a ` +
   "quoted string (draft-ietf-httpapi-idempotency-key-header); a random UUID is best. Scoped to the workspace and " +
-  `kept ${IDEMPOTENCY_WINDOW_HOURS} hours. A retry with the same key and the same request (method, route, path ` +
-  "ids, body) gets the first answer, status and body, with `Idempotent-Replayed: true`, and nothing runs again. A " +
-  "retry that arrives while the first is still running waits for it and gets its answer (never a 409). The same " +
-  "key with another request is `422 idempotency_key_reused`. A request refused before its operation (401, 403, " +
+  `the API key that sent it first, and kept ${IDEMPOTENCY_WINDOW_HOURS} hours. A retry by that API key with the ` +
+  "same key and the same request (method, route, path ids, body) gets the first answer, status and body, with " +
+  "`Idempotent-Replayed: true`, and nothing runs again. A retry that arrives while the first is still running " +
+  "waits for it and gets its answer (never a 409). The same key with another request, or from another API key, " +
+  "is `422 idempotency_key_reused`. A request refused before its operation (401, 403, " +
   "429, 400) stores nothing.";
 
 /** One parameter component, referenced by every write. */
@@ -88,7 +89,7 @@ function crossCuttingCodes(spec: AnySpec): ErrorCode[] {
     ...(spec.permission ? ["missing_auth", "invalid_key", "insufficient_permissions", "rate_limited"] as const : []),
     ...(isIdempotentWrite(spec) ? ["invalid_idempotency_key", "idempotency_key_reused"] as const : []),
     ...(spec.query || spec.body ? ["validation_error"] as const : []),
-    ...(spec.body ? ["payload_too_large", "unsupported_media_type"] as const : []),
+    ...(spec.body ? ["invalid_body", "payload_too_large", "unsupported_media_type"] as const : []),
     "internal_error",
     "service_unavailable",
   ];

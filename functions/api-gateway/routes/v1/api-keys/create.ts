@@ -1,12 +1,11 @@
 import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
-import { OPERATOR_ONLY_TIER } from "@shared/auth/api-key-record.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { callerOf } from "../../../context.ts";
 import { invalidKey } from "../../../http/authenticate.ts";
 import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { createApiKeyBody, createdApiKeyResponse, TAG } from "./schema.ts";
+import { createApiKeyBody, createdApiKeyResponse, keyExceedsCaller, TAG } from "./schema.ts";
 
 export const createApiKey = defineOperation({
   method: "post",
@@ -14,8 +13,8 @@ export const createApiKey = defineOperation({
   operationId: "createApiKey",
   summary: "Create an API key",
   description: "The response carries the key itself, shown only here. The new key's permissions must be a subset of " +
-    "the calling key's and its rate-limit tier no higher than the caller's; `unmetered` keys are made only by " +
-    "operators (admin CLI).",
+    "the calling key's, its rate-limit tier no higher than the caller's and its `expires_at` no later than the " +
+    "caller's (a caller that never expires may give either); `unmetered` keys are made only by operators (admin CLI).",
   tags: [TAG],
   permission: "admin:api_keys",
   body: { schema: createApiKeyBody, what: "API key" },
@@ -39,25 +38,6 @@ export const createApiKey = defineOperation({
     });
   }
   if (result.outcome === "creator_inactive") throw invalidKey();
-  if (result.outcome === "exceeds_caller") {
-    const tier = body.rate_limit_tier === OPERATOR_ONLY_TIER
-      ? `the ${OPERATOR_ONLY_TIER} tier, which only operators grant (admin CLI)`
-      : `a tier above its own (${result.caller_rate_limit_tier})`;
-    const problems = [
-      ...(result.permissions.length ? [`permissions it does not hold (${result.permissions.join(", ")})`] : []),
-      ...(result.tier_exceeds ? [tier] : []),
-    ];
-    throw new ApiError(
-      "key_exceeds_caller",
-      `A key cannot create a key that exceeds it; this request asks for ${problems.join(" and ")}`,
-      {
-        details: {
-          permissions: result.permissions,
-          rate_limit_tier: body.rate_limit_tier,
-          caller_rate_limit_tier: result.caller_rate_limit_tier,
-        },
-      },
-    );
-  }
+  if (result.outcome === "exceeds_caller") throw keyExceedsCaller(result, "create");
   return respond(c, { data: { api_key: { ...result.api_key, key: (await replayedSecret(c)) ?? key } } }, 201);
 });

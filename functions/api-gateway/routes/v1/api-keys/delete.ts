@@ -3,7 +3,8 @@ import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
-import { apiKeyIdParam, apiKeyNotFound, apiKeyPath, TAG } from "./schema.ts";
+import { invalidKey } from "../../../http/authenticate.ts";
+import { apiKeyIdParam, apiKeyNotFound, apiKeyPath, keyExceedsCaller, TAG } from "./schema.ts";
 
 /** At least one active key of a workspace must keep this, or nobody could manage its keys through the API. */
 const ADMIN_PERMISSION: Permission = "admin:api_keys";
@@ -13,19 +14,23 @@ export const revokeApiKey = defineOperation({
   path: "/{id}",
   operationId: "revokeApiKey",
   summary: "Revoke an API key",
-  description: "The key stops working at once.",
+  description: "The key stops working at once. Only a key the caller could have created: its permissions within " +
+    "the caller's, its tier no higher and its `expires_at` no later (a key may always revoke itself).",
   tags: [TAG],
   permission: ADMIN_PERMISSION,
   params: apiKeyPath,
   success: { status: 204, description: "Revoked; no body" },
-  errors: ["api_key_not_found", "last_admin_key"],
+  errors: ["api_key_not_found", "key_exceeds_caller", "last_admin_key"],
 }, async (c) => {
   const result = await c.var.services.db.rpc("revoke_api_key", {
     p_workspace_id: callerOf(c).workspaceId,
     p_id: apiKeyIdParam(c),
     p_admin_permission: ADMIN_PERMISSION,
+    p_revoker_key_id: callerOf(c).keyId,
   });
   if (result.outcome === "not_found") throw apiKeyNotFound();
+  if (result.outcome === "creator_inactive") throw invalidKey();
+  if (result.outcome === "exceeds_caller") throw keyExceedsCaller(result, "revoke");
   if (result.outcome === "last_admin_key") {
     throw new ApiError(
       "last_admin_key",

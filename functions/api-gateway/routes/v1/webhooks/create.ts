@@ -2,6 +2,7 @@ import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
+import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import {
   createdWebhookResponse,
@@ -23,10 +24,14 @@ export const createWebhook = defineOperation({
   success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
   errors: ["invalid_url", "invalid_events", "duplicate_webhook", "webhook_limit_reached"],
 }, async (c, { body }) => {
+  const fields = await withAllowedUrl(c, body);
+  const secret = newSigningSecret();
+  // The result the database keeps for a replay holds no secret; the replay decrypts it with the Idempotency-Key.
+  await sealSecret(c, secret);
   const result = await c.var.services.db.rpc("create_webhook", {
     p_workspace_id: callerOf(c).workspaceId,
-    p_fields: await withAllowedUrl(c, body),
-    p_secret: newSigningSecret(),
+    p_fields: fields,
+    p_secret: secret,
   });
   if (result.outcome === "duplicate") throw duplicateWebhook();
   if (result.outcome === "limit_reached") {
@@ -36,5 +41,5 @@ export const createWebhook = defineOperation({
       { details: { limit: result.limit } },
     );
   }
-  return respond(c, { data: { webhook: result.webhook } }, 201);
+  return respond(c, { data: { webhook: { ...result.webhook, secret: (await replayedSecret(c)) ?? secret } } }, 201);
 });

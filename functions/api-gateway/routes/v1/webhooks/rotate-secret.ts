@@ -1,6 +1,7 @@
 import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
+import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
 import { defineOperation } from "../../../openapi/operation.ts";
 import {
   createdWebhookResponse,
@@ -26,12 +27,16 @@ export const rotateWebhookSecret = defineOperation({
   success: { status: 200, description: "The endpoint, with its new secret", schema: createdWebhookResponse },
   errors: ["webhook_not_found"],
 }, async (c, { body }) => {
+  const id = webhookIdParam(c);
+  const secret = newSigningSecret();
+  // Sealed for a replay, as at creation (create.ts).
+  await sealSecret(c, secret);
   const result = await c.var.services.db.rpc("rotate_webhook_secret", {
     p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_secret: newSigningSecret(),
+    p_id: id,
+    p_secret: secret,
     p_overlap_seconds: body.overlap_seconds,
   });
   if (result.outcome === "not_found") throw webhookNotFound();
-  return respond(c, { data: { webhook: result.webhook } });
+  return respond(c, { data: { webhook: { ...result.webhook, secret: (await replayedSecret(c)) ?? secret } } });
 });

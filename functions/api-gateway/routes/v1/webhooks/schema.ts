@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { GatewayContext } from "../../../context.ts";
+import { type GatewayContext, preflightOf } from "../../../context.ts";
 import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
@@ -45,14 +45,15 @@ export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
 /**
  * `fields` with its url, if any, passed through the URL policy (scheme, credentials, where the host resolves)
  * and normalised, so that the duplicate check sees `https://Example.com/x` and `https://example.com/x` as one.
- * It runs before the request's one database call (only for a well-formed key). A refusal here is a 400 thrown
- * before any call, so authentication makes its call without an operation afterwards and a 401, 429 or 403 takes
- * its place: the contract's order, still one round trip, and no URL verdict for the SQL side to carry.
+ * It runs before the request's database call. A URL refused on its face is a 400 thrown before any call, so
+ * authentication makes its call without an operation afterwards and a 401, 429 or 403 takes its place. A host
+ * name is resolved only once the key is known to be admitted (authenticate's preflight, a second round trip for
+ * these writes only): nobody without a valid key can make the server look names up (docs/api-behaviour.md).
  */
 export async function withAllowedUrl<F extends { url?: string }>(c: GatewayContext, fields: F): Promise<F> {
   if (fields.url === undefined) return fields;
   const { resolveHost, allowPrivateWebhookUrls } = c.var.services;
-  const verdict = await checkWebhookUrl(fields.url, resolveHost, allowPrivateWebhookUrls);
+  const verdict = await checkWebhookUrl(fields.url, resolveHost, allowPrivateWebhookUrls, preflightOf(c));
   if (!verdict.ok) {
     throw new ApiError("invalid_url", verdict.reason, { details: { fields: { url: verdict.reason } } });
   }
