@@ -647,6 +647,7 @@ CREATE OR REPLACE FUNCTION public.gateway_preflight(p_key_hash text, p_permissio
  LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
+ SET statement_timeout TO '4s'
 AS $function$
 declare
   now_ts timestamptz := clock_timestamp();

@@ -17,12 +17,12 @@ begin
       from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
      where n.nspname = 'public'
        and p.proname = any (array[
-         'health_check', 'resolve_api_key', 'gateway_request', 'create_api_key', 'list_api_keys', 'revoke_api_key',
-         'list_campaigns', 'get_campaign', 'create_campaign', 'update_campaign', 'start_campaign', 'pause_campaign',
-         'delete_campaign', 'list_webhooks', 'get_webhook', 'create_webhook', 'update_webhook', 'delete_webhook',
-         'list_webhook_logs', 'list_webhook_deliveries', 'get_webhook_delivery', 'send_test_webhook',
-         'retry_webhook_delivery', 'recover_webhook_deliveries', 'rotate_webhook_secret', 'claim_webhook_deliveries',
-         'record_webhook_attempt'])
+         'health_check', 'resolve_api_key', 'gateway_request', 'gateway_preflight', 'create_api_key', 'list_api_keys',
+         'revoke_api_key', 'list_campaigns', 'get_campaign', 'create_campaign', 'update_campaign', 'start_campaign',
+         'pause_campaign', 'delete_campaign', 'list_webhooks', 'get_webhook', 'create_webhook', 'update_webhook',
+         'delete_webhook', 'list_webhook_logs', 'list_webhook_deliveries', 'get_webhook_delivery',
+         'send_test_webhook', 'retry_webhook_delivery', 'recover_webhook_deliveries', 'rotate_webhook_secret',
+         'claim_webhook_deliveries', 'record_webhook_attempt'])
   loop
     execute format('alter function %s set statement_timeout = %L', f, '4s');
   end loop;

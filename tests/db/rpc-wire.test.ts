@@ -86,7 +86,7 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
       method: "POST",
       body: { since: "2026-01-01T00:00:00Z", dry_run: true },
     });
-    expect(recoverable.body).toEqual({ data: { count: 1 } });
+    expect(recoverable.body).toEqual({ data: { count: 1, has_more: false } });
     const retried = await api(`/v1/webhooks/${hook}/deliveries/${logs[0].delivery_id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     expect(await dispatcher.drain()).toMatchObject({ claimed: 1, delivered: 1 });

@@ -52,6 +52,8 @@ describe("schema security", () => {
       webhook_deliveries: crud,
       webhook_attempts: ["DELETE", "INSERT", "SELECT"],
       idempotency_keys: crud,
+      // npm run deploy's record of what it deployed, read and written as the owner.
+      function_deployments: [],
     });
     expect(columns).toEqual([{ column: "workspaces.name", privilege: "UPDATE" }]);
   });
