@@ -5,7 +5,7 @@ import { notFoundHandler, onError } from "./http/error-handler.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { requestLog } from "./http/request-log.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
-import { resourceApp } from "./openapi/operation.ts";
+import { resourceApp } from "./http/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
 
 export const FUNCTION_NAME = "api-gateway";

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import type { Database } from "@shared/db/database.ts";
 import type { RateLimitState } from "@shared/db/rpc-catalogue.ts";
-import type { Permission } from "@shared/auth/permissions.ts";
 import type { LogLine } from "@shared/runtime/config.ts";
 import type { ResolveHost } from "@shared/webhooks/url-policy.ts";
 import type { Idempotency } from "./http/idempotency.ts";
@@ -20,28 +19,14 @@ export interface GatewayServices {
 
 export type { RateLimitState };
 
-export interface Caller {
-  workspaceId: string;
-  keyId: string;
-  keyPrefix: string;
-  permissions: readonly Permission[];
-  rateLimit: RateLimitState | null;
-}
-
 export type GatewayEnv = {
   Variables: {
     services: GatewayServices;
     requestId: string;
-    caller?: Caller;
-    /** Set by authentication even when it refuses, so the log line still names the workspace and key prefix. */
+    /** Set as soon as the key is read, and again once it is resolved, so the log line names the caller. */
     logIdentity?: { workspaceId?: string; keyPrefix?: string };
     /** The write's Idempotency-Key and request fingerprint, when it sent one. */
     idempotency?: Idempotency;
-    /**
-     * Resolves when the key would be admitted (valid, permitted, under its limits), without counting the request;
-     * throws the answer otherwise. For work that must not run for just anyone (a webhook URL's DNS lookup).
-     */
-    preflight?: () => Promise<void>;
     /** Set when gateway_request answered with the stored outcome of an earlier request with the same key. */
     replayed?: { sealed: string | null };
     /** An internal error's details, for the log line only. */
@@ -50,17 +35,3 @@ export type GatewayEnv = {
 };
 
 export type GatewayContext = Context<GatewayEnv>;
-
-/** The authenticated caller; routes reach this only behind `authenticate`. */
-export function callerOf(c: GatewayContext): Caller {
-  const caller = c.get("caller");
-  if (!caller) throw new Error("route is missing the authenticate middleware");
-  return caller;
-}
-
-/** The authenticated route's preflight (GatewayEnv's `preflight`). */
-export function preflightOf(c: GatewayContext): () => Promise<void> {
-  const preflight = c.get("preflight");
-  if (!preflight) throw new Error("route is missing the authenticate middleware");
-  return preflight;
-}

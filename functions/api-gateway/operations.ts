@@ -1,6 +1,6 @@
 // Every operation of the gateway and the prefix it is mounted at: the router (app.ts) and the OpenAPI document
 // (openapi/document.ts) are both built from this list.
-import type { Operation } from "./openapi/operation.ts";
+import type { Operation } from "./http/operation.ts";
 import { health } from "./routes/health.ts";
 import { apiKeyOperations } from "./routes/v1/api-keys/index.ts";
 import { campaignOperations } from "./routes/v1/campaigns/index.ts";

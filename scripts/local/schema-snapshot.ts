@@ -1,6 +1,6 @@
-// The current schema of `public` as one readable file: every table (columns, constraints, indexes, row level
-// security, grants) and every function (its definition and who may execute it), read back from a database the
-// migrations built. pg_dump would do, but the Postgres client tools here are older than the embedded server and
+// The current schema of `public` as one readable file: every table (columns, constraints, indexes, triggers,
+// row level security, grants) and every function (its definition and who may execute it), read back from a
+// database the migrations built. pg_dump would do, but the Postgres client tools here are older than the embedded server and
 // refuse to dump it; the catalog gives the same definitions through pg_get_*def.
 import type postgres from "postgres";
 
@@ -22,7 +22,9 @@ function grants(acl: Acl[], on: string): string[] {
 }
 
 async function tables(sql: postgres.TransactionSql): Promise<string[]> {
-  const rows = await sql<{ name: string; rls: boolean; columns: string[]; constraints: string[]; indexes: string[]; acl: Acl[] }[]>`
+  const rows = await sql<
+    { name: string; rls: boolean; columns: string[]; constraints: string[]; indexes: string[]; triggers: string[]; acl: Acl[] }[]
+  >`
     select c.relname as name, c.relrowsecurity as rls,
            array(select format('  %I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
                                case a.attidentity when 'a' then ' generated always as identity'
@@ -40,6 +42,8 @@ async function tables(sql: postgres.TransactionSql): Promise<string[]> {
                   where i.indrelid = c.oid
                     and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
                   order by 1) as indexes,
+           array(select pg_get_triggerdef(t.oid) || ';' from pg_trigger t
+                  where t.tgrelid = c.oid and not t.tgisinternal order by t.tgname) as triggers,
            coalesce((select json_agg(json_build_object('grantee', g.grantee, 'privileges', g.privileges)
                                      order by g.grantee)
                        from (select case when x.grantee = 0 then 'public' else pg_get_userbyid(x.grantee) end
@@ -70,6 +74,7 @@ async function tables(sql: postgres.TransactionSql): Promise<string[]> {
     return [
       `create table ${on} (\n${body}\n);`,
       ...t.indexes,
+      ...t.triggers,
       ...(t.rls ? [`alter table ${on} enable row level security;`] : []),
       ...grants(t.acl, on),
       ...columnGrants.map((g) => g.line).filter((line) => line.includes(` on ${on} to `)),

@@ -1,37 +1,41 @@
-// gateway_request runs an operation only if its name is an arm of gateway_operation's CASE. That list and the RPCs
-// the routes call must be the same set: a route whose RPC is missing would fail every request in production, and
-// an arm no route uses is surface nobody asked for.
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+// gateway_request runs an operation only if it is a row of public.gateway_operations, through gateway_operation,
+// which is generated from those rows and the functions' signatures. The rows must be exactly the RPCs the
+// gateway's operations declare (a missing one fails every such request in production; an extra one is surface
+// nobody asked for), the arguments SQL fills in from the key exactly those the gateway leaves out, and the
+// generated function current.
 import { describe, expect, it } from "vitest";
-import { RPC_NAMES } from "../../functions/_shared/db/rpc-catalogue.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { CALLER_ARGUMENTS } from "../../functions/api-gateway/http/gateway-call.ts";
+import { MOUNTED_OPERATIONS } from "../../functions/api-gateway/operations.ts";
 import { db } from "../support/fixtures.ts";
 
-const ROUTES = path.join(PROJECT_ROOT, "functions/api-gateway/routes/v1");
-
-async function rpcsTheRoutesCall(): Promise<string[]> {
-  const entries = await readdir(ROUTES, { withFileTypes: true, recursive: true });
-  const names = new Set<string>();
-  for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith(".ts"))) {
-    const text = await readFile(path.join(entry.parentPath, entry.name), "utf8");
-    for (const m of text.matchAll(/\.rpc\(\s*"([a-z_][a-z0-9_]*)"/g)) names.add(m[1]);
-  }
-  return [...names].sort();
-}
-
-async function operationArms(): Promise<string[]> {
-  const [{ definition }] = await db()<{ definition: string }[]>`
-    select pg_get_functiondef('public.gateway_operation(text, uuid, uuid, jsonb)'::regprocedure) as definition`;
-  return [...definition.matchAll(/^\s*when '([a-z_]+)' then$/gm)].map((m) => m[1]).sort();
-}
+const declared = MOUNTED_OPERATIONS.flatMap(({ operations }) => operations.map((o) => o.rpc))
+  .filter((rpc) => rpc !== null).sort();
 
 describe("gateway_operation", () => {
-  it("runs exactly the RPCs the routes call, each a catalogued RPC", async () => {
-    const routes = await rpcsTheRoutesCall();
-    expect(routes.length).toBeGreaterThan(20);
-    expect(await operationArms()).toEqual(routes);
-    expect(routes.filter((name) => !(RPC_NAMES as string[]).includes(name))).toEqual([]);
+  it("runs exactly the RPCs the gateway's operations declare", async () => {
+    const rows = await db()<{ rpc: string }[]>`select rpc from public.gateway_operations order by rpc`;
+    expect(declared.length).toBeGreaterThan(20);
+    expect(rows.map((r) => r.rpc)).toEqual(declared);
+  });
+
+  it("fills in from the key exactly the arguments the gateway leaves out", async () => {
+    const [{ caller }] = await db()`select public.gateway_caller_arguments() as caller`;
+    expect(caller).toEqual(CALLER_ARGUMENTS);
+  });
+
+  it("is the function its rows and their signatures generate now", async () => {
+    const definition = () =>
+      db()<{ d: string }[]>`select pg_get_functiondef('public.gateway_operation'::regproc) as d`.then(([r]) => r.d);
+    const current = await definition();
+    const regenerated = await db().begin(async (tx) => {
+      await tx.unsafe((await tx<{ s: string }[]>`select public.gateway_operation_source() as s`)[0].s);
+      const [{ d }] = await tx<{ d: string }[]>`select pg_get_functiondef('public.gateway_operation'::regproc) as d`;
+      // Leaves the database as it was.
+      await tx`rollback and chain`;
+      return d;
+    });
+    expect(regenerated).toBe(current);
+    for (const rpc of declared) expect(current).toContain(`when '${rpc}' then`);
   });
 
   it("refuses any other name", async () => {

@@ -15,6 +15,7 @@ const INTERNAL = [
   "webhook_attempt_json", "key_for_request", "rate_limit_answer", "rate_limit_usage", "rate_limit_precheck",
   "rate_limit_count", "stamp_key_used", "key_identity", "gateway_operation", "idempotency_window", "idempotency_claim",
   "gateway_run", "webhook_circuit_open_seconds", "webhook_endpoint_attempted", "api_key_excess",
+  "gateway_caller_arguments", "gateway_operation_source", "gateway_operations_changed",
 ];
 
 interface PublicFunction {
@@ -31,15 +32,17 @@ async function publicFunctions(): Promise<PublicFunction[]> {
      where n.nspname = 'public'`;
 }
 
-/** Every function name the TypeScript sources call: `.rpc("name", ...)` or `public.name(` in SQL text. */
+/**
+ * Every function name the TypeScript sources call: `.rpc("name", ...)`, an operation's `rpc: "name"` (run by
+ * gateway_request), or `public.name(` in SQL text.
+ */
 async function namesCalledInCode(): Promise<Set<string>> {
   const files = (await Promise.all(["functions", "scripts"].map((dir) => sources(path.join(PROJECT_ROOT, dir))))).flat();
   const called = new Set<string>();
   for (const file of files.filter((f) => !f.endsWith("rpc-catalogue.ts"))) {
     const text = await readFile(file, "utf8");
-    for (const m of text.matchAll(/\.rpc\b[^(]*\(\s*"([a-z_][a-z0-9_]*)"|\bpublic\.([a-z_][a-z0-9_]*)\s*\(/g)) {
-      called.add(m[1] ?? m[2]);
-    }
+    const calls = /\.rpc\b[^(]*\(\s*"([a-z_][a-z0-9_]*)"|\brpc: "([a-z_][a-z0-9_]*)"|\bpublic\.([a-z_][a-z0-9_]*)\s*\(/g;
+    for (const m of text.matchAll(calls)) called.add(m[1] ?? m[2] ?? m[3]);
   }
   return called;
 }

@@ -54,6 +54,8 @@ describe("schema security", () => {
       idempotency_keys: crud,
       // npm run deploy's record of what it deployed, read and written as the owner.
       function_deployments: [],
+      // gateway_operation's generator reads which operations there are.
+      gateway_operations: ["SELECT"],
     });
     expect(columns).toEqual([{ column: "workspaces.name", privilege: "UPDATE" }]);
   });

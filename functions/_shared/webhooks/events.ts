@@ -12,4 +12,4 @@ export const SUBSCRIBABLE_EVENTS = [...CAMPAIGN_EVENTS, ENDPOINT_DISABLED_EVENT]
 
 export type SubscribableEvent = (typeof SUBSCRIBABLE_EVENTS)[number];
 
-export const TEST_EVENT = "webhook.test";
+export const TEST_EVENT = "webhook.test" as const;

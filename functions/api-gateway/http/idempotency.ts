@@ -2,11 +2,10 @@
 // draft is silent). This module reads the header and fingerprints the request; gateway_request claims the key in
 // the operation's transaction and answers a retry with the first request's stored result, which the route renders
 // with its own code (docs/api-behaviour.md, "Idempotency").
-import { createMiddleware } from "hono/factory";
 import { ApiError } from "@shared/http/errors.ts";
 import { sha256Hex } from "@shared/crypto/digest.ts";
 import { fromBase64, toBase64 } from "@shared/crypto/encoding.ts";
-import type { GatewayContext, GatewayEnv } from "../context.ts";
+import type { GatewayContext } from "../context.ts";
 
 export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -56,17 +55,13 @@ function canonicalJson(value: unknown): string {
 /**
  * Reads the header of a write operation and fingerprints the request: method and operation (which names the
  * route template; the path the request came in on varies with the mount point), path ids and the validated body.
- * A malformed header is a 400, thrown before any database call, so 401, 429 and 403 still come first.
+ * A malformed header is a 400; the request's call still comes first, so 401, 429 and 403 win over it.
  */
-export function readIdempotency(method: string, operationId: string, body: (c: GatewayContext) => unknown) {
-  return createMiddleware<GatewayEnv>(async (c, next) => {
-    const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
-    if (key !== undefined) {
-      const fingerprint = await sha256Hex(canonicalJson([method.toUpperCase(), operationId, c.req.param(), body(c)]));
-      c.set("idempotency", { key, keyHash: await sha256Hex(key), fingerprint, sealed: null });
-    }
-    await next();
-  });
+export async function readIdempotency(c: GatewayContext, method: string, operationId: string, body: unknown): Promise<void> {
+  const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
+  if (key === undefined) return;
+  const fingerprint = await sha256Hex(canonicalJson([method.toUpperCase(), operationId, c.req.param(), body]));
+  c.set("idempotency", { key, keyHash: await sha256Hex(key), fingerprint, sealed: null });
 }
 
 const encoder = new TextEncoder();

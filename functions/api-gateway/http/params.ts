@@ -4,22 +4,36 @@ import type { ApiError } from "@shared/http/errors.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A path id that is not a UUID cannot name anything: `notFound` without asking the database. */
-export function uuidParam(c: GatewayContext, name: string, notFound: () => ApiError): string {
-  const id = c.req.param(name) ?? "";
-  if (!UUID.test(id)) throw notFound();
-  return id.toLowerCase();
+/** An operation's path ids: how the document describes them, and how a request's are read. */
+export interface PathParams<N extends string> {
+  /**
+   * The document's description. Deliberately no pattern to validate against: a malformed id is answered with the
+   * resource's own 404, not a 400.
+   */
+  schema: z.ZodObject<Record<N, z.ZodString>>;
+  /** The ids, lower-cased; an id that is not a UUID cannot name anything: its resource's 404, without the database. */
+  read(c: GatewayContext): Record<N, string>;
 }
 
-/**
- * The document's description of uuid path parameters. Deliberately no pattern to validate against: a malformed
- * id is answered by `uuidParam` with the resource's own 404, not a 400.
- */
-export function uuidPathParams<N extends string>(...pairs: [name: N, description: string][]) {
-  return z.object(
-    Object.fromEntries(pairs.map(([name, description]) => [
-      name,
-      z.string().meta({ format: "uuid", description, param: { name, in: "path" } }),
-    ])) as Record<N, z.ZodString>,
-  );
+/** uuid path ids, each with its description and the 404 a malformed one gets, checked in this order. */
+export function uuidPathParams<N extends string>(
+  ...ids: [name: N, description: string, notFound: () => ApiError][]
+): PathParams<N> {
+  return {
+    schema: z.object(
+      Object.fromEntries(ids.map(([name, description]) => [
+        name,
+        z.string().meta({ format: "uuid", description, param: { name, in: "path" } }),
+      ])) as Record<N, z.ZodString>,
+    ),
+    read: (c) => {
+      const read = {} as Record<N, string>;
+      for (const [name, , notFound] of ids) {
+        const id = c.req.param(name) ?? "";
+        if (!UUID.test(id)) throw notFound();
+        read[name] = id.toLowerCase();
+      }
+      return read;
+    },
+  };
 }

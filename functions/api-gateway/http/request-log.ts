@@ -7,8 +7,9 @@ export const requestLog = createMiddleware<GatewayEnv>(async (c, next) => {
   const started = performance.now();
   const requestId = newRequestId();
   c.set("requestId", requestId);
+  // Set before the response exists, so every response made through the context carries it, errors included.
+  c.header("X-Request-ID", requestId);
   await next();
-  c.res.headers.set("X-Request-ID", requestId);
   const identity = c.get("logIdentity");
   c.var.services.log({
     level: c.res.status >= 500 ? "error" : "info",

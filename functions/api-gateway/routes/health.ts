@@ -1,11 +1,11 @@
 import { UNAVAILABLE_HEADERS } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../openapi/operation.ts";
+import { definePublicOperation } from "../http/operation.ts";
 import { headerRefs, HEADER } from "../openapi/components.ts";
 
 /** No auth: load balancers and uptime checks call it. Answers 503 whenever the database does not. */
-export const health = defineOperation({
+export const health = definePublicOperation({
   method: "get",
   path: "/health",
   operationId: "health",

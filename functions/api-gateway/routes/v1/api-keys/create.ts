@@ -1,10 +1,9 @@
 import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { callerOf } from "../../../context.ts";
-import { invalidKey } from "../../../http/authenticate.ts";
+import { invalidKey } from "../../../http/gateway-call.ts";
 import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import { createApiKeyBody, createdApiKeyResponse, keyExceedsCaller, TAG } from "./schema.ts";
 
 export const createApiKey = defineOperation({
@@ -20,18 +19,18 @@ export const createApiKey = defineOperation({
   body: { schema: createApiKeyBody, what: "API key" },
   success: { status: 201, description: "The new key", schema: createdApiKeyResponse },
   errors: ["duplicate_name", "key_exceeds_caller"],
-}, async (c, { body }) => {
-  const { key, prefix } = generateApiKey();
-  // Never stored in clear: a replay of this request decrypts it with the client's Idempotency-Key.
-  await sealSecret(c, key);
+  prepare: async (c) => {
+    const { key, prefix } = generateApiKey();
+    // Never stored in clear: a replay of this request decrypts it with the client's Idempotency-Key.
+    await sealSecret(c, key);
+    return { key, prefix, hash: await hashApiKey(key) };
+  },
   // create_api_key checks the bounds against the creating key under the workspace lock (docs/api-behaviour.md).
-  const result = await c.var.services.db.rpc("create_api_key", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_key_hash: await hashApiKey(key),
-    p_prefix: prefix,
-    p_fields: body,
-    p_creator_key_id: callerOf(c).keyId,
-  });
+  call: {
+    rpc: "create_api_key",
+    args: ({ body, prepared }) => ({ p_key_hash: prepared.hash, p_prefix: prepared.prefix, p_fields: body }),
+  },
+}, async (c, result, { prepared: { key } }) => {
   if (result.outcome === "duplicate_name") {
     throw new ApiError("duplicate_name", "An active API key with this name already exists in this workspace", {
       details: { fields: { name: "Already used by an active key" } },

@@ -1,10 +1,9 @@
 import type { Permission } from "@shared/auth/permissions.ts";
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { invalidKey } from "../../../http/authenticate.ts";
-import { apiKeyIdParam, apiKeyNotFound, apiKeyPath, keyExceedsCaller, TAG } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { invalidKey } from "../../../http/gateway-call.ts";
+import { apiKeyNotFound, apiKeyPath, keyExceedsCaller, TAG } from "./schema.ts";
 
 /** At least one active key of a workspace must keep this, or nobody could manage its keys through the API. */
 const ADMIN_PERMISSION: Permission = "admin:api_keys";
@@ -21,13 +20,8 @@ export const revokeApiKey = defineOperation({
   params: apiKeyPath,
   success: { status: 204, description: "Revoked; no body" },
   errors: ["api_key_not_found", "key_exceeds_caller", "last_admin_key"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("revoke_api_key", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: apiKeyIdParam(c),
-    p_admin_permission: ADMIN_PERMISSION,
-    p_revoker_key_id: callerOf(c).keyId,
-  });
+  call: { rpc: "revoke_api_key", args: ({ params }) => ({ p_id: params.id, p_admin_permission: ADMIN_PERMISSION }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw apiKeyNotFound();
   if (result.outcome === "creator_inactive") throw invalidKey();
   if (result.outcome === "exceeds_caller") throw keyExceedsCaller(result, "revoke");

@@ -1,6 +1,5 @@
-import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import { apiKeyListResponse, listApiKeysQuery, TAG } from "./schema.ts";
 
 export const listApiKeys = defineOperation({
@@ -13,13 +12,11 @@ export const listApiKeys = defineOperation({
   permission: "admin:api_keys",
   query: listApiKeysQuery,
   success: { status: 200, description: "One page of keys", schema: apiKeyListResponse },
-}, async (c, { query }) => {
-  const result = await c.var.services.db.rpc("list_api_keys", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_include_revoked: query.include_revoked,
-    p_page: query.page,
-    p_per_page: query.per_page,
-  });
+  call: {
+    rpc: "list_api_keys",
+    args: ({ query }) => ({ p_include_revoked: query.include_revoked, p_page: query.page, p_per_page: query.per_page }),
+  },
+}, (c, result, { query }) => {
   return respondList(c, "api_keys", result.api_keys, {
     page: query.page,
     per_page: query.per_page,

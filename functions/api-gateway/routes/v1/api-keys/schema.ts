@@ -6,10 +6,9 @@ import {
   listedApiKeyObject,
   OPERATOR_ONLY_TIER,
 } from "@shared/auth/api-key-record.ts";
-import type { GatewayContext } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "../../../http/params.ts";
 
 export const TAG = "API keys";
 
@@ -47,8 +46,7 @@ export function keyExceedsCaller(excess: ExceedsCaller, action: "create" | "revo
   });
 }
 
-export const apiKeyIdParam = (c: GatewayContext): string => uuidParam(c, "id", apiKeyNotFound);
-export const apiKeyPath = uuidPathParams(["id", "The API key's id"]);
+export const apiKeyPath = uuidPathParams(["id", "The API key's id", apiKeyNotFound]);
 
 export const createApiKeyBody = apiKeyFieldsSchema;
 

@@ -1,9 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { campaignIdParam, campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { campaignNotFound, campaignPath, type CampaignStatus, TAG } from "./schema.ts";
 
 const HOW_TO_DELETE: Partial<Record<CampaignStatus, string>> = {
   active: "Pause it to stop sending; it keeps its metrics and cannot be deleted.",
@@ -29,11 +28,8 @@ export const deleteCampaign = defineOperation({
     }),
   },
   errors: ["campaign_not_found", "campaign_not_draft"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("delete_campaign", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: campaignIdParam(c),
-  });
+  call: { rpc: "delete_campaign", args: ({ params }) => ({ p_id: params.id }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw campaignNotFound();
   if (result.outcome === "not_draft") {
     throw new ApiError(

@@ -1,7 +1,6 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { campaignIdParam, campaignNotFound, campaignPath, campaignResponse, TAG } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { campaignNotFound, campaignPath, campaignResponse, TAG } from "./schema.ts";
 
 export const getCampaign = defineOperation({
   method: "get",
@@ -13,11 +12,8 @@ export const getCampaign = defineOperation({
   params: campaignPath,
   success: { status: 200, description: "The campaign", schema: campaignResponse },
   errors: ["campaign_not_found"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("get_campaign", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: campaignIdParam(c),
-  });
+  call: { rpc: "get_campaign", args: ({ params }) => ({ p_id: params.id }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw campaignNotFound();
   return respond(c, { data: { campaign: result.campaign } });
 });

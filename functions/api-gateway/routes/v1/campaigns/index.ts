@@ -1,4 +1,4 @@
-import type { Operation } from "../../../openapi/operation.ts";
+import type { Operation } from "../../../http/operation.ts";
 import { createCampaign } from "./create.ts";
 import { deleteCampaign } from "./delete.ts";
 import { getCampaign } from "./get.ts";

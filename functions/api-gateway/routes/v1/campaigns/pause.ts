@@ -1,9 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { campaignIdParam, campaignNotFound, campaignPath, TAG } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { campaignNotFound, campaignPath, TAG } from "./schema.ts";
 
 export const pauseCampaign = defineOperation({
   method: "post",
@@ -28,11 +27,8 @@ export const pauseCampaign = defineOperation({
     }),
   },
   errors: ["campaign_not_found", "campaign_not_active"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("pause_campaign", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: campaignIdParam(c),
-  });
+  call: { rpc: "pause_campaign", args: ({ params }) => ({ p_id: params.id }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw campaignNotFound();
   if (result.outcome === "not_active") {
     throw new ApiError("campaign_not_active", `Campaign is ${result.status}; only active campaigns can be paused`, {

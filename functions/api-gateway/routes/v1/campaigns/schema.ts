@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { CAMPAIGN_STATUSES, campaignObject } from "@shared/campaigns/campaign.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
-import type { GatewayContext } from "../../../context.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "../../../http/params.ts";
 
 export { type Campaign, type CampaignStatus } from "@shared/campaigns/campaign.ts";
 export { createCampaignBody, updateCampaignBody } from "@shared/campaigns/campaign-fields.ts";
@@ -14,8 +13,7 @@ export function campaignNotFound(): ApiError {
   return new ApiError("campaign_not_found", "No campaign with this ID");
 }
 
-export const campaignIdParam = (c: GatewayContext): string => uuidParam(c, "id", campaignNotFound);
-export const campaignPath = uuidPathParams(["id", "The campaign's id"]);
+export const campaignPath = uuidPathParams(["id", "The campaign's id", campaignNotFound]);
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const CAMPAIGN_FIELD_CODES: Partial<Record<string, ErrorCode>> = {

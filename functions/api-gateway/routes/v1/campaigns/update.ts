@@ -1,10 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import {
   CAMPAIGN_FIELD_CODES,
-  campaignIdParam,
   campaignNotFound,
   campaignPath,
   campaignResponse,
@@ -23,12 +21,8 @@ export const updateCampaign = defineOperation({
   body: { schema: updateCampaignBody, what: "campaign", fieldCodes: CAMPAIGN_FIELD_CODES },
   success: { status: 200, description: "The updated campaign", schema: campaignResponse },
   errors: ["invalid_send_limit", "invalid_timezone", "campaign_not_found", "campaign_completed"],
-}, async (c, { body }) => {
-  const result = await c.var.services.db.rpc("update_campaign", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: campaignIdParam(c),
-    p_fields: body,
-  });
+  call: { rpc: "update_campaign", args: ({ params, body }) => ({ p_id: params.id, p_fields: body }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw campaignNotFound();
   if (result.outcome === "completed") {
     throw new ApiError("campaign_completed", "Completed campaigns cannot be changed", {

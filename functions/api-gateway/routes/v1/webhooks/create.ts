@@ -1,9 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
 import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import {
   createdWebhookResponse,
   createWebhookBody,
@@ -23,16 +22,18 @@ export const createWebhook = defineOperation({
   body: { schema: createWebhookBody, what: "webhook", fieldCodes: WEBHOOK_FIELD_CODES },
   success: { status: 201, description: "The new endpoint, with its secret", schema: createdWebhookResponse },
   errors: ["invalid_url", "invalid_events", "duplicate_webhook", "webhook_limit_reached"],
-}, async (c, { body }) => {
-  const fields = await withAllowedUrl(c, body);
-  const secret = newSigningSecret();
-  // The result the database keeps for a replay holds no secret; the replay decrypts it with the Idempotency-Key.
-  await sealSecret(c, secret);
-  const result = await c.var.services.db.rpc("create_webhook", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_fields: fields,
-    p_secret: secret,
-  });
+  prepare: async (c, { body }, check) => {
+    const fields = await withAllowedUrl(c, body, check);
+    const secret = newSigningSecret();
+    // The result the database keeps for a replay holds no secret; the replay decrypts it with the Idempotency-Key.
+    await sealSecret(c, secret);
+    return { fields, secret };
+  },
+  call: {
+    rpc: "create_webhook",
+    args: ({ prepared }) => ({ p_fields: prepared.fields, p_secret: prepared.secret }),
+  },
+}, async (c, result, { prepared: { secret } }) => {
   if (result.outcome === "duplicate") throw duplicateWebhook();
   if (result.outcome === "limit_reached") {
     throw new ApiError(

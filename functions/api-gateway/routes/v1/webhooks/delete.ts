@@ -1,8 +1,7 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const deleteWebhook = defineOperation({
   method: "delete",
@@ -21,11 +20,8 @@ export const deleteWebhook = defineOperation({
     }),
   },
   errors: ["webhook_not_found"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("delete_webhook", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-  });
+  call: { rpc: "delete_webhook", args: ({ params }) => ({ p_id: params.id }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respond(c, { data: { deleted: true, id: result.id } });
 });

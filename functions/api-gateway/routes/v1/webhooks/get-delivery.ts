@@ -1,9 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { attemptLogObject, deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { deliveryIdParam, deliveryNotFound, deliveryPath, TAG, webhookIdParam, webhookNotFound } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { deliveryNotFound, deliveryPath, TAG, webhookNotFound } from "./schema.ts";
 
 export const getWebhookDelivery = defineOperation({
   method: "get",
@@ -22,12 +21,11 @@ export const getWebhookDelivery = defineOperation({
     }),
   },
   errors: ["webhook_not_found", "delivery_not_found"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("get_webhook_delivery", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_delivery_id: deliveryIdParam(c),
-  });
+  call: {
+    rpc: "get_webhook_delivery",
+    args: ({ params }) => ({ p_id: params.id, p_delivery_id: params.delivery_id }),
+  },
+}, (c, result) => {
   if (result.outcome === "webhook_not_found") throw webhookNotFound();
   if (result.outcome === "delivery_not_found") throw deliveryNotFound();
   return respond(c, { data: { delivery: result.delivery, attempts: result.attempts } });

@@ -1,7 +1,6 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { TAG, webhookIdParam, webhookNotFound, webhookPath, webhookResponse } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { TAG, webhookNotFound, webhookPath, webhookResponse } from "./schema.ts";
 
 export const getWebhook = defineOperation({
   method: "get",
@@ -13,11 +12,8 @@ export const getWebhook = defineOperation({
   params: webhookPath,
   success: { status: 200, description: "The endpoint (never its secret)", schema: webhookResponse },
   errors: ["webhook_not_found"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("get_webhook", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-  });
+  call: { rpc: "get_webhook", args: ({ params }) => ({ p_id: params.id }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respond(c, { data: { webhook: result.webhook } });
 });

@@ -1,4 +1,4 @@
-import type { Operation } from "../../../openapi/operation.ts";
+import type { Operation } from "../../../http/operation.ts";
 import { createWebhook } from "./create.ts";
 import { deleteWebhook } from "./delete.ts";
 import { getWebhook } from "./get.ts";

@@ -1,10 +1,9 @@
-import { callerOf } from "../../../context.ts";
 import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { TAG, webhookDeliveriesQuery, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { TAG, webhookDeliveriesQuery, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const listWebhookDeliveries = defineOperation({
   method: "get",
@@ -23,14 +22,16 @@ export const listWebhookDeliveries = defineOperation({
     schema: z.strictObject({ data: z.strictObject({ deliveries: z.array(deliveryObject) }), meta: listMeta }),
   },
   errors: ["webhook_not_found"],
-}, async (c, { query }) => {
-  const result = await c.var.services.db.rpc("list_webhook_deliveries", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_status: query.status ?? null,
-    p_page: query.page,
-    p_per_page: query.per_page,
-  });
+  call: {
+    rpc: "list_webhook_deliveries",
+    args: ({ params, query }) => ({
+      p_id: params.id,
+      p_status: query.status ?? null,
+      p_page: query.page,
+      p_per_page: query.per_page,
+    }),
+  },
+}, (c, result, { query }) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respondList(c, "deliveries", result.deliveries, {
     page: query.page,

@@ -1,6 +1,5 @@
-import { callerOf } from "../../../context.ts";
 import { respondList } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
 
 export const listWebhooks = defineOperation({
@@ -13,11 +12,8 @@ export const listWebhooks = defineOperation({
   permission: "webhooks:read",
   query: listWebhooksQuery,
   success: { status: 200, description: "One page of endpoints", schema: webhookListResponse },
-}, async (c, { query }) => {
-  const result = await c.var.services.db.rpc(
-    "list_webhooks",
-    { p_workspace_id: callerOf(c).workspaceId, p_page: query.page, p_per_page: query.per_page },
-  );
+  call: { rpc: "list_webhooks", args: ({ query }) => ({ p_page: query.page, p_per_page: query.per_page }) },
+}, (c, result, { query }) => {
   return respondList(c, "webhooks", result.webhooks, {
     page: query.page,
     per_page: query.per_page,

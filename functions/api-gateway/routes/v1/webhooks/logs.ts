@@ -1,10 +1,9 @@
-import { callerOf } from "../../../context.ts";
 import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { attemptLogObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { TAG, webhookIdParam, webhookLogsQuery, webhookNotFound, webhookPath } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { TAG, webhookLogsQuery, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const listWebhookLogs = defineOperation({
   method: "get",
@@ -22,14 +21,16 @@ export const listWebhookLogs = defineOperation({
     schema: z.strictObject({ data: z.strictObject({ logs: z.array(attemptLogObject) }), meta: listMeta }),
   },
   errors: ["webhook_not_found"],
-}, async (c, { query }) => {
-  const result = await c.var.services.db.rpc("list_webhook_logs", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_status: query.status ?? null,
-    p_page: query.page,
-    p_per_page: query.per_page,
-  });
+  call: {
+    rpc: "list_webhook_logs",
+    args: ({ params, query }) => ({
+      p_id: params.id,
+      p_status: query.status ?? null,
+      p_page: query.page,
+      p_per_page: query.per_page,
+    }),
+  },
+}, (c, result, { query }) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respondList(c, "logs", result.logs, { page: query.page, per_page: query.per_page, total: result.total });
 });

@@ -1,9 +1,8 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { recoverWebhookBody, TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { recoverWebhookBody, TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const recoverWebhook = defineOperation({
   method: "post",
@@ -28,14 +27,16 @@ export const recoverWebhook = defineOperation({
     }),
   },
   errors: ["webhook_not_found", "webhook_disabled"],
-}, async (c, { body }) => {
-  const result = await c.var.services.db.rpc("recover_webhook_deliveries", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_since: body.since,
-    p_until: body.until ?? null,
-    p_dry_run: body.dry_run ?? false,
-  });
+  call: {
+    rpc: "recover_webhook_deliveries",
+    args: ({ params, body }) => ({
+      p_id: params.id,
+      p_since: body.since,
+      p_until: body.until ?? null,
+      p_dry_run: body.dry_run ?? false,
+    }),
+  },
+}, (c, result) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   if (result.outcome === "disabled") {
     throw new ApiError(

@@ -1,14 +1,11 @@
-import { callerOf } from "../../../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import {
-  deliveryIdParam,
   deliveryNotFound,
   deliveryPath,
   queuedDeliveryResponse,
   TAG,
-  webhookIdParam,
   webhookNotFound,
 } from "./schema.ts";
 
@@ -23,12 +20,11 @@ export const retryWebhookDelivery = defineOperation({
   params: deliveryPath,
   success: { status: 202, description: "The delivery is queued again", schema: queuedDeliveryResponse },
   errors: ["webhook_not_found", "delivery_not_found", "delivery_not_failed"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("retry_webhook_delivery", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_delivery_id: deliveryIdParam(c),
-  });
+  call: {
+    rpc: "retry_webhook_delivery",
+    args: ({ params }) => ({ p_id: params.id, p_delivery_id: params.delivery_id }),
+  },
+}, (c, result) => {
   if (result.outcome === "webhook_not_found") throw webhookNotFound();
   if (result.outcome === "delivery_not_found") throw deliveryNotFound();
   if (result.outcome === "not_failed") {

@@ -1,13 +1,11 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
 import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import {
   createdWebhookResponse,
   rotateSecretBody,
   TAG,
-  webhookIdParam,
   webhookNotFound,
   webhookPath,
 } from "./schema.ts";
@@ -26,17 +24,21 @@ export const rotateWebhookSecret = defineOperation({
   body: { schema: rotateSecretBody, what: "rotation" },
   success: { status: 200, description: "The endpoint, with its new secret", schema: createdWebhookResponse },
   errors: ["webhook_not_found"],
-}, async (c, { body }) => {
-  const id = webhookIdParam(c);
-  const secret = newSigningSecret();
-  // Sealed for a replay, as at creation (create.ts).
-  await sealSecret(c, secret);
-  const result = await c.var.services.db.rpc("rotate_webhook_secret", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: id,
-    p_secret: secret,
-    p_overlap_seconds: body.overlap_seconds,
-  });
+  prepare: async (c) => {
+    const secret = newSigningSecret();
+    // Sealed for a replay, as at creation (create.ts).
+    await sealSecret(c, secret);
+    return secret;
+  },
+  call: {
+    rpc: "rotate_webhook_secret",
+    args: ({ params, body, prepared }) => ({
+      p_id: params.id,
+      p_secret: prepared,
+      p_overlap_seconds: body.overlap_seconds,
+    }),
+  },
+}, async (c, result, { prepared: secret }) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respond(c, { data: { webhook: { ...result.webhook, secret: (await replayedSecret(c)) ?? secret } } });
 });

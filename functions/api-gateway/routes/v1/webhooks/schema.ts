@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { type GatewayContext, preflightOf } from "../../../context.ts";
+import type { GatewayContext } from "../../../context.ts";
 import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidParam, uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "../../../http/params.ts";
 import {
   ATTEMPT_STATUSES,
   DELIVERY_STATUSES,
@@ -31,10 +31,11 @@ export function deliveryNotFound(): ApiError {
   return new ApiError("delivery_not_found", "No delivery with this ID for this webhook");
 }
 
-export const webhookIdParam = (c: GatewayContext): string => uuidParam(c, "id", webhookNotFound);
-export const deliveryIdParam = (c: GatewayContext): string => uuidParam(c, "delivery_id", deliveryNotFound);
-export const webhookPath = uuidPathParams(["id", "The webhook's id"]);
-export const deliveryPath = uuidPathParams(["id", "The webhook's id"], ["delivery_id", "The delivery's id"]);
+export const webhookPath = uuidPathParams(["id", "The webhook's id", webhookNotFound]);
+export const deliveryPath = uuidPathParams(
+  ["id", "The webhook's id", webhookNotFound],
+  ["delivery_id", "The delivery's id", deliveryNotFound],
+);
 
 /** Fields whose problems have a dedicated error code in the contract. */
 export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
@@ -45,15 +46,18 @@ export const WEBHOOK_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
 /**
  * `fields` with its url, if any, passed through the URL policy (scheme, credentials, where the host resolves)
  * and normalised, so that the duplicate check sees `https://Example.com/x` and `https://example.com/x` as one.
- * It runs before the request's database call. A URL refused on its face is a 400 thrown before any call, so
- * authentication makes its call without an operation afterwards and a 401, 429 or 403 takes its place. A host
- * name is resolved only once the key is known to be admitted (authenticate's preflight, a second round trip for
- * these writes only): nobody without a valid key can make the server look names up (docs/api-behaviour.md).
+ * An operation's `prepare`: a refusal is the request's 400 once the key is admitted. A host name is resolved
+ * only after `check` found the key admitted (gateway_preflight, a second round trip for these writes only):
+ * nobody without a valid key can make the server look names up (docs/api-behaviour.md).
  */
-export async function withAllowedUrl<F extends { url?: string }>(c: GatewayContext, fields: F): Promise<F> {
+export async function withAllowedUrl<F extends { url?: string }>(
+  c: GatewayContext,
+  fields: F,
+  check: () => Promise<void>,
+): Promise<F> {
   if (fields.url === undefined) return fields;
   const { resolveHost, allowPrivateWebhookUrls } = c.var.services;
-  const verdict = await checkWebhookUrl(fields.url, resolveHost, allowPrivateWebhookUrls, preflightOf(c));
+  const verdict = await checkWebhookUrl(fields.url, resolveHost, allowPrivateWebhookUrls, check);
   if (!verdict.ok) {
     throw new ApiError("invalid_url", verdict.reason, { details: { fields: { url: verdict.reason } } });
   }

@@ -1,8 +1,7 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
 import { TEST_EVENT } from "@shared/webhooks/events.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
-import { queuedDeliveryResponse, TAG, webhookIdParam, webhookNotFound, webhookPath } from "./schema.ts";
+import { defineOperation } from "../../../http/operation.ts";
+import { queuedDeliveryResponse, TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const testWebhook = defineOperation({
   method: "post",
@@ -15,12 +14,8 @@ export const testWebhook = defineOperation({
   params: webhookPath,
   success: { status: 202, description: "The test delivery is queued", schema: queuedDeliveryResponse },
   errors: ["webhook_not_found"],
-}, async (c) => {
-  const result = await c.var.services.db.rpc("send_test_webhook", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: webhookIdParam(c),
-    p_event: TEST_EVENT,
-  });
+  call: { rpc: "send_test_webhook", args: ({ params }) => ({ p_id: params.id, p_event: TEST_EVENT }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   return respond(c, { data: { delivery_id: result.delivery_id } }, 202);
 });

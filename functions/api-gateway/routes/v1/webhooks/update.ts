@@ -1,12 +1,10 @@
-import { callerOf } from "../../../context.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../openapi/operation.ts";
+import { defineOperation } from "../../../http/operation.ts";
 import {
   duplicateWebhook,
   TAG,
   updateWebhookBody,
   WEBHOOK_FIELD_CODES,
-  webhookIdParam,
   webhookNotFound,
   webhookPath,
   webhookResponse,
@@ -24,13 +22,9 @@ export const updateWebhook = defineOperation({
   body: { schema: updateWebhookBody, what: "webhook", fieldCodes: WEBHOOK_FIELD_CODES },
   success: { status: 200, description: "The updated endpoint", schema: webhookResponse },
   errors: ["invalid_url", "invalid_events", "webhook_not_found", "duplicate_webhook"],
-}, async (c, { body }) => {
-  const id = webhookIdParam(c);
-  const result = await c.var.services.db.rpc("update_webhook", {
-    p_workspace_id: callerOf(c).workspaceId,
-    p_id: id,
-    p_fields: await withAllowedUrl(c, body),
-  });
+  prepare: (c, { body }, check) => withAllowedUrl(c, body, check),
+  call: { rpc: "update_webhook", args: ({ params, prepared }) => ({ p_id: params.id, p_fields: prepared }) },
+}, (c, result) => {
   if (result.outcome === "not_found") throw webhookNotFound();
   if (result.outcome === "duplicate") throw duplicateWebhook();
   return respond(c, { data: { webhook: result.webhook } });
