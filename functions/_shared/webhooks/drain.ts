@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import type { LogLine } from "../runtime/config.ts";
+import { ConnectionPool } from "./connection-pool.ts";
 import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
 import { claimDeliveries, NO_RETRY, recordAttempt, type RecordOutcome } from "./delivery-queue.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";
@@ -58,10 +59,11 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
   // Claiming again only once half the pool is free keeps claim calls few without leaving slots idle for long.
   const refillAt = Math.ceil(settings.concurrency / 2);
   const inFlight = new Set<Promise<void>>();
+  const connections = new ConnectionPool();
 
   const send = async (delivery: ClaimedDelivery) => {
     try {
-      const result = await attemptDelivery(delivery, settings);
+      const result = await attemptDelivery(delivery, settings, connections);
       const retry = result.error
         ? decideRetry(
           { spent: delivery.spent, windowLeftMs: delivery.window_left_ms },
@@ -112,6 +114,7 @@ export async function drain(db: Database, settings: DrainSettings, log: (line: L
   } finally {
     // A failed claim must not abandon attempts already on the wire: their results are still recorded.
     await Promise.all(inFlight);
+    connections.close();
   }
   summary.duration_ms = Math.round(performance.now() - started);
   return summary;
