@@ -1,6 +1,7 @@
 // The delivery's HTTP/1.x response reader (functions/_shared/webhooks/http-response.ts), fuzzed: however a valid
 // response is split across reads it parses to the same status, body prefix and reusability; whatever bytes arrive,
-// endlessly repeated, it ends with a response or its own error, having read no more than its caps allow.
+// endlessly repeated, it ends with a response or its own error, having read no more bytes, and no more times, than
+// its caps allow.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,11 +11,13 @@ import {
   type ResponseLimits,
 } from "../../functions/_shared/webhooks/http-response.ts";
 
-const LIMITS: ResponseLimits = { headBytes: 16 * 1024, headers: 100, interim: 5, bodyPrefix: 2048, bodyBytes: 64 * 1024, reuse: true };
+const LIMITS: ResponseLimits = {
+  headBytes: 16 * 1024, headers: 100, reads: 64, interim: 5, bodyPrefix: 2048, bodyBytes: 64 * 1024, reuse: true,
+};
 const encoder = new TextEncoder();
 
 /** Hands out `bytes` cut at `cuts`, then (when `endless`) the same again forever; counts what it handed out. */
-function source(bytes: Uint8Array, cuts: number[], endless = false): ByteSource & { handed: number; last: number } {
+function source(bytes: Uint8Array, cuts: number[], endless = false): ByteSource & { handed: number; last: number; reads: number } {
   const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
   const pieces = [0, ...points, bytes.length].flatMap((from, i, all) =>
     i + 1 < all.length && all[i + 1] > from ? [bytes.subarray(from, all[i + 1])] : []
@@ -23,7 +26,9 @@ function source(bytes: Uint8Array, cuts: number[], endless = false): ByteSource 
   const counter = {
     handed: 0,
     last: 0,
+    reads: 0,
     read: async () => {
+      counter.reads++;
       if (next === pieces.length && endless && pieces.length > 0) next = 0;
       const piece = pieces[next++];
       counter.last = piece?.length ?? 0;
@@ -98,7 +103,7 @@ describe("the delivery's response reader", () => {
 
   it("ends on any bytes, repeated forever, with a response or its own error, within its caps", async () => {
     // Small caps, so that garbage reaches them; the chunk size line (1 KiB) and its CRLFs are the reader's own.
-    const limits: ResponseLimits = { headBytes: 256, headers: 8, interim: 2, bodyPrefix: 32, bodyBytes: 512, reuse: true };
+    const limits: ResponseLimits = { headBytes: 256, headers: 8, reads: 16, interim: 2, bodyPrefix: 32, bodyBytes: 512, reuse: true };
     const bound = (limits.interim + 1) * (limits.headBytes + 4) + limits.bodyBytes + 1026 + 2;
     const starts = ["", "HTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
       "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.0 200 OK\r\nContent-Length: 99999\r\n\r\n"];
@@ -112,6 +117,7 @@ describe("the delivery's response reader", () => {
           const bytes = new Uint8Array([...encoder.encode(start), ...garbage]);
           const input = source(bytes, cuts, true);
           const outcome = await readResponse(input, { ...limits, reuse }).catch((error: unknown) => error);
+          expect(input.reads).toBeLessThanOrEqual(limits.reads);
           if (!(outcome instanceof MalformedResponseError)) {
             expect(outcome).toMatchObject({ status: expect.any(Number), reusable: expect.any(Boolean) });
           }

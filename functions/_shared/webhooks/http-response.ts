@@ -1,7 +1,9 @@
 // Reads one HTTP/1.x response from a byte stream within fixed bounds, in time linear in the bytes received: the
 // head is searched only from where the previous search stopped, bytes are appended to one buffer that grows by
 // doubling, and body bytes beyond the kept prefix are counted, not copied. A receiver can make it wait (until the
-// caller's deadline ends the stream) but cannot make it read or work past its caps.
+// caller's deadline ends the stream) but cannot make it read or work past its caps. The number of reads is capped
+// too: each costs tens of microseconds in the runtime whatever it carries, so a head dribbled a byte at a time
+// would otherwise cost CPU in proportion to the deadline.
 
 /** Where the bytes come from; undefined once the stream has ended (or the caller cut it at the deadline). */
 export interface ByteSource {
@@ -12,6 +14,8 @@ export interface ResponseLimits {
   /** Bytes of one response head, status line to blank line. */
   headBytes: number;
   headers: number;
+  /** Reads the whole response may take (head and body), however few bytes each brings. */
+  reads: number;
   /** Interim (1xx) responses before the final one. */
   interim: number;
   /** Body bytes kept for the caller. */
@@ -50,8 +54,9 @@ class Input {
   /** Bytes taken from the front so far. */
   consumed = 0;
   ended = false;
+  #reads = 0;
 
-  constructor(private readonly source: ByteSource) {}
+  constructor(private readonly source: ByteSource, private readonly maxReads: number) {}
 
   get size(): number {
     return this.#end - this.#start;
@@ -59,6 +64,7 @@ class Input {
 
   async pull(): Promise<boolean> {
     if (this.ended) return false;
+    if (this.#reads++ === this.maxReads) throw new MalformedResponseError(`the response took more than ${this.maxReads} reads`);
     const chunk = await this.source.read();
     if (chunk === undefined) {
       this.ended = true;
@@ -203,7 +209,7 @@ async function readBody(input: Input, framing: Framing, keep: (bytes: Uint8Array
 
 /** Reads the response to one request: interim answers skipped (up to the cap), the final head, a body prefix. */
 export async function readResponse(source: ByteSource, limits: ResponseLimits): Promise<HttpResponse> {
-  const input = new Input(source);
+  const input = new Input(source, limits.reads);
   let head = await readHead(input, limits);
   for (let interim = 0; head.status < 200 && head.status !== 101; interim++) {
     if (interim === limits.interim) throw new MalformedResponseError(`more than ${limits.interim} interim responses`);

@@ -31,10 +31,12 @@ export type Connect = (target: ConnectTarget) => Promise<Connection>;
 /** The TCP connection opened but TLS failed (certificate, name, protocol): recorded as `tls_error`. */
 export class TlsError extends Error {}
 
-// Per response: the head, its header fields, interim answers before it, and the body read past the head (to
-// reach its end and reuse the connection; only the first `bodyLimit` bytes are kept).
+// Per response: the head, its header fields, reads, interim answers before it, and the body read past the head
+// (to reach its end and reuse the connection; only the first `bodyLimit` bytes are kept). A head arrives in a
+// read or two; 64 leaves room for TLS records and slow networks while keeping a dribbling receiver's cost small.
 const HEAD_BYTES = 16 * 1024;
 const HEADER_FIELDS = 100;
+const READS = 64;
 const INTERIM_RESPONSES = 5;
 const BODY_BYTES = 64 * 1024;
 
@@ -72,6 +74,7 @@ async function exchange(
     response = await readResponse(wire, {
       headBytes: HEAD_BYTES,
       headers: HEADER_FIELDS,
+      reads: READS,
       interim: INTERIM_RESPONSES,
       bodyPrefix: options.bodyLimit,
       bodyBytes: BODY_BYTES,
