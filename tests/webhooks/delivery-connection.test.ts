@@ -198,9 +198,9 @@ describe("a rebinding resolver in production mode", () => {
     // Records where delivery connects. Public addresses are refused here instead of dialled, which keeps the
     // test off the internet; loopback goes through Node's real connector.
     const targets: ConnectTarget[] = [];
-    const connect = (target: ConnectTarget) => {
+    const connect = (target: ConnectTarget, signal: AbortSignal) => {
       targets.push(target);
-      return target.address.startsWith("127.") ? nodeConnect(target) : Promise.reject(new Error("ECONNREFUSED"));
+      return target.address.startsWith("127.") ? nodeConnect(target, signal) : Promise.reject(new Error("ECONNREFUSED"));
     };
     let lookups = 0;
     const answers = [["93.184.215.14"], ["127.0.0.1"]];

@@ -17,20 +17,28 @@ export const denoResolveHost: ResolveHost = async (hostname) => {
  * `caCerts` (PEM) adds authorities to trust, for the bench's and tests' receivers; deployed, there are none.
  */
 export function denoConnector(options: { caCerts?: string[] } = {}): Connect {
-  return async ({ address, port, tls, serverName }) => {
+  return async ({ address, port, tls, serverName }, signal) => {
     const tcp = await Deno.connect({ hostname: address, port });
     if (!tls) return { readable: tcp.readable, writable: tcp.writable, close: () => tcp.close() };
-    const conn = await Deno.startTls(tcp, { hostname: serverName, caCerts: options.caCerts });
+    let conn: Deno.TlsConn | undefined;
+    const abandon = () => {
+      try {
+        (conn ?? tcp).close();
+      } catch {
+        // closed already: by the failed handshake, or by startTls taking the connection over
+      }
+    };
+    // A receiver that never finishes the handshake would otherwise hold the connection past the deadline.
+    signal.addEventListener("abort", abandon, { once: true });
     try {
+      conn = await Deno.startTls(tcp, { hostname: serverName, caCerts: options.caCerts });
       // The handshake would otherwise happen on the first read or write, its failure looking like any I/O error.
       await conn.handshake();
     } catch (error) {
-      try {
-        conn.close();
-      } catch {
-        // the failed handshake closed it already
-      }
+      abandon();
       throw new TlsError(error instanceof Error ? error.message : String(error));
+    } finally {
+      signal.removeEventListener("abort", abandon);
     }
     return { readable: conn.readable, writable: conn.writable, close: () => conn.close() };
   };

@@ -15,7 +15,7 @@ export const nodeResolveHost: ResolveHost = async (host) =>
  * `caCerts` (PEM) adds authorities to trust, for the tests' receivers.
  */
 export function nodeConnector(options: { caCerts?: string[] } = {}): Connect {
-  return ({ address, port, tls, serverName }) =>
+  return ({ address, port, tls, serverName }, signal) =>
     new Promise((resolve, reject) => {
       const socket: Socket = tls
         // A server name that is an IP literal is not sent as SNI (RFC 6066); the certificate is checked against it.
@@ -26,8 +26,13 @@ export function nodeConnector(options: { caCerts?: string[] } = {}): Connect {
       socket.once("connect", () => (connected = true));
       const failed = (error: Error) => reject(tls && connected ? new TlsError(error.message) : error);
       socket.once("error", failed);
+      // Connecting or a handshake that outlasts the attempt's deadline is abandoned with it.
+      const abandon = () => socket.destroy();
+      signal.addEventListener("abort", abandon, { once: true });
+      socket.once("close", () => signal.removeEventListener("abort", abandon));
       socket.once(tls ? "secureConnect" : "connect", () => {
         socket.off("error", failed);
+        signal.removeEventListener("abort", abandon);
         const { readable, writable } = Duplex.toWeb(socket);
         resolve({
           readable: readable as ReadableStream<Uint8Array>,

@@ -25,8 +25,11 @@ export interface ConnectTarget {
   serverName: string;
 }
 
-/** Opens a TCP (and, with `tls`, TLS) connection to exactly `target.address`; a failed handshake is a TlsError. */
-export type Connect = (target: ConnectTarget) => Promise<Connection>;
+/**
+ * Opens a TCP (and, with `tls`, TLS) connection to exactly `target.address`; a failed handshake is a TlsError.
+ * Aborting `signal` (the attempt's deadline) abandons a connection still being opened.
+ */
+export type Connect = (target: ConnectTarget, signal: AbortSignal) => Promise<Connection>;
 
 /** The TCP connection opened but TLS failed (certificate, name, protocol): recorded as `tls_error`. */
 export class TlsError extends Error {}
@@ -50,7 +53,7 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
 const encoder = new TextEncoder();
 
 async function open(target: ConnectTarget, connect: Connect, signal: AbortSignal): Promise<Wire> {
-  const opening = connect(target);
+  const opening = connect(target, signal);
   // A connection that opens only after the deadline is closed at once.
   opening.then((late) => signal.aborted && late.close(), () => {});
   return new Wire(await untilAborted(opening, signal));
