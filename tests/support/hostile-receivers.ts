@@ -83,7 +83,13 @@ export const HOSTILE_KINDS = {
     tls: true,
     expected: failed("tls_error"),
   },
-} satisfies Record<string, { answer: (socket: Socket) => void; tls?: boolean; expected: Expected }>;
+  "TLS handshake never answered": {
+    // A plain TCP listener behind an https:// URL: the client's hello gets no answer.
+    answer: () => {},
+    https: true,
+    expected: failed("timeout"),
+  },
+} satisfies Record<string, { answer: (socket: Socket) => void; tls?: boolean; https?: boolean; expected: Expected }>;
 
 export type HostileKind = keyof typeof HOSTILE_KINDS;
 
@@ -97,7 +103,7 @@ export interface HostileReceiver {
 
 /** Starts the receiver of `kind`; it answers each connection once the request's first bytes arrive. */
 export async function startHostileReceiver(kind: HostileKind): Promise<HostileReceiver> {
-  const hostile: { answer: (socket: Socket) => void; tls?: boolean } = HOSTILE_KINDS[kind];
+  const hostile: { answer: (socket: Socket) => void; tls?: boolean; https?: boolean } = HOSTILE_KINDS[kind];
   const open = new Set<Socket>();
   const onClosed: (() => void)[] = [];
   const accept = (socket: Socket) => {
@@ -121,7 +127,7 @@ export async function startHostileReceiver(kind: HostileKind): Promise<HostileRe
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: hostile.tls ? `https://hooks.test:${port}/hooks` : `http://127.0.0.1:${port}/hooks`,
+    url: hostile.tls || hostile.https ? `https://hooks.test:${port}/hooks` : `http://127.0.0.1:${port}/hooks`,
     allClosed: (withinMs) =>
       open.size === 0 ? Promise.resolve(true) : new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), withinMs);

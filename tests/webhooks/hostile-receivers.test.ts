@@ -1,6 +1,7 @@
 // Receivers that try to make one attempt expensive or endless (tests/support/hostile-receivers.ts): each attempt
 // ends within the attempt timeout plus 1 s and is recorded with the outcome the receiver earned, and the dispatcher
-// closes every connection it opened. One drain per runtime sends one delivery to each receiver at once: the
+// has closed every connection it opened once its drain is over (under Node, where the dispatcher outlives the
+// drain; the Deno program exits). One drain per runtime sends one delivery to each receiver at once: the
 // dispatcher under Node in this process, and under real Deno with the deployed connector (tests/support/deno-drain.ts).
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
