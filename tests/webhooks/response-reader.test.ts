@@ -83,7 +83,35 @@ function serialize(r: Valid): { bytes: Uint8Array; body: Uint8Array } {
   return { bytes, body: noBody ? new Uint8Array(0) : r.body };
 }
 
+/** A source that hands out `text` in one read and then never ends: a read past it would wait forever. */
+function openEnded(text: string): ByteSource {
+  let sent = false;
+  return { read: () => (sent ? new Promise(() => {}) : ((sent = true), Promise.resolve(encoder.encode(text)))) };
+}
+
 describe("the delivery's response reader", () => {
+  it.each([
+    ["101 header fields", `HTTP/1.1 200 OK\r\n${"X-A: 1\r\n".repeat(101)}\r\n`, "more than 100 header fields"],
+    ["six interim answers", `${"HTTP/1.1 100 Continue\r\n\r\n".repeat(6)}HTTP/1.1 200 OK\r\n\r\n`, "more than 5 interim"],
+    ["a head past 16 KB", `HTTP/1.1 200 OK\r\nX-Pad: ${"p".repeat(16 * 1024)}\r\n\r\n`, "no line end within"],
+    ["an invalid Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 12, 13\r\n\r\n", "invalid Content-Length"],
+    ["a line that is not a field", "HTTP/1.1 200 OK\r\nnot a field\r\n\r\n", "not a field"],
+    ["HTTP/2 bytes", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "not an HTTP/1.x"],
+    ["bytes that cannot begin a status line, the head unfinished", "\u0000garbage", "not an HTTP/1.x response"],
+  ])("refuses %s as malformed", async (_, text, message) => {
+    await expect(readResponse(openEnded(text), LIMITS)).rejects.toThrow(message);
+    await expect(readResponse(openEnded(text), LIMITS)).rejects.toBeInstanceOf(MalformedResponseError);
+  });
+
+  it.each([
+    ["204", "HTTP/1.1 204 No Content\r\n\r\n", 204],
+    ["304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 120\r\n\r\n", 304],
+    ["Content-Length: 0", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200],
+    ["five interim answers, then 204", `${"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(5)}HTTP/1.1 204 No Content\r\n\r\n`, 204],
+  ])("a response without a body (%s) ends at its head, though the connection stays open", async (_, text, status) => {
+    expect(await readResponse(openEnded(text), LIMITS)).toEqual({ status, retryAfter: null, body: new Uint8Array(0), reusable: true });
+  });
+
   it("parses a valid response to the same result however it is split across reads", async () => {
     await fc.assert(
       fc.asyncProperty(validResponse, async (r) => {
