@@ -53,7 +53,7 @@ class Input {
   #end = 0;
   /** Bytes taken from the front so far. */
   consumed = 0;
-  ended = false;
+  #ended = false;
   #reads = 0;
 
   constructor(private readonly source: ByteSource, private readonly maxReads: number) {}
@@ -63,11 +63,11 @@ class Input {
   }
 
   async pull(): Promise<boolean> {
-    if (this.ended) return false;
+    if (this.#ended) return false;
     if (this.#reads++ === this.maxReads) throw new MalformedResponseError(`the response took more than ${this.maxReads} reads`);
     const chunk = await this.source.read();
     if (chunk === undefined) {
-      this.ended = true;
+      this.#ended = true;
       return false;
     }
     if (this.#start > 0) {
@@ -216,17 +216,18 @@ export async function readResponse(source: ByteSource, limits: ResponseLimits): 
     head = await readHead(input, limits);
   }
   const framing = framingOf(head);
+  const keepsAlive = head.minor === 1 && !/(?:^|,)\s*close\s*(?:,|$)/i.test(head.headers.get("connection") ?? "");
+  const reuse = limits.reuse && keepsAlive && head.status !== 101 && framing.kind !== "close" &&
+    (framing.kind !== "length" || framing.length <= limits.bodyBytes);
   const prefix = new Uint8Array(limits.bodyPrefix);
   let kept = 0;
+  /** Keeps what fits in the prefix; past it, reading goes on only to reuse the connection. */
   const keep = (bytes: Uint8Array) => {
     const room = Math.min(bytes.length, prefix.length - kept);
     prefix.set(bytes.subarray(0, room), kept);
     kept += room;
-    return limits.reuse || kept < prefix.length;
+    return reuse || kept < prefix.length;
   };
-  const keepsAlive = head.minor === 1 && !/(?:^|,)\s*close\s*(?:,|$)/i.test(head.headers.get("connection") ?? "");
-  const reuse = limits.reuse && keepsAlive && head.status !== 101 && framing.kind !== "close" &&
-    (framing.kind !== "length" || framing.length <= limits.bodyBytes);
   const complete = await readBody(input, framing, keep, limits.bodyBytes);
   return {
     status: head.status,
