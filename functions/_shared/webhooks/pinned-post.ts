@@ -46,6 +46,7 @@ const BODY_BYTES = 64 * 1024;
 /** Rejects with the signal's reason once it aborts; the work it races cannot be cancelled itself. */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) reject(signal.reason); // an aborted signal fires no more events
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     work.then(resolve, reject);
   });
