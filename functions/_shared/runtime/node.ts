@@ -27,7 +27,10 @@ export function nodeConnector(options: { caCerts?: string[] } = {}): Connect {
       const failed = (error: Error) => reject(tls && connected ? new TlsError(error.message) : error);
       socket.once("error", failed);
       // Connecting or a handshake that outlasts the attempt's deadline is abandoned with it.
-      const abandon = () => socket.destroy();
+      const abandon = () => {
+        socket.destroy();
+        reject(signal.reason);
+      };
       signal.addEventListener("abort", abandon, { once: true });
       socket.once("close", () => signal.removeEventListener("abort", abandon));
       socket.once(tls ? "secureConnect" : "connect", () => {

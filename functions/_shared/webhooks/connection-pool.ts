@@ -4,7 +4,6 @@
 import type { ByteSource } from "./http-response.ts";
 import type { Connection, ConnectTarget } from "./pinned-post.ts";
 
-
 /** An open connection with its stream locks held, so that it can carry one request after another. */
 export class Wire implements ByteSource {
   readonly #connection: Connection;
