@@ -1,7 +1,8 @@
 // Deno program for the delivery tests: one drain of the webhook outbox through the dispatcher app exactly as the
 // deployed function builds it (Deno's connector included), except for the resolver, which answers from
 // RESOLVER_ANSWERS (a JSON list of answer lists, one per lookup, the last one repeated) so a test can make a name
-// change its answer between lookups (DNS rebinding). Prints the drain's summary as JSON.
+// change its answer between lookups (DNS rebinding), and the attempt timeout, which ATTEMPT_TIMEOUT_MS may shorten
+// so that a test of receivers that never finish takes seconds. Prints the drain's summary as JSON.
 import { denoConnect } from "../../functions/_shared/runtime/deno.ts";
 import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
 import { dispatcherServicesFromEnv } from "../../functions/webhook-dispatcher/services.ts";
@@ -14,7 +15,8 @@ const resolveHost = async () => answers[Math.min(lookups++, answers.length - 1)]
 // The drain the 202 hands to waitUntil is the one whose summary this program prints.
 const drains: Promise<unknown>[] = [];
 const services = await dispatcherServicesFromEnv(env, { resolveHost, connect: denoConnect, waitUntil: (p) => drains.push(p) });
-const app = createDispatcherApp({ ...services, log: () => {}, kickAgain: () => {} });
+const timeoutMs = Number(env.ATTEMPT_TIMEOUT_MS ?? services.settings.timeoutMs);
+const app = createDispatcherApp({ ...services, settings: { ...services.settings, timeoutMs }, log: () => {}, kickAgain: () => {} });
 const response = await app.fetch(
   new Request("http://deno-drain/webhook-dispatcher", {
     method: "POST",

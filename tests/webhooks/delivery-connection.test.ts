@@ -116,6 +116,29 @@ describe.each(Object.entries(RUNTIMES))("delivery under %s", (_, drainOnce) => {
     expect(await attemptOf(deliveryId)).toMatchObject({ status_code: 200, error: null, response_body: "checked" });
   });
 
+  it("skips a checked address that refuses the connection and delivers to the next one", async () => {
+    // Nothing listens on 127.0.0.3 at the receiver's port: the first answer refuses, the second is the receiver.
+    const live = await receiver(() => ({ status: 200, body: "second address" }));
+    const port = new URL(live.url).port;
+    const deliveryId = await queueDelivery(`http://two-addresses.test:${port}/hooks`);
+
+    await drainOnce({ answers: [["127.0.0.3", "127.0.0.1"]], allowPrivate: true });
+
+    expect(live.received).toHaveLength(1);
+    expect(await attemptOf(deliveryId)).toMatchObject({ status_code: 200, error: null, response_body: "second address" });
+  });
+
+  it("an endpoint on port 25 or 587 (registered before they were refused) is blocked_url at delivery", async () => {
+    const smtp = await queueDelivery("http://mail.test:25/hooks");
+    const submission = await queueDelivery("http://mail.test:587/hooks");
+
+    const lookups = await drainOnce({ answers: [["127.0.0.1"]], allowPrivate: true });
+
+    expect(lookups).toBe(0);
+    expect(await attemptOf(smtp)).toMatchObject({ status_code: null, error: "blocked_url" });
+    expect(await attemptOf(submission)).toMatchObject({ status_code: null, error: "blocked_url" });
+  });
+
   it("follows no redirect, and keeps only the first 2 KB of a chunked answer", async () => {
     const elsewhere = await receiver();
     const redirecting = await receiver(() => ({ status: 302, headers: { Location: elsewhere.url } }));
@@ -175,9 +198,9 @@ describe("a rebinding resolver in production mode", () => {
     // Records where delivery connects. Public addresses are refused here instead of dialled, which keeps the
     // test off the internet; loopback goes through Node's real connector.
     const targets: ConnectTarget[] = [];
-    const connect = (target: ConnectTarget) => {
+    const connect = (target: ConnectTarget, signal: AbortSignal) => {
       targets.push(target);
-      return target.address.startsWith("127.") ? nodeConnect(target) : Promise.reject(new Error("ECONNREFUSED"));
+      return target.address.startsWith("127.") ? nodeConnect(target, signal) : Promise.reject(new Error("ECONNREFUSED"));
     };
     let lookups = 0;
     const answers = [["93.184.215.14"], ["127.0.0.1"]];

@@ -115,6 +115,8 @@ describe("POST /v1/webhooks", () => {
     ["localhost", "https://localhost/hook", "localhost"],
     ["a host resolving to a private address", "https://intranet.example.com/hook", "intranet.example.com resolves to a private address"],
     ["a host that does not resolve", "https://nowhere.example.com/hook", "Cannot resolve nowhere.example.com"],
+    ["the SMTP port 25", "https://receiver.example.com:25/hook", "Port 25 is not allowed"],
+    ["the SMTP submission port 587", "https://receiver.example.com:587/hook", "Port 587 is not allowed"],
     ["a non-string", 42, "https://"],
     ["a missing url", undefined, "https://"],
   ])("400 invalid_url for %s", async (_, url, reason) => {

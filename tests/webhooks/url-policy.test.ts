@@ -107,6 +107,22 @@ describe("address policy", () => {
     for (const ip of refused) expect(blockedAddressRule(ip, true), ip).toBeDefined();
   });
 
+  it("refuses the ports the platform blocks (25, 587), before any lookup; other ports pass", async () => {
+    const lookups: string[] = [];
+    const resolve = async (host: string) => (lookups.push(host), ["93.184.216.34"]);
+    for (const port of [25, 587]) {
+      expect(await checkWebhookUrl(`https://mail.example.com:${port}/in`, resolve, false)).toEqual({
+        ok: false,
+        error: "invalid_url",
+        reason: `Port ${port} is not allowed: the platform blocks outbound SMTP ports (25, 587)`,
+      });
+    }
+    expect(lookups).toEqual([]);
+    for (const port of [443, 465, 2525, 8443]) {
+      expect(await checkWebhookUrl(`https://mail.example.com:${port}/in`, resolve, false)).toMatchObject({ ok: true });
+    }
+  });
+
   it("refusals name the rule, never the address a name resolved to", async () => {
     const verdict = await checkWebhookUrl("https://vm.example.com/x", async () => ["8.8.8.8", "127.0.0.1"], false);
     expect(verdict).toEqual({ ok: false, error: "blocked_url", reason: "vm.example.com resolves to a loopback address" });

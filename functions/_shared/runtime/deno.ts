@@ -1,6 +1,6 @@
 // Deno-only glue, imported by the function entrypoints (and the local front that stands in for them) only, so
 // every other module also runs under Node in the tests.
-import type { Connect } from "../webhooks/pinned-post.ts";
+import { type Connect, TlsError } from "../webhooks/pinned-post.ts";
 import type { ResolveHost } from "../webhooks/url-policy.ts";
 
 export const denoResolveHost: ResolveHost = async (hostname) => {
@@ -14,21 +14,37 @@ export const denoResolveHost: ResolveHost = async (hostname) => {
  * denoOverrides.js lists connect, connectTls, startTls and resolveDns). Deno.createHttpClient would keep fetch but
  * has no way to choose the address (its options: caCerts, proxy, pool sizes, http1/http2, allowHost,
  * localAddress), and Deno.connectTls would check the certificate against the address instead of the name.
+ * `caCerts` (PEM) adds authorities to trust, for the bench's and tests' receivers; deployed, there are none.
  */
-export const denoConnect: Connect = async ({ address, port, tls, serverName }) => {
-  const tcp = await Deno.connect({ hostname: address, port });
-  try {
-    const conn = tls ? await Deno.startTls(tcp, { hostname: serverName }) : tcp;
-    return { readable: conn.readable, writable: conn.writable, close: () => conn.close() };
-  } catch (error) {
+export function denoConnector(options: { caCerts?: string[] } = {}): Connect {
+  return async ({ address, port, tls, serverName }, signal) => {
+    const tcp = await Deno.connect({ hostname: address, port });
+    if (!tls) return { readable: tcp.readable, writable: tcp.writable, close: () => tcp.close() };
+    let conn: Deno.TlsConn | undefined;
+    const abandon = () => {
+      try {
+        (conn ?? tcp).close();
+      } catch {
+        // closed already: by the failed handshake, or by startTls taking the connection over
+      }
+    };
+    // A receiver that never finishes the handshake would otherwise hold the connection past the deadline.
+    signal.addEventListener("abort", abandon, { once: true });
     try {
-      tcp.close();
-    } catch {
-      // startTls took the connection over before it failed
+      conn = await Deno.startTls(tcp, { hostname: serverName, caCerts: options.caCerts });
+      // The handshake would otherwise happen on the first read or write, its failure looking like any I/O error.
+      await conn.handshake();
+    } catch (error) {
+      abandon();
+      throw new TlsError(error instanceof Error ? error.message : String(error));
+    } finally {
+      signal.removeEventListener("abort", abandon);
     }
-    throw error;
-  }
-};
+    return { readable: conn.readable, writable: conn.writable, close: () => conn.close() };
+  };
+}
+
+export const denoConnect: Connect = denoConnector();
 
 declare const EdgeRuntime: { waitUntil(promise: Promise<unknown>): void } | undefined;
 

@@ -1,6 +1,8 @@
 import { buildDeliveryRequest, type ClaimedDelivery } from "./delivery-request.ts";
 import type { ATTEMPT_ERRORS } from "./endpoint.ts";
-import { type Connect, MalformedResponseError, postToAddress, untilAborted } from "./pinned-post.ts";
+import type { ConnectionPool } from "./connection-pool.ts";
+import { MalformedResponseError } from "./http-response.ts";
+import { type Connect, postToAddress, TlsError, untilAborted } from "./pinned-post.ts";
 import { BACK_PRESSURE_STATUSES, parseRetryAfter } from "./retry-schedule.ts";
 import { checkWebhookUrl, type ResolveHost } from "./url-policy.ts";
 
@@ -35,11 +37,23 @@ function bodyText(bytes: Uint8Array): string {
 }
 
 
+/** Why a request that got no usable answer failed; the deadline wins over whatever its closing the connection caused. */
+function errorOf(error: unknown, signal: AbortSignal): AttemptError {
+  if (signal.aborted) return "timeout";
+  if (error instanceof MalformedResponseError) return "malformed_response";
+  return error instanceof TlsError ? "tls_error" : "connection_refused";
+}
+
 /**
  * One HTTP attempt of a delivery. Never throws for anything the receiver or the network does: every outcome is
  * an AttemptResult to record. The URL is checked again first, since DNS may have changed since registration.
+ * `pool` lends and takes back kept-alive connections for the drain this attempt is part of.
  */
-export async function attemptDelivery(delivery: ClaimedDelivery, settings: DeliverySettings): Promise<AttemptResult> {
+export async function attemptDelivery(
+  delivery: ClaimedDelivery,
+  settings: DeliverySettings,
+  pool?: ConnectionPool,
+): Promise<AttemptResult> {
   const started = performance.now();
   const finish = (result: Omit<AttemptResult, "durationMs" | "retryAfterMs">, retryAfterMs: number | null = null): AttemptResult => ({
     ...result,
@@ -60,12 +74,13 @@ export async function attemptDelivery(delivery: ClaimedDelivery, settings: Deliv
         error: verdict.error === "dns_failure" ? "dns_failure" : "blocked_url",
       });
     }
-    // The first checked address: the name is not resolved again between the check and the connection.
-    const response = await postToAddress(verdict.url, verdict.addresses[0], {
+    // Only checked addresses: the name is not resolved again between the check and the connection.
+    const response = await postToAddress(verdict.url, verdict.addresses, {
       headers,
       body,
       bodyLimit: RESPONSE_BODY_LIMIT,
       signal,
+      pool,
     }, settings.connect);
     const ok = response.status >= 200 && response.status < 300;
     const backPressure = BACK_PRESSURE_STATUSES.has(response.status)
@@ -76,7 +91,6 @@ export async function attemptDelivery(delivery: ClaimedDelivery, settings: Deliv
       backPressure,
     );
   } catch (error) {
-    const cause = signal.aborted ? "timeout" : error instanceof MalformedResponseError ? "http_error" : "connection_refused";
-    return finish({ statusCode: null, responseBody: null, error: cause });
+    return finish({ statusCode: null, responseBody: null, error: errorOf(error, signal) });
   }
 }

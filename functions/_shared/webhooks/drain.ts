@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.ts";
 import type { LogLine } from "../runtime/config.ts";
+import { ConnectionPool } from "./connection-pool.ts";
 import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
 import {
   type CircuitPolicy,
@@ -117,10 +118,11 @@ export async function drain(
   const refillAt = Math.ceil(settings.concurrency / 2);
   const inFlight = new Set<Promise<void>>();
   let endedSinceClaim = 0;
+  const connections = new ConnectionPool();
 
   const send = async (delivery: ClaimedDelivery) => {
     try {
-      const result = await attemptDelivery(delivery, settings);
+      const result = await attemptDelivery(delivery, settings, connections);
       const retry = result.error
         ? decideRetry(
           { spent: delivery.spent, windowLeftMs: delivery.window_left_ms },
@@ -202,6 +204,7 @@ export async function drain(
     wakeup.open = false;
     // A failed claim must not abandon attempts already on the wire: their results are still recorded.
     await Promise.all(inFlight);
+    connections.close();
   }
   summary.duration_ms = Math.round(performance.now() - started);
   return summary;

@@ -3,6 +3,11 @@
 // Here the caller resolves once, checks every address, and the connection goes to a checked one; the host name is
 // kept for TLS (SNI and certificate verification) and the Host header. The runtimes differ only in how they open
 // the connection, so that is injected (runtime/deno.ts, runtime/node.ts) and this module runs on both.
+// The answer is read by our own bounded reader (http-response.ts) because Deno's fetch, the only HTTP client on
+// the edge runtime, cannot be given the connection or the address (see runtime/deno.ts); a client that dials the
+// name itself would reopen the rebinding hole, so the parser comes with the pinned connection.
+import { type ConnectionPool, Wire } from "./connection-pool.ts";
+import { type HttpResponse, readResponse } from "./http-response.ts";
 
 /** A byte stream both ways, as Deno.Conn and Node's Duplex.toWeb give it. */
 export interface Connection {
@@ -20,184 +25,120 @@ export interface ConnectTarget {
   serverName: string;
 }
 
-/** Opens a TCP (and, with `tls`, TLS) connection to exactly `target.address`. */
-export type Connect = (target: ConnectTarget) => Promise<Connection>;
+/**
+ * Opens a TCP (and, with `tls`, TLS) connection to exactly `target.address`; a failed handshake is a TlsError.
+ * Aborting `signal` (the attempt's deadline) abandons a connection still being opened.
+ */
+export type Connect = (target: ConnectTarget, signal: AbortSignal) => Promise<Connection>;
 
-/** The receiver spoke something that is not HTTP/1.x: an http_error, like any other bad answer. */
-export class MalformedResponseError extends Error {}
+/** The TCP connection opened but TLS failed (certificate, name, protocol): recorded as `tls_error`. */
+export class TlsError extends Error {}
 
-const HEAD_LIMIT = 64 * 1024;
+// Per response: the head, its header fields, reads, interim answers before it, and the body read past the head
+// (to reach its end and reuse the connection; only the first `bodyLimit` bytes are kept). A head arrives in a
+// read or two; 64 leaves room for TLS records and slow networks while keeping a dribbling receiver's cost small.
+const HEAD_BYTES = 16 * 1024;
+const HEADER_FIELDS = 100;
+const READS = 64;
+const INTERIM_RESPONSES = 5;
+const BODY_BYTES = 64 * 1024;
 
 /** Rejects with the signal's reason once it aborts; the work it races cannot be cancelled itself. */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) reject(signal.reason); // an aborted signal fires no more events
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     work.then(resolve, reject);
   });
 }
-const CRLF = "\r\n";
 const encoder = new TextEncoder();
-// A response head is bytes; latin1 maps each to one character, whatever the receiver sends.
-const headDecoder = new TextDecoder("latin1");
 
-/** Reads from a connection through one growing buffer: `pull` appends what arrives, `take` removes from the front, `until` reads up to a delimiter. */
-class Input {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  buffer = new Uint8Array(0);
-  ended = false;
-
-  constructor(readable: ReadableStream<Uint8Array>) {
-    this.#reader = readable.getReader();
-  }
-
-  async pull(): Promise<boolean> {
-    if (this.ended) return false;
-    const { done, value } = await this.#reader.read();
-    if (done) {
-      this.ended = true;
-      return false;
-    }
-    const joined = new Uint8Array(this.buffer.length + value.length);
-    joined.set(this.buffer);
-    joined.set(value, this.buffer.length);
-    this.buffer = joined;
-    return true;
-  }
-
-  take(n: number): Uint8Array {
-    const taken = this.buffer.subarray(0, n);
-    this.buffer = this.buffer.subarray(n);
-    return taken;
-  }
-
-  /** Bytes up to (not including) the next `delimiter`, which is consumed; undefined at the end or past `limit`. */
-  async until(delimiter: string, limit: number): Promise<string | undefined> {
-    const bytes = encoder.encode(delimiter);
-    for (;;) {
-      const at = indexOf(this.buffer, bytes);
-      if (at >= 0) {
-        const text = headDecoder.decode(this.take(at));
-        this.take(bytes.length);
-        return text;
-      }
-      if (this.buffer.length > limit || !(await this.pull())) return undefined;
-    }
-  }
+async function open(target: ConnectTarget, connect: Connect, signal: AbortSignal): Promise<Wire> {
+  const opening = connect(target, signal);
+  // A connection that opens only after the deadline is closed at once.
+  opening.then((late) => signal.aborted && late.close(), () => {});
+  return new Wire(await untilAborted(opening, signal));
 }
 
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
+/** A wire taken from the pool that the receiver had closed meanwhile: the request goes out again on a new one. */
+class StaleWire extends Error {}
 
-interface ResponseHead {
-  status: number;
-  headers: Map<string, string>;
-}
-
-async function readHead(input: Input): Promise<ResponseHead> {
-  const head = await input.until(CRLF + CRLF, HEAD_LIMIT);
-  if (head === undefined) throw new MalformedResponseError("no complete HTTP response head");
-  const [statusLine, ...lines] = head.split(CRLF);
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine);
-  if (!status) throw new MalformedResponseError("not an HTTP/1.x status line");
-  const headers = new Map<string, string>();
-  for (const line of lines) {
-    const colon = line.indexOf(":");
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { status: Number(status[1]), headers };
-}
-
-/** Up to `limit` bytes of the body, de-chunked when it is chunked; never waits for more than that. */
-async function readBodyPrefix(input: Input, head: ResponseHead, limit: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  /** Takes up to `n` body bytes, pulling as needed; fewer only at the end of the stream. */
-  const take = async (n: number) => {
-    while (input.buffer.length < n && (await input.pull()));
-    const bytes = input.take(Math.min(n, input.buffer.length));
-    parts.push(bytes);
-    size += bytes.length;
-    return bytes.length;
-  };
-  if (/\bchunked\b/i.test(head.headers.get("transfer-encoding") ?? "")) {
-    while (size < limit) {
-      const sizeLine = await input.until(CRLF, 1024);
-      const chunk = sizeLine === undefined ? 0 : parseInt(sizeLine.split(";")[0], 16);
-      if (!(chunk > 0)) break;
-      if ((await take(Math.min(chunk, limit - size))) < chunk) break; // the limit or the end of the stream
-      await input.until(CRLF, 1024);
-    }
-  } else {
-    const declared = head.headers.has("content-length") ? Number(head.headers.get("content-length")) : Infinity;
-    await take(Math.min(limit, declared));
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
-function closeQuietly(connection: Connection): void {
+/** Sends `message` and reads the answer; the deadline closes the wire, which ends the read where it stands. */
+async function exchange(
+  wire: Wire,
+  message: Uint8Array,
+  options: { bodyLimit: number; signal: AbortSignal; pool?: ConnectionPool; target: ConnectTarget; reused: boolean },
+): Promise<HttpResponse> {
+  const { signal, pool } = options;
+  const stop = () => wire.close();
+  signal.addEventListener("abort", stop, { once: true });
+  let response: HttpResponse;
   try {
-    connection.close();
-  } catch {
-    // already closed by the peer or by the reader
+    await untilAborted(wire.write(message), signal);
+    response = await readResponse(wire, {
+      headBytes: HEAD_BYTES,
+      headers: HEADER_FIELDS,
+      reads: READS,
+      interim: INTERIM_RESPONSES,
+      bodyPrefix: options.bodyLimit,
+      bodyBytes: BODY_BYTES,
+      reuse: pool !== undefined,
+    });
+  } catch (error) {
+    wire.close();
+    throw options.reused && wire.received === 0 && !signal.aborted ? new StaleWire() : error;
+  } finally {
+    signal.removeEventListener("abort", stop);
   }
+  if (response.reusable && pool && !signal.aborted) pool.put(options.target, wire);
+  else wire.close();
+  return response;
 }
 
 /**
- * POSTs `body` to `url` over a connection to `address`, and reads the status and the first `bodyLimit` bytes of
- * the answer, and its Retry-After. Redirects are answers like any other (not followed). Aborting `signal` closes the connection.
+ * POSTs `body` to `url` over a connection to the first of `addresses` that accepts one (a refused or unreachable
+ * address is skipped; a TLS failure is not), and reads the status, the first `bodyLimit` bytes of the answer and
+ * its Retry-After. Redirects are answers like any other (not followed). With a `pool`, a kept-alive connection to
+ * the same address is used when there is one, and the connection goes back to it when the receiver allows.
+ * Aborting `signal` closes the connection.
  */
 export async function postToAddress(
   url: URL,
-  address: string,
-  request: { headers: Record<string, string>; body: string; bodyLimit: number; signal: AbortSignal },
+  addresses: string[],
+  request: { headers: Record<string, string>; body: string; bodyLimit: number; signal: AbortSignal; pool?: ConnectionPool },
   connect: Connect,
-): Promise<{ status: number; retryAfter: string | null; body: Uint8Array }> {
+): Promise<HttpResponse> {
   const tls = url.protocol === "https:";
-  const opening = connect({
-    address,
-    port: Number(url.port || (tls ? 443 : 80)),
-    tls,
-    serverName: url.hostname.replace(/^\[|\]$/g, ""),
-  });
-  // A connection that opens only after the deadline is closed at once.
-  opening.then((late) => request.signal.aborted && closeQuietly(late), () => {});
-  const connection = await untilAborted(opening, request.signal);
-  const close = () => closeQuietly(connection);
-  if (request.signal.aborted) close();
-  request.signal.addEventListener("abort", close, { once: true });
-  try {
-    const body = encoder.encode(request.body);
-    const lines = [`POST ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
-    for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
-    lines.push(`Content-Length: ${body.length}`, "Connection: close", "", "");
-    const head = encoder.encode(lines.join(CRLF));
-    const writer = connection.writable.getWriter();
-    await writer.write(head);
-    await writer.write(body);
-    writer.releaseLock();
+  const body = encoder.encode(request.body);
+  const lines = [`POST ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+  for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
+  lines.push(`Content-Length: ${body.length}`, ...(request.pool ? [] : ["Connection: close"]), "", "");
+  const head = encoder.encode(lines.join("\r\n"));
+  const message = new Uint8Array(head.length + body.length);
+  message.set(head);
+  message.set(body, head.length);
 
-    const input = new Input(connection.readable);
-    let response = await readHead(input);
-    // Interim answers (100 Continue and the like) precede the real one.
-    while (response.status >= 100 && response.status < 200) response = await readHead(input);
-    return {
-      status: response.status,
-      retryAfter: response.headers.get("retry-after") ?? null,
-      body: await readBodyPrefix(input, response, request.bodyLimit),
-    };
-  } finally {
-    request.signal.removeEventListener("abort", close);
-    close();
+  let refused: unknown;
+  for (const address of addresses) {
+    const target = { address, port: Number(url.port || (tls ? 443 : 80)), tls, serverName: url.hostname.replace(/^\[|\]$/g, "") };
+    const options = { ...request, target };
+    const pooled = request.pool?.take(target);
+    if (pooled) {
+      try {
+        return await exchange(pooled, message, { ...options, reused: true });
+      } catch (error) {
+        if (!(error instanceof StaleWire)) throw error;
+      }
+    }
+    let wire: Wire;
+    try {
+      wire = await open(target, connect, request.signal);
+    } catch (error) {
+      if (request.signal.aborted || error instanceof TlsError) throw error;
+      refused = error;
+      continue;
+    }
+    return await exchange(wire, message, { ...options, reused: false });
   }
+  throw refused;
 }

@@ -131,6 +131,9 @@ export function blockedAddressRule(ip: string, allowPrivate: boolean): AddressRu
   return rule && allowPrivate && LOCAL_DEVELOPMENT_RULES.includes(rule) ? undefined : rule;
 }
 
+// Supabase's edge runtime refuses connections to these ports, so no delivery to them could ever succeed.
+const BLOCKED_PORTS = ["25", "587"];
+
 function isIpLiteral(hostname: string): boolean {
   return parseIPv4(hostname) !== undefined || hostname.startsWith("[");
 }
@@ -159,6 +162,9 @@ export async function checkWebhookUrl(
   }
   if (url.username || url.password) {
     return { ok: false, error: "invalid_url", reason: "Webhook URLs must not contain credentials" };
+  }
+  if (BLOCKED_PORTS.includes(url.port)) {
+    return { ok: false, error: "invalid_url", reason: `Port ${url.port} is not allowed: the platform blocks outbound SMTP ports (25, 587)` };
   }
   if (utf8Length(url.href) > WEBHOOK_URL_MAX_BYTES) {
     return { ok: false, error: "invalid_url", reason: `Must be at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised` };

@@ -1,0 +1,102 @@
+// Receivers that try to make one attempt expensive or endless (tests/support/hostile-receivers.ts): each attempt
+// ends within the attempt timeout plus 1 s and is recorded with the outcome the receiver earned, and the dispatcher
+// has closed every connection it opened once its drain is over (under Node, where the dispatcher outlives the
+// drain; the Deno program exits). One drain per runtime sends one delivery to each receiver at once: the
+// dispatcher under Node in this process, and under real Deno with the deployed connector (tests/support/deno-drain.ts).
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { startDispatcher } from "../support/dispatcher.ts";
+import { HOSTILE_KINDS, type HostileKind, type HostileReceiver, startHostileReceiver } from "../support/hostile-receivers.ts";
+import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
+import { runDenoProgram } from "../support/processes.ts";
+
+const ATTEMPT_TIMEOUT_MS = 1500;
+const KINDS = Object.keys(HOSTILE_KINDS) as HostileKind[];
+
+let pdb: PrivateDatabase;
+let dispatcherDb: PostgresDatabase;
+
+beforeAll(async () => {
+  pdb = await createPrivateDatabase();
+  dispatcherDb = createPostgresDatabase(pdb.url);
+});
+afterAll(async () => {
+  await dispatcherDb?.close();
+  await pdb?.drop();
+});
+
+/** One delivery of a fresh event, due now, to `url`, in a workspace of its own; its id. */
+async function queueDelivery(url: string): Promise<string> {
+  const workspace = await createWorkspace(pdb.sql, { name: "hostile receiver", plan: "org" });
+  await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ["campaigns:read"] });
+  const secret = `whsec_${randomBytes(32).toString("base64")}`;
+  const [row] = await pdb.sql<{ id: string }[]>`
+    with endpoint as (insert into public.webhook_endpoints (workspace_id, url, events, secret)
+                      values (${workspace.id}, ${url}, '{campaign.created}', ${secret}) returning id),
+         event as (insert into public.webhook_events (workspace_id, event, data)
+                   values (${workspace.id}, 'campaign.created', '{"campaign":{}}') returning id)
+    insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id)
+    select ${workspace.id}, event.id, endpoint.id from endpoint, event returning id`;
+  return row.id;
+}
+
+/** One drain, every receiver's name (hooks.test) resolving to 127.0.0.1. */
+const RUNTIMES = {
+  node: async () => {
+    const dispatcher = await startDispatcher({
+      db: dispatcherDb,
+      settings: { timeoutMs: ATTEMPT_TIMEOUT_MS, resolveHost: async () => ["127.0.0.1"] },
+    });
+    try {
+      expect(await dispatcher.drain()).toMatchObject({ claimed: KINDS.length });
+    } finally {
+      await dispatcher.close();
+    }
+  },
+  deno: async () => {
+    const out = await runDenoProgram("tests/support/deno-drain.ts", {
+      DATABASE_URL: pdb.url,
+      DISPATCHER_SECRET: "deno-drain-secret",
+      WEBHOOK_ALLOW_PRIVATE_URLS: "1",
+      RESOLVER_ANSWERS: JSON.stringify([["127.0.0.1"]]),
+      ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
+    });
+    const result = JSON.parse(out.trim().split("\n").at(-1)!);
+    expect(result.status, out).toBe(202);
+    expect(result.body.data, out).toMatchObject({ claimed: KINDS.length });
+  },
+};
+
+describe.each(Object.entries(RUNTIMES))("hostile receivers, dispatcher under %s", (_, drainOnce) => {
+  const receivers = new Map<HostileKind, HostileReceiver>();
+  const deliveries = new Map<HostileKind, string>();
+  let closedByDispatcher = new Map<HostileKind, boolean>();
+
+  beforeAll(async () => {
+    for (const kind of KINDS) {
+      const receiver = await startHostileReceiver(kind);
+      receivers.set(kind, receiver);
+      deliveries.set(kind, await queueDelivery(receiver.url));
+    }
+    try {
+      await drainOnce();
+      // Kept-alive connections go back to the drain's pool and are closed when the drain ends.
+      const closed = await Promise.all(KINDS.map(async (kind) => [kind, await receivers.get(kind)!.allClosed(2000)] as const));
+      closedByDispatcher = new Map(closed);
+    } finally {
+      await Promise.all([...receivers.values()].map((receiver) => receiver.close()));
+    }
+  });
+
+  it.each(KINDS)("%s: the recorded outcome, within the attempt timeout plus 1 s, connection closed", async (kind) => {
+    const [attempt] = await pdb.sql<{ status: string; status_code: number | null; error: string | null; response_body: string | null; duration_ms: number }[]>`
+      select status, status_code, error, response_body, duration_ms
+      from public.webhook_attempts where delivery_id = ${deliveries.get(kind)!}`;
+    const { duration_ms, ...outcome } = attempt;
+    expect(outcome).toEqual(HOSTILE_KINDS[kind].expected);
+    expect(duration_ms).toBeLessThanOrEqual(ATTEMPT_TIMEOUT_MS + 1000);
+    expect(closedByDispatcher.get(kind)).toBe(true);
+  });
+});
