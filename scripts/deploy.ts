@@ -422,7 +422,7 @@ async function main(): Promise<void> {
   if (o.dryRun) return say("Dry run done: run it again without --dry-run to do this.");
   say(changed ? "Deployed." : "Nothing to change: the project already runs this checkout.");
   say(`The API: ${o.projectUrl}/functions/v1/api-gateway`);
-  say("Next: create the first workspace and key with the admin CLI, DATABASE_URL still set (README, \"The first key on a hosted project\"):");
+  say("Next: create the first workspace and key with the admin CLI, DATABASE_URL still set (docs/deploy.md, \"The first key on a hosted project\"):");
   say("  npm run -s admin -- workspace create --name \"<name>\" --plan pro");
   say("  npm run -s admin -- key create --workspace <id> --name first --permissions campaigns:read,campaigns:write,webhooks:read,webhooks:write,admin:api_keys");
 }

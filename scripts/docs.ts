@@ -1,6 +1,6 @@
 // `npm run docs`: writes the API reference as one self-contained HTML file (document and Scalar inlined) to
 // dist/reference.html (git-ignored), for hosting anywhere that serves text/html. With `--screenshot` it also
-// renders the page in headless Chromium and saves the README's picture, docs/reference.png.
+// renders the page in headless Chromium and saves the guide's picture, docs/reference.png.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { openApiDocument } from "../functions/api-gateway/openapi/document.ts";

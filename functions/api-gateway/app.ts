@@ -17,7 +17,7 @@ function apiRoutes(): Hono<GatewayEnv> {
   for (const { prefix, operations } of MOUNTED_OPERATIONS) api.route(prefix, resourceApp(operations));
   // No key needed. Generated on the first request of an isolate, then served from memory. The module that
   // generates it is imported only then: the OpenAPI library it loads is not needed to serve any other request,
-  // and every module an isolate keeps raises its peak memory (README, "Performance"). The specifier is a literal
+  // and every module an isolate keeps raises its peak memory (docs/performance.md). The specifier is a literal
   // so that the deploy bundles it.
   let document: Promise<string> | undefined;
   api.get("/openapi.json", async (c) => {

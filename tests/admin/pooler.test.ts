@@ -1,4 +1,4 @@
-// The admin CLI pointed at a hosted project's database, as the README's "first key" section runs it. Supabase's
+// The admin CLI pointed at a hosted project's database, as docs/deploy.md's "first key" section runs it. Supabase's
 // transaction pooler (Supavisor, port 6543) hands each transaction to whichever server connection is free, so a
 // statement prepared under a name in one transaction is missing in the next: the CLI must never name one. What it
 // sends is read off the wire, through a relay in front of the real test Postgres.

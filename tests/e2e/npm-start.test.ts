@@ -1,6 +1,6 @@
 // The quick start as a user lives it: `npm start` in a fresh checkout inside a mode-700 folder (as root: the case
 // where the cluster's `postgres` user cannot reach the clone), with its default `.data/` (embedded Postgres,
-// migrations, Deno), the seed's cURL example against it, a webhook receiver built only from the README's snippet,
+// migrations, Deno), the seed's cURL example against it, a webhook receiver built only from docs/guide.md's snippet,
 // and a restart.
 import { execFile, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
@@ -25,11 +25,11 @@ async function curl(...args: string[]): Promise<{ status: number; body: unknown 
   return { status, body: JSON.parse(lines.join("\n")) };
 }
 
-/** The receiver exactly as the README prints it, written to a file and run with node. */
-async function readmeReceiver(secret: string, receiverPort: number) {
-  const readme = await readFile(path.join(clone.root, "README.md"), "utf8");
-  const snippet = /```js\n(\/\/ receiver\.mjs[\s\S]*?)```/.exec(readme)?.[1];
-  if (!snippet) throw new Error("README has no receiver.mjs snippet");
+/** The receiver exactly as docs/guide.md prints it, written to a file and run with node. */
+async function guideReceiver(secret: string, receiverPort: number) {
+  const guide = await readFile(path.join(clone.root, "docs/guide.md"), "utf8");
+  const snippet = /```js\n(\/\/ receiver\.mjs[\s\S]*?)```/.exec(guide)?.[1];
+  if (!snippet) throw new Error("docs/guide.md has no receiver.mjs snippet");
   const file = path.join(clone.scratch, "receiver.mjs");
   await writeFile(file, snippet);
   const child = spawn(process.execPath, [file], {
@@ -58,7 +58,7 @@ async function readmeReceiver(secret: string, receiverPort: number) {
 }
 
 let stack: StartedStack;
-let receiver: Awaited<ReturnType<typeof readmeReceiver>> | undefined;
+let receiver: Awaited<ReturnType<typeof guideReceiver>> | undefined;
 
 beforeAll(async () => {
   clone = await createPrivateClone();
@@ -90,14 +90,14 @@ describe("npm start", () => {
     expect(bundle.stdout).toBe("200 text/javascript; charset=utf-8");
   });
 
-  it("serves the seed's cURL example, and a README receiver verifies the campaign.deleted webhook", async () => {
+  it("serves the seed's cURL example, and the guide's receiver verifies the campaign.deleted webhook", async () => {
     const auth = `Authorization: Bearer ${stack.key}`;
     const receiverPort = await freePort();
     const hook = await curl("-X", "POST", `${stack.gateway}/v1/webhooks`, "-H", auth, "-H", "Content-Type: application/json",
       "-d", JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, events: ["campaign.deleted"] }));
     expect(hook.status).toBe(201);
     const secret = (hook.body as { data: { webhook: { secret: string } } }).data.webhook.secret;
-    receiver = await readmeReceiver(secret, receiverPort);
+    receiver = await guideReceiver(secret, receiverPort);
 
     const created = await curl("-X", "POST", `${stack.gateway}/v1/campaigns`, "-H", auth,
       "-H", "Content-Type: application/json", "-d", '{"name":"Spring launch"}');

@@ -3,7 +3,7 @@
 // mid-delivery. What must hold: no request hangs, only 2xx/404/503 answers, no partial write (a campaign is gone
 // exactly when its campaign.deleted event exists, with one delivery per subscribed endpoint), and every delivery
 // arrives (duplicates allowed, counted and printed). Recovery times and the 503 latencies are printed, not
-// asserted: `npm run test:faults` is how the figures in the README are reproduced.
+// asserted: `npm run test:faults` is how the figures in docs/design.md are reproduced.
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
