@@ -98,13 +98,29 @@ async function receiver(reply?: (request: { body: string }, index: number) => Re
   return started;
 }
 
+/**
+ * Receivers on 127.0.0.2 and 127.0.0.1 sharing one port. The port is free on the first address when it is chosen,
+ * but another process may hold it on the second: then both are tried again on another port.
+ */
+async function receiversOnOnePort() {
+  for (let tries = 0; ; tries++) {
+    const checked = await receiver(() => ({ status: 200, body: "checked" }), { host: "127.0.0.2" });
+    const port = new URL(checked.url).port;
+    try {
+      const other = await receiver(() => ({ status: 200, body: "other" }), { host: "127.0.0.1", port: Number(port) });
+      return { checked, other, port };
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EADDRINUSE" || tries >= 20) throw error;
+      await checked.close();
+    }
+  }
+}
+
 describe.each(Object.entries(RUNTIMES))("delivery under %s", (_, drainOnce) => {
   it("connects to the address it checked, not to what a second lookup of the name says", async () => {
     // The name's first answer is 127.0.0.2; a second lookup (the system's, for `localhost`) would say 127.0.0.1.
     // Both listen on one port: only the checked address may get the request.
-    const checked = await receiver(() => ({ status: 200, body: "checked" }), { host: "127.0.0.2" });
-    const port = new URL(checked.url).port;
-    const other = await receiver(() => ({ status: 200, body: "other" }), { host: "127.0.0.1", port: Number(port) });
+    const { checked, other, port } = await receiversOnOnePort();
     const deliveryId = await queueDelivery(`http://localhost:${port}/hooks`);
 
     const lookups = await drainOnce({ answers: [["127.0.0.2"], ["127.0.0.1"]], allowPrivate: true });
