@@ -17,6 +17,11 @@ export const PRODUCTION = {
 };
 /** Due now, whatever the scale: the backlog one claim after another takes from (64 each, as the dispatcher does). */
 export const DUE_BACKLOG = 2000;
+/**
+ * The endpoints that backlog is due on (at most 50 each), the same number at every size: a claim examines every
+ * endpoint with something due, so a backlog spread wider would cost more at any size.
+ */
+const BACKLOG_ENDPOINTS = 45;
 export const RETENTION_DAYS = 30;
 /** Just inside retention, so that only prepareWork's rows are prunable. */
 const HISTORY_DAYS = RETENTION_DAYS - 1;
@@ -97,7 +102,8 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
         select id, workspace_id, 'campaign.created',
                json_build_object('campaign', json_build_object('id', id, 'name', 'campaign ' || n)), at
           from fill_ev`;
-      // One in `pendingEvery` deliveries pending: waiting for a retry within the hour; the others ended.
+      // One in `pendingEvery` deliveries pending, waiting for a retry two to three hours away (so that none falls
+      // due while the bench runs and the backlog due stays the one prepareWork makes); the others ended.
       await tx`create temp table fill_dl on commit drop as
         select gen_random_uuid() as id, ev.workspace_id, ev.id as event_id, ep.id as endpoint_id, ev.at,
                case when ev.n % ${pendingEvery} = 0 then 'pending'
@@ -108,7 +114,7 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
            completed_at)
         select id, workspace_id, event_id, endpoint_id, status, ${PRODUCTION.attemptsPerDelivery},
                ${PRODUCTION.attemptsPerDelivery},
-               case when status = 'pending' then now() + interval '1 minute' + random() * interval '1 hour'
+               case when status = 'pending' then now() + interval '2 hours' + random() * interval '1 hour'
                     else at end,
                at, case when status <> 'pending' then at + interval '10 minutes' end
           from fill_dl`;
@@ -130,8 +136,8 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
 
 /**
  * What the claim and the retention paths consume, made anew before each phase so that every phase times the same
- * work: a backlog of DUE_BACKLOG deliveries due now (at most 50 per endpoint, taken from deliveries that are not
- * due, ended ones included), and `prunable` deliveries (5 attempts each) and idempotency keys past retention in
+ * work: a backlog of DUE_BACKLOG deliveries due now (at most 50 on each of BACKLOG_ENDPOINTS endpoints, taken from
+ * deliveries that are not due, ended ones included), and `prunable` deliveries (5 attempts each) and idempotency keys past retention in
  * the workspace `workspaceId`, on its endpoint `endpointId`.
  */
 export async function prepareWork(sql: postgres.Sql, workspaceId: string, endpointId: string, prunable: number) {
@@ -142,9 +148,12 @@ export async function prepareWork(sql: postgres.Sql, workspaceId: string, endpoi
     with due as (
       select count(*) as n from public.webhook_deliveries
        where status = 'pending' and next_attempt_at <= now() and lease_expires_at is null
+    ), backlog_endpoints as (
+      select e.id from public.webhook_endpoints e order by e.id limit ${BACKLOG_ENDPOINTS}
     ), ranked as (
       select d.id, row_number() over (partition by d.endpoint_id order by d.status <> 'pending', d.id) as k
         from public.webhook_deliveries d
+        join backlog_endpoints b on b.id = d.endpoint_id
        where not (d.status = 'pending' and d.next_attempt_at <= now())
     )
     update public.webhook_deliveries d
@@ -203,7 +212,7 @@ export async function growWorkspace(
          completed_at)
       select id, ${workspaceId}, event_id, ${endpointId}, status, ${PRODUCTION.attemptsPerDelivery},
              ${PRODUCTION.attemptsPerDelivery},
-             case when status = 'pending' then now() + interval '1 minute' + random() * interval '1 hour' else at end,
+             case when status = 'pending' then now() + interval '2 hours' + random() * interval '1 hour' else at end,
              at, case when status <> 'pending' then at + interval '10 minutes' end
         from grow_dl`;
     await tx`insert into public.webhook_attempts
