@@ -13,6 +13,7 @@ import { createTenant, exhaustQuota, insertDrafts } from "./scenarios.ts";
 import { countsAt, fill, growWorkspace, LARGEST, prepareWork } from "./scale-fill.ts";
 import {
   AUTO_EXPLAIN, explainCall, hotPaths, PER_PAGE, PRUNE_BATCH, PRUNE_CALLS, seqScans, type Subject, timeCalls,
+  WARM_UP_CALLS,
 } from "./scale-paths.ts";
 import { onCleanup, runBench, say, setting, startDatabase } from "./stack.ts";
 import type { LatencySummary } from "./stats.ts";
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   const measure = async (name: string) => {
     await exhaustQuota(sql, limited.workspaceId);
-    await prepareWork(sql, limited.workspaceId, prunedEndpointId, (PRUNE_CALLS + 1) * PRUNE_BATCH);
+    await prepareWork(sql, limited.workspaceId, prunedEndpointId, (PRUNE_CALLS + 1 + WARM_UP_CALLS) * PRUNE_BATCH);
     await sql`vacuum analyze`;
     // Writes the fill's and the vacuum's pages now, or the checkpointer would write them while commits are timed.
     await sql`checkpoint`;
