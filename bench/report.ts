@@ -222,8 +222,8 @@ export function formatReport(report: Report): string {
       ms(s.latencyMs.p99), String(s.ok), `${others(s.unexpected)}${s.note ? ` (${s.note})` : ""}`,
     ]);
     // The gateway's ratios follow the last row of its group and concurrency, once everything they compare is shown.
-    const next = scenarios[i + 1];
-    if (next && next.group === s.group && next.concurrency === s.concurrency) return;
+    const later = scenarios.slice(i + 1).some((x) => x.group === s.group && x.concurrency === s.concurrency);
+    if (later) return;
     for (const r of report.ratios.filter((x) => x.group === s.group && x.concurrency === s.concurrency)) {
       rows.push([
         "", RATIO_LABEL[r.against], String(r.concurrency), `${r.rps.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p90.toFixed(2)}x`,
