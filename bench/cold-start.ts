@@ -10,7 +10,7 @@ import { readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { endOf, hasExited, stopChild } from "../scripts/local/child-process.ts";
+import { endOf, hasExited } from "../scripts/local/child-process.ts";
 import { DENO_RUN_FLAGS, denoExecutable } from "../scripts/local/deno.ts";
 import { PROJECT_ROOT } from "../scripts/local/paths.ts";
 import { freePort } from "../scripts/local/ports.ts";
@@ -70,11 +70,17 @@ async function start(target: Target, wrap: string[] = []): Promise<{ ms: number;
   const child = spawn(command[0], command.slice(1), {
     cwd: PROJECT_ROOT,
     stdio: "ignore",
+    // A process group of its own, so that stopping it also stops Deno under strace (see stop).
+    detached: true,
     // Deno.serve() with no options listens where DENO_SERVE_ADDRESS says (8000 otherwise).
     env: { ...process.env, ...target.env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}` },
   });
   for (;;) {
     if (hasExited(child)) throw new Error(`${target.name} exited (${await endOf(child)})`);
+    if (performance.now() - started > 30_000) {
+      await stop(child);
+      throw new Error(`${target.name} did not answer within 30 s`);
+    }
     try {
       const res = await fetch(url, { method: target.method });
       await res.arrayBuffer();
@@ -82,16 +88,29 @@ async function start(target: Target, wrap: string[] = []): Promise<{ ms: number;
       if (res.status !== target.status) throw new Error(`${target.name}: expected ${target.status}, got ${res.status}`);
       return { ms, child };
     } catch (error) {
-      if ((error as Error).message.startsWith(target.name)) throw error;
-      if (performance.now() - started > 30_000) throw new Error(`${target.name} did not answer within 30 s`);
+      if ((error as Error).message.startsWith(target.name)) {
+        await stop(child);
+        throw error;
+      }
       await new Promise((r) => setTimeout(r, 1));
     }
   }
 }
 
+/** Kills the start's whole process group: killing strace alone would leave the Deno it traces running. */
+async function stop(child: ChildProcess): Promise<void> {
+  const ended = endOf(child);
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  await ended;
+}
+
 async function timeStart(target: Target): Promise<number> {
   const { ms, child } = await start(target);
-  await stopChild(child, { signal: "SIGKILL" });
+  await stop(child);
   return ms;
 }
 
@@ -132,7 +151,7 @@ async function loadedModules(trace: string): Promise<Loaded> {
 async function traceStart(target: Target): Promise<Loaded> {
   const out = path.join(tmpdir(), `cold-start-${process.pid}-${path.basename(path.dirname(target.script))}.strace`);
   const { child } = await start(target, ["strace", "-f", "-qq", "-e", "trace=openat", "-o", out]);
-  await stopChild(child, { signal: "SIGKILL" });
+  await stop(child);
   try {
     return await loadedModules(await readFile(out, "utf8"));
   } finally {
