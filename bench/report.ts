@@ -9,7 +9,10 @@ import type { MemoryReport } from "./stack.ts";
 export interface Ratio {
   group: string;
   concurrency: number;
-  /** The baseline the gateway is held against: its one SQL call, or the two calls it made before. */
+  /**
+   * What the gateway is held against: its one SQL call, the two calls it made before, the hand-written peer, or a
+   * bare `Deno.serve` (401 only).
+   */
   against: Exclude<Side, "gateway">;
   /** gateway / baseline */
   rps: number;
@@ -39,12 +42,20 @@ export interface Report {
   targets: Target[];
 }
 
+/** Issue 21's floors for gateway/peer req/s at saturation, by scenario group. */
+const PEER_FLOORS = [
+  ["delete", 0.85], ["read", 0.85], ["refuse 429 rate_limited", 0.85], ["refuse 401 invalid_key", 0.9],
+] as const;
+/** Issue 21: the gateway's p50 at c=1 at most this far above the peer's, ms, on every path both serve. */
+const PEER_GROUPS = ["delete", "read", "replay", "refuse 429 rate_limited", "refuse 401 invalid_key"];
+const PEER_P50_MS = 0.2;
+
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function ratios(scenarios: ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   for (const gw of scenarios.filter((s) => s.side === "gateway")) {
-    for (const against of ["baseline", "two-call baseline"] as const) {
+    for (const against of ["baseline", "two-call baseline", "peer", "bare"] as const) {
       const base = scenarios.find((s) => s.side === against && s.group === gw.group && s.concurrency === gw.concurrency);
       if (!base) continue;
       out.push({
@@ -95,6 +106,23 @@ export function targets(input: {
       target: `${group}: gateway p50 at c=1 within ${limitMs.toFixed(1)} ms of the direct single call`,
       measured: c1 ? `${c1.p50DeltaMs >= 0 ? "+" : ""}${c1.p50DeltaMs.toFixed(3)} ms` : "n/a",
       pass: c1 ? c1.p50DeltaMs <= limitMs : null,
+    });
+  }
+  // Issue 21: the gateway against what an engineer would write by hand, at saturation and at c=1.
+  for (const [group, floor] of PEER_FLOORS) {
+    const r = ratioOf(group, sat, "peer");
+    out.push({
+      target: `${group}: gateway/peer req/s at c=${sat} >= ${floor.toFixed(2)}x`,
+      measured: r ? `${r.rps.toFixed(2)}x` : "n/a",
+      pass: r ? r.rps >= floor : null,
+    });
+  }
+  for (const group of PEER_GROUPS) {
+    const r = ratioOf(group, 1, "peer");
+    out.push({
+      target: `${group}: gateway p50 at c=1 within ${PEER_P50_MS.toFixed(1)} ms of the peer`,
+      measured: r ? `${r.p50DeltaMs >= 0 ? "+" : ""}${r.p50DeltaMs.toFixed(3)} ms` : "n/a",
+      pass: r ? r.p50DeltaMs <= PEER_P50_MS : null,
     });
   }
   const refusals429 = ratioOf("refuse 429 rate_limited", sat);
@@ -167,6 +195,10 @@ function table(headers: string[], rows: string[][], rightAligned: Set<number>): 
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+const RATIO_LABEL: Record<Ratio["against"], string> = {
+  baseline: "gw/base", "two-call baseline": "gw/2-call", peer: "gw/peer", bare: "gw/bare",
+};
+
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
 const others = (u: Record<string, number>) =>
   Object.entries(u).map(([k, v]) => `${k}:${v}`).join(" ") || "-";
@@ -183,21 +215,22 @@ export function header(env: Environment, config: Report["config"]): string {
 
 export function formatReport(report: Report): string {
   const rows: string[][] = [];
-  for (const s of report.scenarios) {
+  const scenarios = report.scenarios;
+  scenarios.forEach((s, i) => {
     rows.push([
       s.group, s.side, String(s.concurrency), s.rps.toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p90),
       ms(s.latencyMs.p99), String(s.ok), `${others(s.unexpected)}${s.note ? ` (${s.note})` : ""}`,
     ]);
-    const against = s.side === "gateway"
-      ? report.ratios.filter((x) => x.group === s.group && x.concurrency === s.concurrency)
-      : [];
-    for (const r of against) {
+    // The gateway's ratios follow the last row of its group and concurrency, once everything they compare is shown.
+    const later = scenarios.slice(i + 1).some((x) => x.group === s.group && x.concurrency === s.concurrency);
+    if (later) return;
+    for (const r of report.ratios.filter((x) => x.group === s.group && x.concurrency === s.concurrency)) {
       rows.push([
-        "", r.against === "baseline" ? "gw/base" : "gw/2-call", String(r.concurrency), `${r.rps.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p90.toFixed(2)}x`,
+        "", RATIO_LABEL[r.against], String(r.concurrency), `${r.rps.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p90.toFixed(2)}x`,
         `${r.p99.toFixed(2)}x`, "", `p50 ${r.p50DeltaMs >= 0 ? "+" : ""}${r.p50DeltaMs.toFixed(3)} ms`,
       ]);
     }
-  }
+  });
   const parts = [
     table(
       ["scenario", "side", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "ok", "other answers"],

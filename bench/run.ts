@@ -1,5 +1,5 @@
-// `npm run bench`: gateway vs. its one SQL call made directly and vs. the two calls it made before (delete, read,
-// idempotent replay), refusal throughput, database round trips per request, webhook dispatcher drain rate and
+// `npm run bench`: gateway vs. its one SQL call made directly, vs. the two calls it made before and vs. a
+// hand-written peer over HTTP (delete, read, idempotent replay, 429, 401), refusal throughput, database round trips per request, webhook dispatcher drain rate and
 // commit-to-receipt latency, and the gateway's peak RSS, in one run on a throwaway embedded Postgres.
 // Prints a table and writes the same figures to bench/results/latest.json (or $BENCH_OUT).
 import { mkdir, writeFile } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { createPostgresDatabase } from "../functions/_shared/db/postgres-databas
 import { PROJECT_ROOT } from "../scripts/local/paths.ts";
 import { runDispatcherBench } from "./dispatcher.ts";
 import { collectEnvironment } from "./environment.ts";
+import { expectSameAnswer, startPeers } from "./peers.ts";
 import { formatReport, header, type Report, ratios, targets } from "./report.ts";
 import { countRoundTrips } from "./round-trips.ts";
 import {
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   onCleanup({ name: "fixture connection", run: () => sql.end({ timeout: 5 }) });
   const functions = await startFunctions(database.url);
   const memory = sampleMemory(functions.pid);
+  const peers = await startPeers(database.url);
   // The baseline uses the very client the functions use locally (pool of 10, prepared statements).
   const db = createPostgresDatabase(database.url);
   onCleanup({ name: "baseline pool", run: () => db.close() });
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   });
   await exhaustQuota(sql, limited.workspaceId);
   const campaigns = `${functions.gatewayUrl}/v1/campaigns`;
+  const peerCampaigns = `${peers.peerUrl}/v1/campaigns`;
   const auth = { Authorization: `Bearer ${tenant.key}` };
 
   // The resource the read and the replay scenarios share: created by the request every replay repeats.
@@ -109,6 +112,16 @@ async function main(): Promise<void> {
     throw new Error(`the replay scenario does not replay: ${replayed.status}`);
   }
 
+  // The peer must give the gateway's answers, or it would be measuring something else.
+  const bases = { gateway: functions.gatewayUrl, peer: peers.peerUrl };
+  const asKey = (key: string) => ({ headers: { Authorization: `Bearer ${key}` } });
+  await expectSameAnswer("read", bases, (b) => [`${b}/v1/campaigns/${readId}`, asKey(tenant.key)], 200);
+  await expectSameAnswer("401", bases, (b) => [`${b}/v1/campaigns/${readId}`, asKey(garbageKey())], 401);
+  await expectSameAnswer("429", bases, (b) => [`${b}/v1/campaigns/${readId}`, { ...asKey(limited.key), method: "DELETE" }], 429);
+  const probes = await insertDrafts(sql, tenant.workspaceId, 2);
+  await expectSameAnswer("delete", bases, (b) => [`${b}/v1/campaigns/${probes.next()}`, { ...asKey(tenant.key), method: "DELETE" }], 200);
+  await expectSameAnswer("replay", bases, (b) => [`${b}/v1/campaigns`, { method: "POST", headers: replayHeaders, body: replayBody }], 201);
+
   say("warm-up (not measured): connection pools and JIT on both sides");
   const getArgs = (workspaceId: string) => ({ p_workspace_id: workspaceId, p_id: readId });
   const getCampaignTwoCalls = authenticatedRpc(db, tenant.keyHash, "get_campaign", getArgs);
@@ -119,6 +132,9 @@ async function main(): Promise<void> {
   await runHttp({ ...warm, url: readUrl, method: "GET" });
   const warmDrafts = await insertDrafts(sql, tenant.workspaceId, 2000);
   await runHttp({ ...warm, url: campaigns, method: "DELETE", nextId: warmDrafts.next });
+  await runHttp({ ...warm, url: `${peerCampaigns}/${readId}`, method: "GET", side: "peer" });
+  const warmPeerDrafts = await insertDrafts(sql, tenant.workspaceId, 2000);
+  await runHttp({ ...warm, url: peerCampaigns, method: "DELETE", nextId: warmPeerDrafts.next, side: "peer" });
 
   const measure = async (label: string, run: () => Promise<ScenarioResult>) => {
     if (wasInterrupted()) throw new Error("interrupted");
@@ -132,7 +148,7 @@ async function main(): Promise<void> {
 
   // 1. Delete path: every delete gets a fresh draft. The metered workspace's counter is set back to 0 four times a
   // second so that its limits (2,000 a minute) never refuse: the lock it measures is the one every count takes.
-  const deletePath = async (group: string, t: typeof tenant, concurrency: number) => {
+  const deletePath = async (group: string, t: typeof tenant, concurrency: number, withPeer: boolean) => {
     const headers = { Authorization: `Bearer ${t.key}` };
     const oneCall = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
     const base = await measure(`${group} · baseline (gateway_request: delete_campaign) · c=${concurrency}`, () =>
@@ -159,14 +175,21 @@ async function main(): Promise<void> {
         group, url: campaigns, method: "DELETE", headers, connections: concurrency, seconds,
         expectStatus: 200, nextId: gwDrafts.next,
       }));
+    if (!withPeer) return;
+    const peerDrafts = await insertDrafts(sql, t.workspaceId, Math.ceil(base.rps * seconds * 1.5) + 1000);
+    await measure(`${group} · peer DELETE /v1/campaigns/{id} · c=${concurrency}`, () =>
+      runHttp({
+        group, url: peerCampaigns, method: "DELETE", headers, connections: concurrency, seconds,
+        expectStatus: 200, nextId: peerDrafts.next, side: "peer",
+      }));
   };
-  for (const concurrency of [1, sat]) await deletePath("delete", tenant, concurrency);
+  for (const concurrency of [1, sat]) await deletePath("delete", tenant, concurrency, true);
   const resetCounter = setInterval(() => {
     void sql`update public.rate_limit_counters set day_count = 0, minute_count = 0
               where workspace_id = ${metered.workspaceId}`.catch(() => {});
   }, 250);
   try {
-    await deletePath("delete, metered", metered, sat);
+    await deletePath("delete, metered", metered, sat, false);
   } finally {
     clearInterval(resetCounter);
   }
@@ -182,6 +205,11 @@ async function main(): Promise<void> {
         group: "read", url: readUrl, method: "GET", headers: auth, connections: concurrency, seconds,
         expectStatus: 200,
       }));
+    await measure(`read · peer GET /v1/campaigns/{id} · c=${concurrency}`, () =>
+      runHttp({
+        group: "read", url: `${peerCampaigns}/${readId}`, method: "GET", headers: auth, connections: concurrency,
+        seconds, expectStatus: 200, side: "peer",
+      }));
   }
 
   // 2b. Idempotent replay of the create that made the campaign read above: the same key and body, over and over.
@@ -192,19 +220,28 @@ async function main(): Promise<void> {
         operation: gatewayRequest(db, tenant.keyHash, "campaigns:write", "create_campaign",
           () => ({ p_fields: JSON.parse(replayBody) }), { ...claim, sealed: null }),
       }));
-    await measure(`replay · gateway POST /v1/campaigns, same Idempotency-Key · c=${concurrency}`, () =>
-      runHttp({
-        group: "replay", url: campaigns, method: "POST", headers: replayHeaders, body: replayBody,
-        connections: concurrency, seconds, expectStatus: 201,
-      }));
+    for (const [side, url] of [["gateway", campaigns], ["peer", peerCampaigns]] as const) {
+      await measure(`replay · ${side} POST /v1/campaigns, same Idempotency-Key · c=${concurrency}`, () =>
+        runHttp({
+          group: "replay", url, method: "POST", headers: replayHeaders, body: replayBody,
+          connections: concurrency, seconds, expectStatus: 201, side,
+        }));
+    }
   }
 
   // 3. Refusals: a key that fails the checksum (no DB call), and a key whose daily quota is used up.
-  await measure(`refuse 401 invalid_key · gateway · c=${sat}`, () =>
-    runHttp({
-      group: "refuse 401 invalid_key", url: readUrl, method: "DELETE",
-      headers: { Authorization: `Bearer ${garbageKey()}` }, connections: sat, seconds, expectStatus: 401,
-    }));
+  const refusers = [
+    ["gateway", functions.gatewayUrl], ["peer", peers.peerUrl], ["bare", peers.bareUrl],
+  ] as const;
+  for (const concurrency of [1, sat]) {
+    for (const [side, base] of refusers) {
+      await measure(`refuse 401 invalid_key · ${side} · c=${concurrency}`, () =>
+        runHttp({
+          group: "refuse 401 invalid_key", url: `${base}/v1/campaigns/${readId}`, method: "DELETE", side,
+          headers: { Authorization: `Bearer ${garbageKey()}` }, connections: concurrency, seconds, expectStatus: 401,
+        }));
+    }
+  }
   await measure(`refuse 429 rate_limited · baseline (gateway_request) · c=${sat}`, () =>
     runBaseline({
       group: "refuse 429 rate_limited", concurrency: sat, seconds, expect: "rate_limited",
@@ -215,11 +252,15 @@ async function main(): Promise<void> {
       group: "refuse 429 rate_limited", concurrency: sat, seconds, side: "two-call baseline",
       operation: resolveKey(db, limited.keyHash), expect: "rate_limited",
     }));
-  await measure(`refuse 429 rate_limited · gateway · c=${sat}`, () =>
-    runHttp({
-      group: "refuse 429 rate_limited", url: readUrl, method: "DELETE",
-      headers: { Authorization: `Bearer ${limited.key}` }, connections: sat, seconds, expectStatus: 429,
-    }));
+  for (const concurrency of [1, sat]) {
+    for (const [side, base] of refusers.slice(0, 2)) {
+      await measure(`refuse 429 rate_limited · ${side} · c=${concurrency}`, () =>
+        runHttp({
+          group: "refuse 429 rate_limited", url: `${base}/v1/campaigns/${readId}`, method: "DELETE", side,
+          headers: { Authorization: `Bearer ${limited.key}` }, connections: concurrency, seconds, expectStatus: 429,
+        }));
+    }
+  }
 
   // 3b. Database round trips per request, counted at the seam of the gateway's own code in this process.
   say("> round trips per request (counted at the database seam)");

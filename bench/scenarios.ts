@@ -10,8 +10,12 @@ import type { RpcArgs } from "../functions/_shared/db/rpc-catalogue.ts";
 import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "../scripts/admin/provisioning.ts";
 import { type LatencySummary, Samples, summarize } from "./stats.ts";
 
-/** `baseline`: the gateway's one SQL call made directly; `two-call baseline`: the key, then the operation (before). */
-export type Side = "baseline" | "two-call baseline" | "gateway";
+/**
+ * `baseline`: the gateway's one SQL call made directly; `two-call baseline`: the key, then the operation (before);
+ * `peer`: the same HTTP request to the hand-written server (bench/peer/peer.ts); `bare`: to a bare `Deno.serve`
+ * that answers the 401 (bench/peer/bare-401.ts).
+ */
+export type Side = "baseline" | "two-call baseline" | "gateway" | "peer" | "bare";
 
 export interface ScenarioResult {
   group: string;
@@ -120,7 +124,7 @@ export async function runBaseline(options: {
   operation: Operation;
   /** The outcome that counts as success; default "ok". */
   expect?: string;
-  side?: Exclude<Side, "gateway">;
+  side?: Extract<Side, "baseline" | "two-call baseline">;
 }): Promise<ScenarioResult> {
   const expect = options.expect ?? "ok";
   const samples = new Samples();
@@ -233,6 +237,8 @@ export async function runHttp(options: {
   seconds: number;
   expectStatus: number;
   nextId?: () => string | undefined;
+  /** Who answers at `url`: the gateway unless said otherwise. */
+  side?: Extract<Side, "gateway" | "peer" | "bare">;
 }): Promise<ScenarioResult> {
   const samples = new Samples();
   const unexpected: Record<string, number> = {};
@@ -279,7 +285,7 @@ export async function runHttp(options: {
   const seconds = ((exhaustedAt ?? performance.now()) - started) / 1000;
   return result({
     group: options.group,
-    side: "gateway",
+    side: options.side ?? "gateway",
     concurrency: options.connections,
     expected: String(options.expectStatus),
     unexpected,

@@ -139,12 +139,37 @@ export async function spawnFunctions(
 ): Promise<FunctionsProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  say(`starting ${names} under Deno on ${baseUrl}`);
+  return await spawnDeno({
+    label: names, script: "scripts/local/functions-server.ts", port, trace, checkout,
+    env: { SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, HOST: "127.0.0.1" },
+    probe: `${baseUrl}/functions/v1/${names.split(",")[0]}`,
+  });
+}
+
+/** A Deno HTTP server of the bench's own (bench/peer/), with `env`, on a free port; its base URL once it answers. */
+export async function spawnDenoServer(script: string, env: Record<string, string> = {}): Promise<FunctionsProcess> {
+  const port = await freePort();
+  return await spawnDeno({ label: script, script, port, env, probe: `http://127.0.0.1:${port}/` });
+}
+
+/** Starts `script` under Deno with the functions' run flags and waits until `probe` gets any HTTP answer. */
+async function spawnDeno(options: {
+  label: string;
+  script: string;
+  port: number;
+  env: Record<string, string>;
+  probe: string;
+  trace?: GcTrace;
+  checkout?: string;
+}): Promise<FunctionsProcess> {
+  const { label, trace } = options;
+  const baseUrl = `http://127.0.0.1:${options.port}`;
+  say(`starting ${label} under Deno on ${baseUrl}`);
   const v8Flags = trace ? ["--v8-flags=--trace-gc-nvp"] : [];
-  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, ...v8Flags, "scripts/local/functions-server.ts"], {
-    cwd: checkout,
+  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, ...v8Flags, options.script], {
+    cwd: options.checkout ?? PROJECT_ROOT,
     stdio: ["ignore", trace ? "pipe" : "ignore", "pipe"],
-    env: { ...process.env, SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, ...options.env, PORT: String(options.port) },
   });
   if (trace) child.stdout?.setEncoding("utf8").on("data", trace.read);
   const tail: string[] = [];
@@ -156,22 +181,21 @@ export async function spawnFunctions(
     if (!hasExited(child)) child.kill("SIGKILL");
   };
   const stop = () => stopChild(child, { graceMs: 3000 });
-  onCleanup({ name: `Deno ${names}`, run: stop, sync: kill });
+  onCleanup({ name: `Deno ${label}`, run: stop, sync: kill });
 
-  const probe = `${baseUrl}/functions/v1/${names.split(",")[0]}`;
   for (let i = 0; ; i++) {
     if (hasExited(child)) {
-      throw new Error(`${names} exited (${await endOf(child)}):\n${tail.join("")}`);
+      throw new Error(`${label} exited (${await endOf(child)}):\n${tail.join("")}`);
     }
     try {
-      // Any HTTP answer (the dispatcher refuses a GET) means the function is up.
-      const res = await fetch(probe);
+      // Any HTTP answer (the dispatcher refuses a GET) means the server is up.
+      const res = await fetch(options.probe);
       await res.body?.cancel();
       break;
     } catch {
       // not listening yet
     }
-    if (i > 600) throw new Error(`${names} did not start at ${probe}:\n${tail.join("")}`);
+    if (i > 600) throw new Error(`${label} did not start at ${options.probe}:\n${tail.join("")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { baseUrl, pid: child.pid!, tail, stop };

@@ -337,9 +337,11 @@ begin
              - (select count(*) from leased l where l.endpoint_id = e.id)::integer as room
       from public.webhook_endpoints e
      where (e.circuit_open_until is null or e.circuit_open_until <= now() or not e.active or e.deleted_at is not null)
-       and exists (select 1 from public.webhook_deliveries d
-                    where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= now()
-                      and d.lease_expires_at is null)
+       -- An array, so that the endpoints are looked up by primary key: the planner expects a twentieth of all
+       -- deliveries to be due (every finished one has a past next_attempt_at) and would hash them all instead.
+       and e.id = any (array(select d.endpoint_id from public.webhook_deliveries d
+                              where d.status = 'pending' and d.next_attempt_at <= now()
+                                and d.lease_expires_at is null))
        for no key update of e skip locked
   ), picked as (
     select d.id, c.id as endpoint_id, c.workspace_id, c.deliverable, c.room, d.next_attempt_at,
@@ -394,12 +396,16 @@ begin
       join public.webhook_endpoints e on e.id = c.endpoint_id), '[]'::json))
     into result;
   -- After the claim, in a statement of its own so that it sees the claim's leases.
+  -- Ordered by next_attempt_at so that it walks webhook_deliveries_due_idx: the planner, counting every finished
+  -- delivery's past next_attempt_at as due, would otherwise read the table in full when nothing is due.
   more_due := exists (
     select 1
-      from public.webhook_deliveries d
+      from (select d.endpoint_id
+              from public.webhook_deliveries d
+             where d.status = 'pending' and d.next_attempt_at <= now() and d.lease_expires_at is null
+             order by d.next_attempt_at) d
       join public.webhook_endpoints e on e.id = d.endpoint_id
-     where d.status = 'pending' and d.next_attempt_at <= now() and d.lease_expires_at is null
-       and e.active and e.deleted_at is null and (e.circuit_open_until is null or e.circuit_open_until <= now()));
+     where e.active and e.deleted_at is null and (e.circuit_open_until is null or e.circuit_open_until <= now()));
   return (result::jsonb || jsonb_build_object('more_due', more_due))::json;
 end;
 $function$;
@@ -1054,14 +1060,15 @@ AS $function$
     else json_build_object(
       'outcome', 'ok',
       'logs', coalesce((
-        select json_agg(page.log order by page.created_at desc, page.id desc)
-          from (select public.webhook_attempt_json(a, ev.event) as log, a.created_at, a.id
+        select json_agg(public.webhook_attempt_json(a, ev.event) order by a.created_at desc, a.id desc)
+          from (select a.id
                   from public.webhook_attempts a
-                  join public.webhook_deliveries d on d.id = a.delivery_id
-                  join public.webhook_events ev on ev.id = d.event_id
                  where a.endpoint_id = p_id and (p_status is null or a.status = p_status)
                  order by a.created_at desc, a.id desc
-                 limit p_per_page offset (p_page - 1) * p_per_page) as page), '[]'::json),
+                 limit p_per_page offset (p_page - 1) * p_per_page) as page
+          join public.webhook_attempts a on a.id = page.id
+          join public.webhook_deliveries d on d.id = a.delivery_id
+          join public.webhook_events ev on ev.id = d.event_id), '[]'::json),
       'total', (select count(*) from public.webhook_attempts
                  where endpoint_id = p_id and (p_status is null or status = p_status)))
   end
@@ -1135,11 +1142,11 @@ declare
 begin
   for round in 1..p_rounds loop
     delete from public.idempotency_keys
-     where (workspace_id, key_hash) in (select i.workspace_id, i.key_hash
-                                          from public.idempotency_keys i
-                                         where i.created_at <= cutoff
-                                         order by i.created_at
-                                         limit p_batch);
+     where ctid = any (array(select i.ctid
+                                from public.idempotency_keys i
+                               where i.created_at <= cutoff
+                               order by i.created_at
+                               limit p_batch));
     get diagnostics deleted = row_count;
     total := total + deleted;
     exit when deleted < p_batch;
@@ -1165,33 +1172,33 @@ begin
   for round in 1..p_rounds loop
     progress := 0;
     delete from public.webhook_attempts
-     where id in (select a.id
-                    from public.webhook_attempts a
-                    join public.webhook_deliveries d on d.id = a.delivery_id
-                   where a.created_at < cutoff and d.status <> 'pending'
-                   order by a.created_at
-                   limit p_batch);
+     where id = any (array(select a.id
+                           from public.webhook_attempts a
+                           join public.webhook_deliveries d on d.id = a.delivery_id
+                          where a.created_at < cutoff and d.status <> 'pending'
+                          order by a.created_at
+                          limit p_batch));
     get diagnostics deleted = row_count;
     n_attempts := n_attempts + deleted;
     progress := progress + deleted;
 
     delete from public.webhook_deliveries
-     where id in (select d.id
-                    from public.webhook_deliveries d
-                   where d.created_at < cutoff and d.status <> 'pending'
-                   order by d.created_at
-                   limit p_batch);
+     where id = any (array(select d.id
+                           from public.webhook_deliveries d
+                          where d.created_at < cutoff and d.status <> 'pending'
+                          order by d.created_at
+                          limit p_batch));
     get diagnostics deleted = row_count;
     n_deliveries := n_deliveries + deleted;
     progress := progress + deleted;
 
     delete from public.webhook_events
-     where id in (select ev.id
-                    from public.webhook_events ev
-                   where ev.occurred_at < cutoff
-                     and not exists (select 1 from public.webhook_deliveries d where d.event_id = ev.id)
-                   order by ev.occurred_at
-                   limit p_batch);
+     where id = any (array(select ev.id
+                           from public.webhook_events ev
+                          where ev.occurred_at < cutoff
+                            and not exists (select 1 from public.webhook_deliveries d where d.event_id = ev.id)
+                          order by ev.occurred_at
+                          limit p_batch));
     get diagnostics deleted = row_count;
     n_events := n_events + deleted;
     progress := progress + deleted;

@@ -1,0 +1,209 @@
+// The hot paths `npm run bench:scale` times: each the one SQL call the gateway, the dispatcher or the retention
+// job makes, through postgres.js with prepared statements as the functions make them, and, once per path, the
+// same call on a session with auto_explain logging every nested statement's EXPLAIN (ANALYZE, BUFFERS).
+import { performance } from "node:perf_hooks";
+import type postgres from "postgres";
+import { RETENTION_DAYS } from "./scale-fill.ts";
+import { type LatencySummary, summarize } from "./stats.ts";
+
+/** The workspace the gateway paths run as: its key's hash, and what its requests name. */
+export interface Subject {
+  keyHash: string;
+  limitedKeyHash: string;
+  endpointId: string;
+  readId: string;
+  replay: { fields: Record<string, unknown>; idempotency: { key_hash: string; fingerprint: string; sealed: null } };
+  /** Fresh drafts, one per delete. */
+  nextDraft(): string;
+  /** Pages at this phase, as the API counts them (50 a page, its default). */
+  lastPage: { campaigns: number; deliveries: number; logs: number };
+}
+
+export interface HotPath {
+  name: string;
+  /** Timed calls at most (TIME_BOX_MS caps them); one that uses up what the next finds (a prune) is timed fewer. */
+  calls: number;
+  call(sql: postgres.Sql): Promise<void>;
+  /** Untimed, before each call: what the call needs (deliveries to record). */
+  before?(sql: postgres.Sql): Promise<void>;
+  /** Untimed, after each call: what the next call needs (the claimed deliveries recorded, so their room frees). */
+  after?(sql: postgres.Sql): Promise<void>;
+}
+
+export const PER_PAGE = 50;
+/** A path stops being timed after this long (at least one call): one that takes seconds a call is told by one. */
+const TIME_BOX_MS = 5000;
+const CLAIM_LIMIT = 64;
+export const PRUNE_BATCH = 1000;
+/** Untimed calls before a path's timed ones (see timeCalls). */
+export const WARM_UP_CALLS = 5;
+/** Timed prune calls; the explained call and the warm-up calls before them prune a batch each too. */
+export const PRUNE_CALLS = 5;
+
+const GATEWAY_REQUEST = "select public.gateway_request(p_key_hash => $1, p_permission => $2, p_rpc => $3, " +
+  "p_args => $4, p_idempotency => $5) as result";
+
+async function gateway(
+  sql: postgres.Sql,
+  keyHash: string,
+  permission: string,
+  rpc: string,
+  args: Record<string, unknown>,
+  idempotency: Record<string, unknown> | null = null,
+  expect = "ok",
+): Promise<void> {
+  const [{ result }] = await sql.unsafe(GATEWAY_REQUEST, [
+    keyHash, permission, rpc, sql.json(args as postgres.JSONValue), idempotency && sql.json(idempotency as postgres.JSONValue),
+  ] as postgres.ParameterOrJSON<never>[], { prepare: true });
+  const outcome = result.auth.outcome === "ok" ? (result.replayed ? "replayed" : result.result?.outcome ?? "ok") : result.auth.outcome;
+  if (outcome !== expect) throw new Error(`${rpc}: expected ${expect}, got ${JSON.stringify(result).slice(0, 300)}`);
+}
+
+export function hotPaths(s: Subject): HotPath[] {
+  // Deliveries claimed and not yet recorded. A claim leases at most 4 per endpoint and 16 per workspace including
+  // those already leased, so each claim's deliveries are recorded before the next claim.
+  const claimed: { delivery_id: string; attempt: number }[] = [];
+  const claim = async (sql: postgres.Sql) => {
+    const [{ claim }] = await sql`
+      select public.claim_webhook_deliveries(p_limit => ${CLAIM_LIMIT}, p_lease_seconds => 30) as claim`;
+    if (claim.deliveries.length === 0) throw new Error("the claim found nothing due: the backlog ran out");
+    claimed.push(...claim.deliveries);
+  };
+  const record = async (sql: postgres.Sql) => {
+    const delivery = claimed.shift()!;
+    const [{ recorded }] = await sql`
+      select public.record_webhook_attempt(p_delivery_id => ${delivery.delivery_id}, p_attempt => ${delivery.attempt},
+        p_status_code => 200, p_error => null, p_response_body => null, p_duration_ms => 12,
+        p_retry_in_ms => null) as recorded`;
+    if (recorded.outcome !== "success") throw new Error(`record: ${JSON.stringify(recorded)}`);
+  };
+  const page = (p: number) => ({ p_status: null, p_page: p, p_per_page: PER_PAGE });
+  const webhookPage = (p: number) => ({ p_id: s.endpointId, ...page(p) });
+  return [
+    {
+      name: "delete (gateway_request: delete_campaign)", calls: 200,
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:write", "delete_campaign", { p_id: s.nextDraft() }),
+    },
+    {
+      name: "read (gateway_request: get_campaign)", calls: 300,
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "get_campaign", { p_id: s.readId }),
+    },
+    {
+      name: "list campaigns, first page", calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(1)),
+    },
+    {
+      name: "list campaigns, last page", calls: 100,
+      call: (sql) =>
+        gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(s.lastPage.campaigns)),
+    },
+    {
+      name: "replay (gateway_request: create_campaign, stored)", calls: 300,
+      call: (sql) =>
+        gateway(sql, s.keyHash, "campaigns:write", "create_campaign", { p_fields: s.replay.fields }, s.replay.idempotency,
+          "replayed"),
+    },
+    {
+      name: "429 (gateway_request, quota used up)", calls: 300,
+      call: (sql) =>
+        gateway(sql, s.limitedKeyHash, "campaigns:write", "delete_campaign", { p_id: s.readId }, null, "rate_limited"),
+    },
+    {
+      name: "deliveries view, first page", calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(1)),
+    },
+    {
+      name: "deliveries view, last page", calls: 100,
+      call: (sql) =>
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(s.lastPage.deliveries)),
+    },
+    {
+      name: "logs view, first page", calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(1)),
+    },
+    {
+      name: "logs view, last page", calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(s.lastPage.logs)),
+    },
+    {
+      name: `dispatcher claim (claim_webhook_deliveries, ${CLAIM_LIMIT})`, calls: 20, call: claim,
+      after: async (sql) => {
+        while (claimed.length) await record(sql);
+      },
+    },
+    {
+      name: "dispatcher record (record_webhook_attempt, success)", calls: 300, call: record,
+      before: async (sql) => {
+        if (!claimed.length) await claim(sql);
+      },
+    },
+    {
+      name: `retention: prune_webhook_history (${PRUNE_BATCH} a batch)`, calls: PRUNE_CALLS,
+      call: async (sql) => {
+        await sql`select public.prune_webhook_history(${RETENTION_DAYS}, ${PRUNE_BATCH}, 1)`;
+      },
+    },
+    {
+      name: `retention: prune_idempotency_keys (${PRUNE_BATCH} a batch)`, calls: PRUNE_CALLS,
+      call: async (sql) => {
+        await sql`select public.prune_idempotency_keys(${PRUNE_BATCH}, 1)`;
+      },
+    },
+  ];
+}
+
+/**
+ * Up to `path.calls` timed calls on `sql`, after WARM_UP_CALLS untimed ones: PL/pgSQL plans a function's
+ * statements afresh for its first calls on a connection, which a phase that came first would otherwise pay.
+ */
+export async function timeCalls(sql: postgres.Sql, path: HotPath): Promise<LatencySummary> {
+  const warmUntil = performance.now() + TIME_BOX_MS;
+  for (let i = 0; i < WARM_UP_CALLS && performance.now() < warmUntil; i++) {
+    await path.before?.(sql);
+    await path.call(sql);
+    await path.after?.(sql);
+  }
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < path.calls && performance.now() - started < TIME_BOX_MS; i++) {
+    await path.before?.(sql);
+    const t0 = performance.now();
+    await path.call(sql);
+    samples.push(performance.now() - t0);
+    await path.after?.(sql);
+  }
+  return summarize(samples);
+}
+
+/**
+ * One call of `path` on `explain`, a connection of its own with auto_explain loaded (LOG messages reach the
+ * client): the plan of every statement it ran, nested ones included, with actual rows, timing and buffers.
+ */
+export async function explainCall(explain: postgres.Sql, plans: string[], path: HotPath): Promise<string[]> {
+  await path.before?.(explain);
+  plans.length = 0;
+  await path.call(explain);
+  const ran = [...plans];
+  await path.after?.(explain);
+  // The top-level `select public.f(...)` is one Result node; what matters is inside.
+  return ran.filter((plan) => !/Query Text: select public\.\w+\(/.test(plan));
+}
+
+/** Settings that make auto_explain report every statement of the session, nested ones included, to the client. */
+export const AUTO_EXPLAIN = [
+  "load 'auto_explain'",
+  "set auto_explain.log_min_duration = 0",
+  "set auto_explain.log_analyze = on",
+  "set auto_explain.log_buffers = on",
+  "set auto_explain.log_nested_statements = on",
+  "set client_min_messages = log",
+];
+
+/** Tables a plan reads in full ("Seq Scan on t"), of those in `large`. */
+export function seqScans(plans: string[], large: Set<string>): string[] {
+  const found = new Set<string>();
+  for (const plan of plans) {
+    for (const m of plan.matchAll(/Seq Scan on (\w+)/g)) if (large.has(m[1])) found.add(m[1]);
+  }
+  return [...found];
+}
