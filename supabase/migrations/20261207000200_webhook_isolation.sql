@@ -82,7 +82,11 @@ $$;
 drop function public.claim_webhook_deliveries(integer, double precision);
 -- Returns {"cancelled": n, "lost": n, "deliveries": [...], "more_due": bool}: `lost` counts the expired leases
 -- recorded as lost attempts; `more_due` says whether due deliveries of open endpoints are left unclaimed (held
--- back by an in-flight limit, or by a row another claim had locked): worth claiming again once an attempt ends. The two-argument call of earlier dispatchers keeps working through the defaults.
+-- back by an in-flight limit, or by a row another claim had locked): worth claiming again once an attempt ends.
+-- The two-argument call of earlier dispatchers keeps working through the defaults. Candidate endpoints come from
+-- the due deliveries (webhook_deliveries_due_idx), so a claim costs what is due, not how many endpoints exist:
+-- testing every endpoint took 34 ms on a production-sized database (`npm run bench:scale`, 20 k endpoints)
+-- against 6 ms on a small one.
 create function public.claim_webhook_deliveries(
   p_limit integer, p_lease_seconds double precision, p_endpoint_limit integer default 4,
   p_workspace_limit integer default 16, p_max_lost integer default 3, p_circuit_after integer default 5,
@@ -135,9 +139,11 @@ begin
              - (select count(*) from leased l where l.endpoint_id = e.id)::integer as room
       from public.webhook_endpoints e
      where (e.circuit_open_until is null or e.circuit_open_until <= now() or not e.active or e.deleted_at is not null)
-       and exists (select 1 from public.webhook_deliveries d
-                    where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= now()
-                      and d.lease_expires_at is null)
+       -- An array, so that the endpoints are looked up by primary key: the planner expects a twentieth of all
+       -- deliveries to be due (every finished one has a past next_attempt_at) and would hash them all instead.
+       and e.id = any (array(select d.endpoint_id from public.webhook_deliveries d
+                              where d.status = 'pending' and d.next_attempt_at <= now()
+                                and d.lease_expires_at is null))
        for no key update of e skip locked
   ), picked as (
     select d.id, c.id as endpoint_id, c.workspace_id, c.deliverable, c.room, d.next_attempt_at,
@@ -192,12 +198,16 @@ begin
       join public.webhook_endpoints e on e.id = c.endpoint_id), '[]'::json))
     into result;
   -- After the claim, in a statement of its own so that it sees the claim's leases.
+  -- Ordered by next_attempt_at so that it walks webhook_deliveries_due_idx: the planner, counting every finished
+  -- delivery's past next_attempt_at as due, would otherwise read the table in full when nothing is due.
   more_due := exists (
     select 1
-      from public.webhook_deliveries d
+      from (select d.endpoint_id
+              from public.webhook_deliveries d
+             where d.status = 'pending' and d.next_attempt_at <= now() and d.lease_expires_at is null
+             order by d.next_attempt_at) d
       join public.webhook_endpoints e on e.id = d.endpoint_id
-     where d.status = 'pending' and d.next_attempt_at <= now() and d.lease_expires_at is null
-       and e.active and e.deleted_at is null and (e.circuit_open_until is null or e.circuit_open_until <= now()));
+     where e.active and e.deleted_at is null and (e.circuit_open_until is null or e.circuit_open_until <= now()));
   return (result::jsonb || jsonb_build_object('more_due', more_due))::json;
 end;
 $$;
