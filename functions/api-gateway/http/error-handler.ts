@@ -12,7 +12,7 @@ export const onError: ErrorHandler<GatewayEnv> = (err, c) => {
 };
 
 /** What an OPTIONS request, such as a browser's CORS preflight, is told (docs/api-behaviour.md, "Browsers"). */
-export const NO_CORS_MESSAGE = "This API does not answer CORS preflight requests: API keys are secret, so call it " +
+const NO_CORS_MESSAGE = "This API does not answer CORS preflight requests: API keys are secret, so call it " +
   "from your server, never from a browser";
 
 /**
