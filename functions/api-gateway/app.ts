@@ -4,7 +4,7 @@ import type { GatewayEnv, GatewayServices } from "./context.ts";
 import { notFoundHandler, onError } from "./http/error-handler.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { requestLog } from "./http/request-log.ts";
-import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
+import { documentResponse, type ServedDocument, serveDocument } from "./http/document-response.ts";
 import { resourceApp } from "./http/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
 
@@ -19,14 +19,15 @@ function apiRoutes(): Hono<GatewayEnv> {
   // generates it is imported only then: the OpenAPI library it loads is not needed to serve any other request,
   // and every module an isolate keeps raises its peak memory (docs/performance.md). The specifier is a literal
   // so that the deploy bundles it.
-  let document: Promise<string> | undefined;
+  let document: Promise<ServedDocument> | undefined;
   api.get("/openapi.json", async (c) => {
-    document ??= import("./openapi/document.ts").then(({ openApiDocument }) => JSON.stringify(openApiDocument()))
+    document ??= import("./openapi/document.ts")
+      .then(({ openApiDocument }) => serveDocument(JSON.stringify(openApiDocument(c.var.services.publicUrl))))
       .catch((error) => {
         document = undefined;
         throw error;
       });
-    return c.body(await document, 200, { "Content-Type": JSON_CONTENT_TYPE });
+    return documentResponse(c, await document);
   });
   return api;
 }

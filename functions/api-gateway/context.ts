@@ -15,6 +15,11 @@ export interface GatewayServices {
   allowPrivateWebhookUrls: boolean;
   /** DNS lookup for webhook URL checks. */
   resolveHost: ResolveHost;
+  /**
+   * The function's base URL as callers reach it (`https://<ref>.supabase.co/functions/v1/api-gateway`, or
+   * `npm start`'s port), for the served document's `servers`; unset, it shows the production form.
+   */
+  publicUrl?: string;
 }
 
 export type { RateLimitState };

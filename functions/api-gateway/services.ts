@@ -1,4 +1,5 @@
 import type { GatewayServices } from "./context.ts";
+import { FUNCTION_NAME } from "./app.ts";
 import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 
@@ -14,5 +15,7 @@ export async function gatewayServicesFromEnv(env: Env, platform: Platform): Prom
     kickDispatcher: dispatcherKicker(env, platform.waitUntil),
     allowPrivateWebhookUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
     resolveHost: platform.resolveHost,
+    // The platform sets SUPABASE_URL to the project's URL deployed, and `npm start` to its own origin.
+    ...(env.SUPABASE_URL ? { publicUrl: `${env.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1/${FUNCTION_NAME}` } : {}),
   };
 }

@@ -136,11 +136,15 @@ beforeAll(async () => {
         if (!target) return new Response(JSON.stringify({ message: "no such function" }), { status: 404 });
         const headers = new Headers(req.headers);
         for (const hop of ["host", "connection", "content-length"]) headers.delete(hop);
-        return fetch(`${target}${pathname}${search}`, {
+        const res = await fetch(`${target}${pathname}${search}`, {
           method: req.method,
           headers,
           body: req.method === "GET" ? undefined : await req.arrayBuffer(),
         });
+        // fetch decodes a compressed body (GET /openapi.json), so the encoding and length no longer describe it.
+        const answer = new Headers(res.headers);
+        for (const stale of ["content-encoding", "content-length"]) answer.delete(stale);
+        return new Response(res.body, { status: res.status, headers: answer });
       },
     }, () => resolve(server));
   });

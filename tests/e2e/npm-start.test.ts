@@ -79,10 +79,11 @@ describe("npm start", () => {
     expect(stack.key).toMatch(/^wbk_[0-9A-Za-z]{36}$/);
   });
 
-  it("serves the OpenAPI document without a key, and the reference page at /docs", async () => {
+  it("serves the OpenAPI document without a key, naming the port it runs on, and the reference page at /docs", async () => {
     const openapi = await curl(`${stack.gateway}/openapi.json`);
     expect(openapi.status).toBe(200);
-    expect(openapi.body).toEqual(JSON.parse(await readFile(path.join(clone.root, "docs/openapi.json"), "utf8")));
+    const committed = JSON.parse(await readFile(path.join(clone.root, "docs/openapi.json"), "utf8"));
+    expect(openapi.body).toEqual({ ...committed, servers: [{ url: stack.gateway, description: "This deployment" }] });
     const { stdout } = await run("curl", ["-s", "-D", "-", `http://127.0.0.1:${port}/docs`]);
     expect(stdout).toMatch(/^content-type: text\/html; charset=utf-8\r?$/im);
     expect(stdout).toContain('<script src="/docs/scalar.js"></script>');

@@ -36,6 +36,8 @@ describe("conformance check", () => {
     }) }],
     ["a 429 without its rate-limit headers", "GET", "/v1/campaigns",
       response(429, { error: { code: "rate_limited", message: "x" } }, { "Retry-After": "3" })],
+    ["a 401 without its WWW-Authenticate challenge", "GET", "/v1/campaigns",
+      response(401, { error: { code: "missing_auth", message: "x" } })],
     ["a body where none is declared", "DELETE", `/v1/api-keys/${id}`, response(204, { data: {} })],
     ["an unknown route answered with anything but 404", "GET", "/v1/nothing", response(200, { status: "ok" })],
     ["a known path, wrong method, without Allow", "PUT", "/v1/campaigns",

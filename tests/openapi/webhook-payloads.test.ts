@@ -1,10 +1,11 @@
 // The document's `webhooks` section against what receivers really get: every event the gateway can cause,
-// delivered by the real dispatcher to a real receiver, must match the payload schema documented for it.
+// delivered by the real dispatcher to a real receiver, must match the payload schema and the signature headers
+// documented for it.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
 import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "../../functions/_shared/webhooks/events.ts";
 import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { checkWebhookPayload } from "../support/conformance.ts";
+import { checkWebhookDelivery } from "../support/conformance.ts";
 import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
@@ -34,7 +35,7 @@ afterAll(async () => {
   await pdb?.drop();
 });
 
-it("every event a receiver gets matches its payload schema in the document's webhooks section", async () => {
+it("every event a receiver gets matches its payload and headers in the document's webhooks section", async () => {
   const workspace = await createWorkspace(pdb.sql, { name: "payloads", plan: "org" });
   const { key } = await createApiKey(pdb.sql, {
     workspaceId: workspace.id,
@@ -59,7 +60,7 @@ it("every event a receiver gets matches its payload schema in the document's web
   // created x2, started, paused, deleted, webhook.test, webhook.endpoint_disabled
   for (let round = 0; round < 20 && receiver.received.length < 7; round++) await dispatcher.drain();
   expect(receiver.received).toHaveLength(7);
+  for (const delivery of receiver.received) checkWebhookDelivery(delivery);
   const bodies = receiver.received.map(({ body }) => JSON.parse(body));
-  for (const body of bodies) checkWebhookPayload(body);
   expect(new Set(bodies.map((b) => b.event))).toEqual(new Set([...SUBSCRIBABLE_EVENTS, TEST_EVENT]));
 });

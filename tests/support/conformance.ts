@@ -62,7 +62,10 @@ function buildChecker(document: Document) {
     header.$ref
       ? (document.components?.headers?.[header.$ref.split("/").at(-1)!] as typeof header)
       : header;
-  const webhooks = (document.webhooks ?? {}) as Record<string, { post: { requestBody: ResponseObject } }>;
+  const webhooks = (document.webhooks ?? {}) as Record<
+    string,
+    { post: { requestBody: ResponseObject; parameters: { name: string; schema: object }[] } }
+  >;
   return { validatorFor, routes, headerObject, webhooks, errorEnvelope: { $ref: "#/components/schemas/Error" } };
 }
 
@@ -71,14 +74,24 @@ function documentChecker() {
   return checker;
 }
 
-/** Throws unless `body`, a webhook delivery's JSON, matches its event's payload under the document's `webhooks`. */
-export function checkWebhookPayload(body: { event?: string }): void {
+/**
+ * Throws unless a webhook delivery, as a receiver got it, is what the document's `webhooks` declare for its event:
+ * the body matches the payload schema, and every declared header is there and matches its schema.
+ */
+export function checkWebhookDelivery(delivery: { headers: Record<string, string | string[] | undefined>; body: string }): void {
   const { webhooks, validatorFor } = documentChecker();
+  const body = JSON.parse(delivery.body);
   const event = String(body.event);
   const declared = webhooks[event];
   if (!declared) throw new Error(`webhook event ${event} is not in the document`);
   const validate = validatorFor(declared.post.requestBody.content!["application/json"].schema);
   if (!validate(body)) throw new Error(`webhook ${event}: ${JSON.stringify(validate.errors)}`);
+  for (const header of declared.post.parameters) {
+    const value = delivery.headers[header.name.toLowerCase()];
+    if (value === undefined) throw new Error(`webhook ${event}: header ${header.name} missing`);
+    const check = validatorFor(header.schema);
+    if (!check(value)) throw new Error(`webhook ${event}: header ${header.name}: ${value}: ${JSON.stringify(check.errors)}`);
+  }
 }
 
 function fail(method: string, url: string, res: ReceivedResponse, problem: string): never {

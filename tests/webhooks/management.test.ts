@@ -133,20 +133,26 @@ describe("POST /v1/webhooks", () => {
     expect(res.text).not.toContain("10.0.0.5");
   });
 
-  it("limits the URL to 2048 bytes once normalised: 400 invalid_url, never a 500, on create and update", async () => {
+  it("limits the URL to 2048 characters as typed and 2048 bytes once normalised: 400 invalid_url, never a 500", async () => {
     const base = "https://receiver.example.com/";
     // 1,500 CJK characters are 1,529 characters as typed and 13,529 bytes once percent-encoded.
     const cjk = `${base}${"漢".repeat(1500)}`;
     const longest = `${base}${"a".repeat(2048 - base.length)}`;
     const webhook = await createHook(tenant, { url: longest });
     expect(webhook.url).toBe(longest);
-    for (const url of [cjk, `${longest}a`, `${base}${"a ".repeat(600)}z`]) {
+    const cases = [
+      [cjk, "Must be at most 2048 bytes once normalised"],
+      [`${base}${"a ".repeat(600)}z`, "Must be at most 2048 bytes once normalised"],
+      // The document's maxLength, refused before the URL is even parsed.
+      [`${longest}a`, "Must be at most 2048 characters"],
+    ];
+    for (const [url, message] of cases) {
       const created = await hooks("", { method: "POST", body: { url, events: ["campaign.created"] } });
       const updated = await hooks(`/${webhook.id}`, { method: "PATCH", body: { url } });
       for (const res of [created, updated]) {
         expect(res.status, res.text).toBe(400);
         expect(res.body.error.code).toBe("invalid_url");
-        expect(res.body.error.message).toBe("Must be at most 2048 bytes once normalised");
+        expect(res.body.error.message).toBe(message);
       }
     }
   });

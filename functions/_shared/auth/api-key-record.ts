@@ -38,7 +38,10 @@ export const apiKeyFieldsSchema = z.strictObject({
   description: z.string().max(KEY_DESCRIPTION_MAX_LENGTH, `Must be at most ${KEY_DESCRIPTION_MAX_LENGTH} characters`)
     .nullable().optional(),
   permissions: nameList(PERMISSIONS, "permissions"),
-  rate_limit_tier: z.enum(RATE_LIMIT_TIERS, `Must be one of: ${RATE_LIMIT_TIERS.join(", ")}`).default("standard"),
+  // Optional with the default filled in here rather than `.default()`: a body field with a `default` in the
+  // document is a required one to generated clients (openapi-typescript), which would have to send it.
+  rate_limit_tier: z.enum(RATE_LIMIT_TIERS, `Must be one of: ${RATE_LIMIT_TIERS.join(", ")}`).optional()
+    .transform((tier) => tier ?? RATE_LIMIT_TIERS[0]).meta({ description: `Default \`${RATE_LIMIT_TIERS[0]}\`` }),
   expires_at: expiresAt.nullable().optional(),
 }, { error: "Expected a JSON object" }).meta({ id: "ApiKeyCreate" });
 

@@ -12,7 +12,10 @@ function canonicalTimezone(name: string): string | undefined {
   }
 }
 
-const timezone = z.string().transform((name, ctx) => {
+// The longest IANA name is about 30 characters; the bound is for the document, which must state one.
+const TIMEZONE_MAX_LENGTH = 64;
+
+const timezone = z.string().max(TIMEZONE_MAX_LENGTH, "Unknown IANA time zone").transform((name, ctx) => {
   const canonical = canonicalTimezone(name);
   if (!canonical) {
     ctx.addIssue({ code: "custom", message: `Unknown IANA time zone: ${name}` });

@@ -4,7 +4,8 @@ import { excerptList } from "./excerpt.ts";
 /**
  * A non-empty array of names out of `allowed`, duplicates collapsed. Elements are checked here rather than by an
  * element schema so that every problem lands on the field itself (the one a specific error code may map to) and
- * names the unknown entries (a bounded excerpt: the list may be as long as the body) and the allowed ones.
+ * names the unknown entries (a bounded excerpt: the list may be as long as the body) and the allowed ones. The
+ * document still shows the element type, so that a generated client refuses a misspelt name.
  */
 export function nameList<T extends string>(allowed: readonly T[], noun: string) {
   const problem = `Must be a non-empty array of: ${allowed.join(", ")}`;
@@ -15,5 +16,5 @@ export function nameList<T extends string>(allowed: readonly T[], noun: string) 
       return z.NEVER;
     }
     return [...new Set(names as T[])];
-  });
+  }).meta({ items: { type: "string", enum: [...allowed] } });
 }

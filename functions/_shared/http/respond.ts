@@ -6,8 +6,15 @@ import type { listMeta } from "./pagination.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
+const encoder = new TextEncoder();
+
+/**
+ * `body` as JSON. The length is stated, not left to the server: a HEAD, answered as its GET without the body,
+ * keeps it then (the runtimes would otherwise say 0).
+ */
 export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
-  return c.body(JSON.stringify(body), status, { "Content-Type": JSON_CONTENT_TYPE });
+  const json = encoder.encode(JSON.stringify(body));
+  return c.body(json, status, { "Content-Type": JSON_CONTENT_TYPE, "Content-Length": String(json.byteLength) });
 }
 
 /** The contract's error envelope for `error`, with the headers it carries (Allow, Retry-After, rate limits). */

@@ -6,8 +6,9 @@ import { bearerToken, hasSeveralCredentials } from "@shared/auth/bearer.ts";
 import type { Permission } from "@shared/auth/permissions.ts";
 import type { GatewayAnswer, RpcArgs, RpcName, RpcResult } from "@shared/db/rpc-catalogue.ts";
 import { ApiError } from "@shared/http/errors.ts";
+import { excerpt } from "@shared/http/excerpt.ts";
 import type { GatewayContext } from "../context.ts";
-import { HEADER } from "../openapi/components.ts";
+import { AUTH_REALM, HEADER } from "../openapi/components.ts";
 import { queuedDeliveries } from "../wake-dispatcher.ts";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS } from "./idempotency.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
@@ -31,20 +32,38 @@ export interface OperationCall<N extends RpcName = RpcName> {
   args: OperationArgs<N>;
 }
 
+/**
+ * RFC 6750's challenge on every 401: the bare realm when no bearer credential came, with `error` when one did
+ * (`invalid_token`) or the request held several (`invalid_request`).
+ */
+const challenge = (error?: "invalid_token" | "invalid_request") => ({
+  [HEADER.wwwAuthenticate]: `Bearer realm="${AUTH_REALM}"${error ? `, error="${error}"` : ""}`,
+});
+
 /** One answer for unknown, malformed, expired and revoked keys alike (docs/api-behaviour.md, "Requests and errors"). */
-export const invalidKey = (): ApiError => new ApiError("invalid_key", "Invalid or expired API key");
+export const invalidKey = (): ApiError =>
+  new ApiError("invalid_key", "Invalid or expired API key", { headers: challenge("invalid_token") });
+
+/** What the 401 says of an Authorization header that is not `Bearer <token>`: the scheme it has, if any. */
+function notBearer(authorization: string | undefined): string {
+  const scheme = /^\s*(\S+)\s+\S/.exec(authorization ?? "")?.[1];
+  const use = "Use: Authorization: Bearer wbk_...";
+  if (!authorization?.trim()) return `Missing Authorization header. ${use}`;
+  if (scheme && scheme.toLowerCase() !== "bearer") return `Authorization scheme ${excerpt(scheme)} is not supported. ${use}`;
+  return `Authorization header is not of the form Bearer <key>. ${use}`;
+}
 
 /** The SHA-256 of the bearer key, once its form and checksum are right; 401 otherwise, without a database call. */
 export async function presentedKey(c: GatewayContext): Promise<string> {
   const authorization = c.req.header("authorization");
   // The runtime joins repeated headers with ", "; which of them would win depends on the proxy in between.
   if (hasSeveralCredentials(authorization)) {
-    throw new ApiError("missing_auth", "More than one Authorization header. Send exactly one: Authorization: Bearer wbk_...");
+    throw new ApiError("missing_auth", "More than one Authorization header. Send exactly one: Authorization: Bearer wbk_...", {
+      headers: challenge("invalid_request"),
+    });
   }
   const token = bearerToken(authorization);
-  if (token === undefined) {
-    throw new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer wbk_...");
-  }
+  if (token === undefined) throw new ApiError("missing_auth", notBearer(authorization), { headers: challenge() });
   if (!isWellFormedApiKey(token)) throw invalidKey();
   c.set("logIdentity", { keyPrefix: displayPrefix(token) });
   return await hashApiKey(token);

@@ -21,8 +21,12 @@ export const ERROR_ENVELOPE = z.strictObject({
   }),
 }).meta({ id: "Error" });
 
+/** The realm of every 401's `WWW-Authenticate` challenge (RFC 6750). */
+export const AUTH_REALM = "LeadLex API";
+
 export const HEADER = {
   requestId: "X-Request-ID",
+  wwwAuthenticate: "WWW-Authenticate",
   rateLimitLimit: "X-RateLimit-Limit",
   rateLimitRemaining: "X-RateLimit-Remaining",
   rateLimitReset: "X-RateLimit-Reset",
@@ -51,6 +55,12 @@ const HEADER_OBJECTS: Record<string, HeaderObject> = {
     description: "`req_` + a ULID; the server's log line for the request carries the same id",
     required: true,
     schema: { type: "string", pattern: "^req_[0-9A-HJKMNP-TV-Z]{26}$" },
+  },
+  [HEADER.wwwAuthenticate]: {
+    description: `RFC 6750's challenge: \`Bearer realm="${AUTH_REALM}"\`, followed by \`error="invalid_token"\` when the ` +
+      'key presented is not valid, or `error="invalid_request"` when the request held several credentials',
+    required: true,
+    schema: { type: "string", pattern: `^Bearer realm="${AUTH_REALM}"(, error="(invalid_token|invalid_request)")?$` },
   },
   [HEADER.rateLimitLimit]: integerHeader("The workspace's daily request limit (metered keys only)", false),
   [HEADER.rateLimitRemaining]: integerHeader("Requests left today after this one (metered keys only)", false),

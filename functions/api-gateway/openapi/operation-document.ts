@@ -74,6 +74,7 @@ function errorResponses(codes: ErrorCode[], metered: boolean, replayable: boolea
       ? headerRefs([HEADER.requestId, ...HEADER.rateLimit, HEADER.retryAfter], 429)
       : headerRefs([
         HEADER.requestId,
+        ...(status === 401 ? [HEADER.wwwAuthenticate] : []),
         ...(metered && status !== 401 ? HEADER.rateLimit : []),
         // The operation's own refusals (404, 409...) are stored and replayed like its successes.
         ...(replayable && status !== 400 && status !== 401 ? [HEADER.idempotentReplayed] : []),

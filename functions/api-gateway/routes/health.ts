@@ -10,6 +10,7 @@ export const health = definePublicOperation({
   path: "/health",
   operationId: "health",
   summary: "Health check",
+  description: "No key needed. `200` while the database answers, `503` with `Retry-After` while it does not.",
   tags: ["Operations"],
   permission: null,
   success: {

@@ -7,7 +7,7 @@ import {
   OPERATOR_ONLY_TIER,
 } from "@shared/auth/api-key-record.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { listMeta, pagination } from "@shared/http/pagination.ts";
+import { listMeta, pagination, queryBoolean } from "@shared/http/pagination.ts";
 import { uuidPathParams } from "../../../http/params.ts";
 
 export const TAG = "API keys";
@@ -51,8 +51,7 @@ export const apiKeyPath = uuidPathParams(["id", "The API key's id", apiKeyNotFou
 export const createApiKeyBody = apiKeyFieldsSchema;
 
 export const listApiKeysQuery = z.strictObject({
-  include_revoked: z.enum(["true", "false"], "Must be true or false").transform((value) => value === "true")
-    .default(false),
+  include_revoked: queryBoolean().default(false).meta({ description: "Also list revoked keys" }),
   ...pagination,
 });
 

@@ -7,6 +7,7 @@ export const getCampaign = defineOperation({
   path: "/{id}",
   operationId: "getCampaign",
   summary: "Get a campaign",
+  description: "Another workspace's campaign, or an id that is not a UUID, is `404 campaign_not_found`.",
   tags: [TAG],
   permission: "campaigns:read",
   params: campaignPath,

@@ -7,6 +7,7 @@ export const getWebhook = defineOperation({
   path: "/{id}",
   operationId: "getWebhook",
   summary: "Get a webhook endpoint",
+  description: "Never the signing secret, which is shown only on create and rotation.",
   tags: [TAG],
   permission: "webhooks:read",
   params: webhookPath,

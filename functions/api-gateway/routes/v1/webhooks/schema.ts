@@ -90,8 +90,13 @@ const OVERLAP_PROBLEM = `Must be a whole number of seconds from 0 to ${SECRET_OV
 
 export const rotateSecretBody = z.strictObject({
   overlap_seconds: z.number(OVERLAP_PROBLEM).int(OVERLAP_PROBLEM).min(0, OVERLAP_PROBLEM)
-    .max(SECRET_OVERLAP_MAX_SECONDS, OVERLAP_PROBLEM).default(SECRET_OVERLAP_DEFAULT_SECONDS)
-    .meta({ description: "How long the old secret keeps signing deliveries too; 0 ends it at once" }),
+    .max(SECRET_OVERLAP_MAX_SECONDS, OVERLAP_PROBLEM).optional()
+    // Not `.default()`: generated clients take a body field with a `default` in the document as required.
+    .transform((seconds) => seconds ?? SECRET_OVERLAP_DEFAULT_SECONDS)
+    .meta({
+      description: "How long the old secret keeps signing deliveries too; 0 ends it at once. " +
+        `Default ${SECRET_OVERLAP_DEFAULT_SECONDS}`,
+    }),
 }, { error: "Expected a JSON object" }).meta({ id: "WebhookSecretRotation" });
 
 /** `{"data": {"webhook": {...}}}` */
