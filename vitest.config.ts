@@ -1,8 +1,16 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-/** The same alias as deno.json's import map and tsconfig's paths; vitest.faults.config.ts uses it too. */
-export const alias = { "@shared/": fileURLToPath(new URL("./functions/_shared/", import.meta.url)) };
+/** The same aliases as deno.json's import map and tsconfig's paths; vitest.faults.config.ts uses them too. */
+export const alias = Object.fromEntries(
+  Object.entries({
+    "@shared/": "./functions/_shared/",
+    "@gateway/": "./functions/api-gateway/",
+    "@dispatcher/": "./functions/webhook-dispatcher/",
+    "@scripts/": "./scripts/",
+    "@support/": "./tests/support/",
+  }).map(([name, folder]) => [name, fileURLToPath(new URL(folder, import.meta.url))]),
+);
 
 export default defineConfig({
   resolve: { alias },

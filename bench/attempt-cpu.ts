@@ -24,7 +24,7 @@ interface AttemptCase {
 const cases = JSON.parse(Deno.env.get("BENCH_ATTEMPT_CASES")!) as AttemptCase[];
 const testCa = Deno.readTextFileSync(Deno.env.get("BENCH_TEST_CA")!);
 const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
-const resolveHost = async () => ["127.0.0.1"];
+const resolveHost = () => Promise.resolve(["127.0.0.1"]);
 
 const delivery = (url: string, i: number): ClaimedDelivery => ({
   delivery_id: crypto.randomUUID(),

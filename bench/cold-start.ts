@@ -37,11 +37,19 @@ interface Target {
 
 const hello = (imports = ""): Target => ({
   name: imports ? `hello-world + import ${imports}` : "hello-world Deno.serve",
-  script: "bench/cold-start/hello.ts", env: { COLD_START_IMPORTS: imports }, path: "/", method: "GET", status: 200,
+  script: "bench/cold-start/hello.ts",
+  env: { COLD_START_IMPORTS: imports },
+  path: "/",
+  method: "GET",
+  status: 200,
 });
 const gateway = (seam: string, env: Record<string, string>): Target => ({
-  name: `api-gateway${seam}`, script: "functions/api-gateway/index.ts", env,
-  path: "/api-gateway/v1/campaigns", method: "GET", status: 401,
+  name: `api-gateway${seam}`,
+  script: "functions/api-gateway/index.ts",
+  env,
+  path: "/api-gateway/v1/campaigns",
+  method: "GET",
+  status: 401,
 });
 
 /** The hello-world first: the others are held against it. */
@@ -49,8 +57,12 @@ const TARGETS: Target[] = [
   hello(),
   gateway("", DEPLOYED_ENV),
   {
-    name: "webhook-dispatcher", script: "functions/webhook-dispatcher/index.ts", env: DEPLOYED_ENV,
-    path: "/webhook-dispatcher", method: "POST", status: 401,
+    name: "webhook-dispatcher",
+    script: "functions/webhook-dispatcher/index.ts",
+    env: DEPLOYED_ENV,
+    path: "/webhook-dispatcher",
+    method: "POST",
+    status: 401,
   },
   // Local runs and the bench use the postgres.js seam instead of supabase-js; it too connects only on a request.
   gateway(" (DATABASE_URL seam)", { ...DEPLOYED_ENV, DATABASE_URL: "postgres://cold:start@127.0.0.1:9/none" }),
@@ -176,22 +188,31 @@ async function main(): Promise<void> {
   }
   const loaded = new Map<string, Loaded | undefined>();
   for (const target of TARGETS) {
-    loaded.set(target.name, await traceStart(target).catch((error) => {
-      console.error(`strace of ${target.name} failed: ${(error as Error).message}`);
-      return undefined;
-    }));
+    loaded.set(
+      target.name,
+      await traceStart(target).catch((error) => {
+        console.error(`strace of ${target.name} failed: ${(error as Error).message}`);
+        return undefined;
+      }),
+    );
   }
   const hello = summarize(times.get(TARGETS[0].name)!).p50;
   const rows = TARGETS.map((target) => {
     const s = summarize(times.get(target.name)!);
     const l = loaded.get(target.name);
     return [
-      target.name, s.p50.toFixed(1), `${(s.p50 / hello).toFixed(2)}x`, `${summarize(times.get(target.name)!).max.toFixed(1)}`,
-      l ? String(l.modules) : "-", l ? kb(l.bytes) : "-",
+      target.name,
+      s.p50.toFixed(1),
+      `${(s.p50 / hello).toFixed(2)}x`,
+      `${summarize(times.get(target.name)!).max.toFixed(1)}`,
+      l ? String(l.modules) : "-",
+      l ? kb(l.bytes) : "-",
     ];
   });
   const loadAfter = (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
-  console.log(`cold start: process start to first answer, median of ${STARTS} starts each (load ${loadBefore} -> ${loadAfter})\n`);
+  console.log(
+    `cold start: process start to first answer, median of ${STARTS} starts each (load ${loadBefore} -> ${loadAfter})\n`,
+  );
   console.log(table(["entrypoint", "median ms", "vs hello", "max ms", "modules", "bytes loaded"], rows));
   for (const target of TARGETS.slice(1)) {
     const l = loaded.get(target.name);
@@ -199,10 +220,14 @@ async function main(): Promise<void> {
     const top = l.largest.slice(0, 6).map(([name, n, b]) => `${name} ${n} modules ${kb(b)}`).join("; ");
     console.log(`\n${target.name}, largest: ${top}`);
   }
-  const misses = TARGETS.filter((t) => t.script.startsWith("functions/")).filter((t) => summarize(times.get(t.name)!).p50 > 2 * hello).map((t) => t.name);
-  console.log(`\ntarget (reported, not asserted): each entrypoint within 2x of the hello-world: ${
-    misses.length ? `MISS (${misses.join(", ")})` : "met"
-  }`);
+  const misses = TARGETS.filter((t) => t.script.startsWith("functions/")).filter((t) =>
+    summarize(times.get(t.name)!).p50 > 2 * hello
+  ).map((t) => t.name);
+  console.log(
+    `\ntarget (reported, not asserted): each entrypoint within 2x of the hello-world: ${
+      misses.length ? `MISS (${misses.join(", ")})` : "met"
+    }`,
+  );
 }
 
 await main();

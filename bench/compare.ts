@@ -34,26 +34,65 @@ async function main(): Promise<void> {
     [path.basename(path.resolve(other)), await startGateway(path.resolve(other), database.url)],
   ] as const;
   const t = await createTenant(sql, {
-    name: "compare", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
+    name: "compare",
+    plan: "org",
+    tier: "unmetered",
+    permissions: ["campaigns:read", "campaigns:write"],
   });
   const limited = await createTenant(sql, {
-    name: "compare limited", plan: "starter", tier: "standard", permissions: ["campaigns:read"],
+    name: "compare limited",
+    plan: "starter",
+    tier: "standard",
+    permissions: ["campaigns:read"],
   });
   const headers = { Authorization: `Bearer ${t.key}` };
   const overQuota = { Authorization: `Bearer ${limited.key}` };
   const readId = (await insertDrafts(sql, t.workspaceId, 1)).next()!;
   for (const [, base] of gateways) {
-    await runHttp({ group: "warm-up", url: `${base}/v1/campaigns/${readId}`, method: "GET", headers, connections: concurrency, seconds: 2, expectStatus: 200 });
+    await runHttp({
+      group: "warm-up",
+      url: `${base}/v1/campaigns/${readId}`,
+      method: "GET",
+      headers,
+      connections: concurrency,
+      seconds: 2,
+      expectStatus: 200,
+    });
   }
   for (let round = 1; round <= 4; round++) {
     const line: string[] = [];
     for (const [label, base] of round % 2 ? gateways : [...gateways].reverse()) {
       const drafts = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * 3000));
-      const deleted = await runHttp({ group: "delete", url: `${base}/v1/campaigns`, method: "DELETE", headers, connections: concurrency, seconds, expectStatus: 200, nextId: drafts.next });
-      const read = await runHttp({ group: "read", url: `${base}/v1/campaigns/${readId}`, method: "GET", headers, connections: concurrency, seconds, expectStatus: 200 });
+      const deleted = await runHttp({
+        group: "delete",
+        url: `${base}/v1/campaigns`,
+        method: "DELETE",
+        headers,
+        connections: concurrency,
+        seconds,
+        expectStatus: 200,
+        nextId: drafts.next,
+      });
+      const read = await runHttp({
+        group: "read",
+        url: `${base}/v1/campaigns/${readId}`,
+        method: "GET",
+        headers,
+        connections: concurrency,
+        seconds,
+        expectStatus: 200,
+      });
       // The quota is a minute's: exhausted again before each run, whenever the last one was.
       await exhaustQuota(sql, limited.workspaceId);
-      const refused = await runHttp({ group: "429", url: `${base}/v1/campaigns/${readId}`, method: "GET", headers: overQuota, connections: concurrency, seconds, expectStatus: 429 });
+      const refused = await runHttp({
+        group: "429",
+        url: `${base}/v1/campaigns/${readId}`,
+        method: "GET",
+        headers: overQuota,
+        connections: concurrency,
+        seconds,
+        expectStatus: 429,
+      });
       line.push(
         `${label}: delete ${deleted.rps}/s p50 ${deleted.latencyMs.p50} ms, read ${read.rps}/s p50 ${read.latencyMs.p50} ms, ` +
           `429 ${refused.rps}/s`,
@@ -61,13 +100,17 @@ async function main(): Promise<void> {
     }
     const drafts = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * 3000));
     const direct = await runBaseline({
-      group: "delete", concurrency, seconds,
+      group: "delete",
+      concurrency,
+      seconds,
       operation: gatewayRequest(db, t.keyHash, "campaigns:write", "delete_campaign", () => {
         const id = drafts.next();
         return id ? { p_id: id } : undefined;
       }),
     });
-    console.log(`c=${concurrency} round ${round}: ${line.join(" | ")} | gateway_request directly: delete ${direct.rps}/s`);
+    console.log(
+      `c=${concurrency} round ${round}: ${line.join(" | ")} | gateway_request directly: delete ${direct.rps}/s`,
+    );
   }
   say("done");
 }

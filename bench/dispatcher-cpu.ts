@@ -54,10 +54,14 @@ async function keptAliveReceiver(server: Server): Promise<number> {
   server.keepAliveTimeout = 60_000;
   server.on("request", (req: IncomingMessage, res: ServerResponse) => req.resume().on("end", () => res.end("ok")));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onCleanup({ name: "attempt receiver", run: () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }) });
+  onCleanup({
+    name: "attempt receiver",
+    run: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
   return (server.address() as AddressInfo).port;
 }
 
@@ -78,10 +82,18 @@ async function attemptCpu(cases: object[]): Promise<AttemptRow[]> {
       [...DENO_RUN_FLAGS, "bench/attempt-cpu.ts"],
       {
         cwd: PROJECT_ROOT,
-        env: { ...process.env, BENCH_ATTEMPT_CASES: JSON.stringify(cases), BENCH_TEST_CA: path.join(TLS_DIR, "ca.pem") },
+        env: {
+          ...process.env,
+          BENCH_ATTEMPT_CASES: JSON.stringify(cases),
+          BENCH_TEST_CA: path.join(TLS_DIR, "ca.pem"),
+        },
         timeout: 300_000,
       },
-      (error, out, err) => (error ? reject(new Error(`bench/attempt-cpu.ts failed: ${error.message}\n${err}`)) : resolve(out)),
+      (
+        error,
+        out,
+        err,
+      ) => (error ? reject(new Error(`bench/attempt-cpu.ts failed: ${error.message}\n${err}`)) : resolve(out)),
     );
   });
   return stdout.trim().split("\n").map((line) => JSON.parse(line) as AttemptRow);
@@ -93,14 +105,27 @@ async function attemptTable(): Promise<void> {
     key: await readFile(path.join(TLS_DIR, "hooks.test.key")),
     cert: await readFile(path.join(TLS_DIR, "hooks.test.pem")),
   }))}/hooks`;
-  const normal = (name: string, url: string, reuse: boolean) =>
-    ({ name, url, attempts: ATTEMPTS, parallel: false, reuse, trustTestCa: true });
+  const normal = (name: string, url: string, reuse: boolean) => ({
+    name,
+    url,
+    attempts: ATTEMPTS,
+    parallel: false,
+    reuse,
+    trustTestCa: true,
+  });
   const hostile = [];
   for (const kind of Object.keys(HOSTILE_KINDS) as HostileKind[]) {
     const receiver = await startHostileReceiver(kind);
     onCleanup({ name: `hostile receiver (${kind})`, run: () => receiver.close() });
     // As a drain sends them: through the drain's pool; the untrusted certificate is untrusted here too.
-    hostile.push({ name: `hostile: ${kind}`, url: receiver.url, attempts: HOSTILE_ATTEMPTS, parallel: true, reuse: true, trustTestCa: false });
+    hostile.push({
+      name: `hostile: ${kind}`,
+      url: receiver.url,
+      attempts: HOSTILE_ATTEMPTS,
+      parallel: true,
+      reuse: true,
+      trustTestCa: false,
+    });
   }
   say(`CPU per attempt under Deno: ${ATTEMPTS} attempts per normal case, ${HOSTILE_ATTEMPTS} at once per hostile kind`);
   const cases = [
@@ -114,10 +139,14 @@ async function attemptTable(): Promise<void> {
   const rows: AttemptRow[] = [];
   for (const c of cases) if (!wasInterrupted()) rows.push(...(await attemptCpu([c])));
   const width = Math.max(...rows.map((row) => row.name.length));
-  console.log("\nCPU per attempt under Deno (attemptDelivery alone: URL check, signing, connect, request, reading the answer)");
+  console.log(
+    "\nCPU per attempt under Deno (attemptDelivery alone: URL check, signing, connect, request, reading the answer)",
+  );
   console.log(`${"case".padEnd(width)}  attempts  CPU ms/attempt  longest ms  outcomes`);
   for (const row of rows) {
-    const target = row.name.startsWith("hostile") ? (row.cpuMsPerAttempt <= HOSTILE_TARGET_MS ? "  pass" : "  MISS") : "";
+    const target = row.name.startsWith("hostile")
+      ? (row.cpuMsPerAttempt <= HOSTILE_TARGET_MS ? "  pass" : "  MISS")
+      : "";
     const outcomes = Object.entries(row.outcomes).map(([outcome, n]) => `${outcome} x${n}`).join(", ");
     console.log(
       `${row.name.padEnd(width)}  ${String(row.attempts).padStart(8)}  ${row.cpuMsPerAttempt.toFixed(3).padStart(14)}` +

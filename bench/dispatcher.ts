@@ -121,7 +121,10 @@ async function availability(functions: Functions): Promise<string | null> {
 /** A workspace with a key that may write campaigns and one endpoint, at `url`, subscribed to their events. */
 export async function subscribedTenant(sql: postgres.Sql, url: string) {
   const tenant = await createTenant(sql, {
-    name: "bench webhooks", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
+    name: "bench webhooks",
+    plan: "org",
+    tier: "unmetered",
+    permissions: ["campaigns:read", "campaigns:write"],
   });
   const secret = `whsec_${randomBytes(32).toString("base64")}`;
   const [endpoint] = await sql<{ id: string }[]>`
@@ -211,8 +214,10 @@ async function runScaleOut(sql: postgres.Sql, databaseUrl: string, deliveries: n
         duplicateReceipts: receiver.duplicates,
         duplicateAttempts: duplicated,
       });
-      say(`  ${received.length} received in ${seconds.toFixed(2)} s: ${rows.at(-1)!.perSecond}/s, ` +
-        `${receiver.duplicates} duplicate receipts, ${duplicated} duplicate attempts`);
+      say(
+        `  ${received.length} received in ${seconds.toFixed(2)} s: ${rows.at(-1)!.perSecond}/s, ` +
+          `${receiver.duplicates} duplicate receipts, ${duplicated} duplicate attempts`,
+      );
     } finally {
       await receiver.close();
       await dispatchers.stop();
@@ -251,7 +256,7 @@ export async function runDispatcherBench(options: {
     }, () => failedInvocations++);
   };
   const ticker = setInterval(tick, DISPATCH_INTERVAL_MS);
-  onCleanup({ name: "dispatcher ticker", run: async () => clearInterval(ticker) });
+  onCleanup({ name: "dispatcher ticker", run: () => Promise.resolve(clearInterval(ticker)) });
   try {
     // Phase 1: a backlog queued in one transaction through the same SQL the RPCs use, then one kick.
     say(`> dispatcher drain: ${options.deliveries} deliveries queued at once`);

@@ -62,12 +62,14 @@ async function main(): Promise<void> {
   const { tenant, endpointId } = await subscribedTenant(sql, receiver.url);
 
   const ticker = setInterval(() => dispatch(functions).then((res) => res.body?.cancel(), () => {}), 1000);
-  onCleanup({ name: "dispatcher ticker", run: async () => clearInterval(ticker) });
+  onCleanup({ name: "dispatcher ticker", run: () => Promise.resolve(clearInterval(ticker)) });
   await (await dispatch(functions)).body?.cancel();
 
-  say(`> isolation: ${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE} hanging endpoints, ` +
-    `${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE * DELIVERIES_PER_ENDPOINT} deliveries to them; ` +
-    `POST /v1/campaigns at ${RATE}/s for ${SECONDS} s on a healthy endpoint`);
+  say(
+    `> isolation: ${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE} hanging endpoints, ` +
+      `${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE * DELIVERIES_PER_ENDPOINT} deliveries to them; ` +
+      `POST /v1/campaigns at ${RATE}/s for ${SECONDS} s on a healthy endpoint`,
+  );
   let peakHeld = 0;
   const sampler = setInterval(() => (peakHeld = Math.max(peakHeld, hanging.connections())), 100);
   const load = autocannon({
@@ -104,16 +106,24 @@ async function main(): Promise<void> {
              as circuits`;
   const rows = [
     ["healthy deliveries received", `${receiver.receipts.size}/${ids.length}`],
-    ["commit-to-receipt p50 / p90 / p99 / max (ms)", `${latency.p50} / ${latency.p90} / ${latency.p99} / ${latency.max}`],
+    [
+      "commit-to-receipt p50 / p90 / p99 / max (ms)",
+      `${latency.p50} / ${latency.p90} / ${latency.p99} / ${latency.max}`,
+    ],
     ["hanging connections held at once (peak)", String(peakHeld)],
     ["hanging attempts recorded (timeouts)", `${hung.attempts} (${hung.timeouts})`],
-    ["hanging endpoints backed off (circuit opened)", `${hung.circuits}/${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE}`],
+    [
+      "hanging endpoints backed off (circuit opened)",
+      `${hung.circuits}/${HANGING_WORKSPACES * ENDPOINTS_PER_WORKSPACE}`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n"));
-  console.log(`target: every healthy delivery received, p99 < 1000 ms: ${
-    receiver.receipts.size === ids.length && latency.p99 < 1000 ? "met" : "missed"
-  }`);
+  console.log(
+    `target: every healthy delivery received, p99 < 1000 ms: ${
+      receiver.receipts.size === ids.length && latency.p99 < 1000 ? "met" : "missed"
+    }`,
+  );
 }
 
 await runBench(main, () => {});

@@ -69,23 +69,50 @@ async function main(): Promise<void> {
       const drafts = await insertDrafts(sql, tenant.workspaceId, Math.ceil(seconds * DRAFTS_PER_SECOND));
       await measure(`${prefix}delete c=${connections}`, () =>
         runHttp({
-          group: "delete", url: campaigns, method: "DELETE", headers: auth, connections, seconds, expectStatus: 200,
+          group: "delete",
+          url: campaigns,
+          method: "DELETE",
+          headers: auth,
+          connections,
+          seconds,
+          expectStatus: 200,
           nextId: drafts.next,
         }));
     }
     for (const connections of [1, saturation]) {
-      await measure(`${prefix}read c=${connections}`, () =>
-        runHttp({ group: "read", url: readUrl, method: "GET", headers: auth, connections, seconds, expectStatus: 200 }));
+      await measure(
+        `${prefix}read c=${connections}`,
+        () =>
+          runHttp({
+            group: "read",
+            url: readUrl,
+            method: "GET",
+            headers: auth,
+            connections,
+            seconds,
+            expectStatus: 200,
+          }),
+      );
     }
     await measure(`${prefix}401 c=${saturation}`, () =>
       runHttp({
-        group: "refuse 401 invalid_key", url: readUrl, method: "DELETE", headers: invalid, connections: saturation,
-        seconds, expectStatus: 401,
+        group: "refuse 401 invalid_key",
+        url: readUrl,
+        method: "DELETE",
+        headers: invalid,
+        connections: saturation,
+        seconds,
+        expectStatus: 401,
       }));
     await measure(`${prefix}429 c=${saturation}`, () =>
       runHttp({
-        group: "refuse 429 rate_limited", url: readUrl, method: "DELETE", headers: overQuota,
-        connections: saturation, seconds, expectStatus: 429,
+        group: "refuse 429 rate_limited",
+        url: readUrl,
+        method: "DELETE",
+        headers: overQuota,
+        connections: saturation,
+        seconds,
+        expectStatus: 429,
       }));
   }
   const rss = await memory.stop();

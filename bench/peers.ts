@@ -39,6 +39,10 @@ export async function expectSameAnswer(
   const a = await answer(...request(bases.gateway));
   const b = await answer(...request(bases.peer));
   if (a.status !== status || JSON.stringify(a) !== JSON.stringify(b)) {
-    throw new Error(`${what}: the peer does not answer as the gateway does:\n gateway ${JSON.stringify(a)}\n peer    ${JSON.stringify(b)}`);
+    throw new Error(
+      `${what}: the peer does not answer as the gateway does:\n gateway ${JSON.stringify(a)}\n peer    ${
+        JSON.stringify(b)
+      }`,
+    );
   }
 }

@@ -44,7 +44,10 @@ export interface Report {
 
 /** Issue 21's floors for gateway/peer req/s at saturation, by scenario group. */
 const PEER_FLOORS = [
-  ["delete", 0.85], ["read", 0.85], ["refuse 429 rate_limited", 0.85], ["refuse 401 invalid_key", 0.9],
+  ["delete", 0.85],
+  ["read", 0.85],
+  ["refuse 429 rate_limited", 0.85],
+  ["refuse 401 invalid_key", 0.9],
 ] as const;
 /** Issue 21: the gateway's p50 at c=1 at most this far above the peer's, ms, on every path both serve. */
 const PEER_GROUPS = ["delete", "read", "replay", "refuse 429 rate_limited", "refuse 401 invalid_key"];
@@ -56,7 +59,9 @@ export function ratios(scenarios: ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   for (const gw of scenarios.filter((s) => s.side === "gateway")) {
     for (const against of ["baseline", "two-call baseline", "peer", "bare"] as const) {
-      const base = scenarios.find((s) => s.side === against && s.group === gw.group && s.concurrency === gw.concurrency);
+      const base = scenarios.find((s) =>
+        s.side === against && s.group === gw.group && s.concurrency === gw.concurrency
+      );
       if (!base) continue;
       out.push({
         group: gw.group,
@@ -170,7 +175,9 @@ export function targets(input: {
     measured: one && four
       ? `${round(four.perSecond / one.perSecond, 2)}x, ${four.duplicateAttempts + four.duplicateReceipts} duplicates`
       : "n/a",
-    pass: one && four ? four.perSecond >= 2 * one.perSecond && four.duplicateAttempts + four.duplicateReceipts === 0 : null,
+    pass: one && four
+      ? four.perSecond >= 2 * one.perSecond && four.duplicateAttempts + four.duplicateReceipts === 0
+      : null,
   });
   out.push({
     target: "dispatcher commit-to-receipt p50 < 1 s (steady rate)",
@@ -196,12 +203,14 @@ function table(headers: string[], rows: string[][], rightAligned: Set<number>): 
 }
 
 const RATIO_LABEL: Record<Ratio["against"], string> = {
-  baseline: "gw/base", "two-call baseline": "gw/2-call", peer: "gw/peer", bare: "gw/bare",
+  baseline: "gw/base",
+  "two-call baseline": "gw/2-call",
+  peer: "gw/peer",
+  bare: "gw/bare",
 };
 
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
-const others = (u: Record<string, number>) =>
-  Object.entries(u).map(([k, v]) => `${k}:${v}`).join(" ") || "-";
+const others = (u: Record<string, number>) => Object.entries(u).map(([k, v]) => `${k}:${v}`).join(" ") || "-";
 
 export function header(env: Environment, config: Report["config"]): string {
   return [
@@ -218,16 +227,30 @@ export function formatReport(report: Report): string {
   const scenarios = report.scenarios;
   scenarios.forEach((s, i) => {
     rows.push([
-      s.group, s.side, String(s.concurrency), s.rps.toFixed(1), ms(s.latencyMs.p50), ms(s.latencyMs.p90),
-      ms(s.latencyMs.p99), String(s.ok), `${others(s.unexpected)}${s.note ? ` (${s.note})` : ""}`,
+      s.group,
+      s.side,
+      String(s.concurrency),
+      s.rps.toFixed(1),
+      ms(s.latencyMs.p50),
+      ms(s.latencyMs.p90),
+      ms(s.latencyMs.p99),
+      String(s.ok),
+      `${others(s.unexpected)}${s.note ? ` (${s.note})` : ""}`,
     ]);
     // The gateway's ratios follow the last row of its group and concurrency, once everything they compare is shown.
     const later = scenarios.slice(i + 1).some((x) => x.group === s.group && x.concurrency === s.concurrency);
     if (later) return;
     for (const r of report.ratios.filter((x) => x.group === s.group && x.concurrency === s.concurrency)) {
       rows.push([
-        "", RATIO_LABEL[r.against], String(r.concurrency), `${r.rps.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p90.toFixed(2)}x`,
-        `${r.p99.toFixed(2)}x`, "", `p50 ${r.p50DeltaMs >= 0 ? "+" : ""}${r.p50DeltaMs.toFixed(3)} ms`,
+        "",
+        RATIO_LABEL[r.against],
+        String(r.concurrency),
+        `${r.rps.toFixed(2)}x`,
+        `${r.p50.toFixed(2)}x`,
+        `${r.p90.toFixed(2)}x`,
+        `${r.p99.toFixed(2)}x`,
+        "",
+        `p50 ${r.p50DeltaMs >= 0 ? "+" : ""}${r.p50DeltaMs.toFixed(3)} ms`,
       ]);
     }
   });
@@ -242,7 +265,11 @@ export function formatReport(report: Report): string {
   parts.push(table(
     ["database round trips (counted at the seam)", "status", "requests", "calls", "per request"],
     report.roundTrips.map((t) => [
-      t.request, String(t.status), String(t.requests), String(t.calls), (t.calls / t.requests).toFixed(2),
+      t.request,
+      String(t.status),
+      String(t.requests),
+      String(t.calls),
+      (t.calls / t.requests).toFixed(2),
     ]),
     new Set([1, 2, 3, 4]),
   ));
@@ -255,14 +282,24 @@ export function formatReport(report: Report): string {
       ["dispatcher phase", "deliveries", "seconds", "per s", "p50 ms", "p90 ms", "p99 ms", "note"],
       [
         [
-          `drain ${d.drain.deliveries} queued`, String(d.drain.received), d.drain.seconds.toFixed(2),
-          d.drain.perSecond.toFixed(1), ms(d.drain.latencyMs.p50), ms(d.drain.latencyMs.p90),
-          ms(d.drain.latencyMs.p99), "latency: receipt - occurred_at (all queued up front)",
+          `drain ${d.drain.deliveries} queued`,
+          String(d.drain.received),
+          d.drain.seconds.toFixed(2),
+          d.drain.perSecond.toFixed(1),
+          ms(d.drain.latencyMs.p50),
+          ms(d.drain.latencyMs.p90),
+          ms(d.drain.latencyMs.p99),
+          "latency: receipt - occurred_at (all queued up front)",
         ],
         [
-          `steady ${d.steady.rate} writes/s`, `${d.steady.received}/${d.steady.expected}`, d.steady.seconds.toFixed(2),
-          d.steady.perSecond.toFixed(1), ms(d.steady.latencyMs.p50), ms(d.steady.latencyMs.p90),
-          ms(d.steady.latencyMs.p99), "commit-to-receipt: receipt - occurred_at",
+          `steady ${d.steady.rate} writes/s`,
+          `${d.steady.received}/${d.steady.expected}`,
+          d.steady.seconds.toFixed(2),
+          d.steady.perSecond.toFixed(1),
+          ms(d.steady.latencyMs.p50),
+          ms(d.steady.latencyMs.p90),
+          ms(d.steady.latencyMs.p99),
+          "commit-to-receipt: receipt - occurred_at",
         ],
       ],
       new Set([1, 2, 3, 4, 5, 6]),
@@ -270,8 +307,12 @@ export function formatReport(report: Report): string {
     parts.push(table(
       ["concurrent dispatchers", "deliveries", "seconds", "per s", "duplicate receipts", "duplicate attempts"],
       d.scaleOut.map((r) => [
-        String(r.dispatchers), `${r.received}/${r.deliveries}`, r.seconds.toFixed(2), r.perSecond.toFixed(1),
-        String(r.duplicateReceipts), String(r.duplicateAttempts),
+        String(r.dispatchers),
+        `${r.received}/${r.deliveries}`,
+        r.seconds.toFixed(2),
+        r.perSecond.toFixed(1),
+        String(r.duplicateReceipts),
+        String(r.duplicateAttempts),
       ]),
       new Set([1, 2, 3, 4, 5]),
     ));
@@ -279,11 +320,13 @@ export function formatReport(report: Report): string {
   }
 
   const m = report.memory;
-  parts.push(m
-    ? `api-gateway (Deno) RSS: ${m.startRssMb} MB after start, peak ${m.peakRssMb} MB over the run ` +
-      `(${m.samples} samples of /proc/<pid>/status)\n  peak so far after: ` +
-      Object.entries(m.peakByPhaseMb).map(([phase, v]) => `${phase} ${v}`).join(", ") + " (MB)"
-    : "api-gateway (Deno) RSS: not available (no /proc)");
+  parts.push(
+    m
+      ? `api-gateway (Deno) RSS: ${m.startRssMb} MB after start, peak ${m.peakRssMb} MB over the run ` +
+        `(${m.samples} samples of /proc/<pid>/status)\n  peak so far after: ` +
+        Object.entries(m.peakByPhaseMb).map(([phase, v]) => `${phase} ${v}`).join(", ") + " (MB)"
+      : "api-gateway (Deno) RSS: not available (no /proc)",
+  );
 
   parts.push(table(
     ["target (reported, not asserted)", "measured", "result"],

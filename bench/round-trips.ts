@@ -21,7 +21,11 @@ export interface RoundTripRequest {
   body?: string;
 }
 
-export async function countRoundTrips(databaseUrl: string, kinds: RoundTripRequest[], perKind = 20): Promise<RoundTrips[]> {
+export async function countRoundTrips(
+  databaseUrl: string,
+  kinds: RoundTripRequest[],
+  perKind = 20,
+): Promise<RoundTrips[]> {
   const real = createPostgresDatabase(databaseUrl, { maxConnections: 2 });
   let calls = 0;
   const counting: Database = { rpc: (name, args) => (calls++, real.rpc(name, args)) };

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../scripts/local/paths.ts";
 import { runDispatcherBench } from "./dispatcher.ts";
 import { collectEnvironment } from "./environment.ts";
 import { expectSameAnswer, startPeers } from "./peers.ts";
-import { formatReport, header, type Report, ratios, targets } from "./report.ts";
+import { formatReport, header, ratios, type Report, targets } from "./report.ts";
 import { countRoundTrips } from "./round-trips.ts";
 import {
   authenticatedRpc,
@@ -20,8 +20,8 @@ import {
   garbageKey,
   gatewayRequest,
   insertDrafts,
-  runBaseline,
   resolveKey,
+  runBaseline,
   runHttp,
   type ScenarioResult,
   stopCurrentLoad,
@@ -71,14 +71,23 @@ async function main(): Promise<void> {
   console.log(`\n${header(environment, config)}\n`);
 
   const tenant = await createTenant(sql, {
-    name: "bench", plan: "org", tier: "unmetered", permissions: ["campaigns:read", "campaigns:write"],
+    name: "bench",
+    plan: "org",
+    tier: "unmetered",
+    permissions: ["campaigns:read", "campaigns:write"],
   });
   // Metered: every request counts on the workspace's one counter row, the lock a busy workspace queues on.
   const metered = await createTenant(sql, {
-    name: "bench metered", plan: "org", tier: "high", permissions: ["campaigns:read", "campaigns:write"],
+    name: "bench metered",
+    plan: "org",
+    tier: "high",
+    permissions: ["campaigns:read", "campaigns:write"],
   });
   const limited = await createTenant(sql, {
-    name: "bench limited", plan: "starter", tier: "standard", permissions: ["campaigns:read", "campaigns:write"],
+    name: "bench limited",
+    plan: "starter",
+    tier: "standard",
+    permissions: ["campaigns:read", "campaigns:write"],
   });
   await exhaustQuota(sql, limited.workspaceId);
   const campaigns = `${functions.gatewayUrl}/v1/campaigns`;
@@ -117,10 +126,25 @@ async function main(): Promise<void> {
   const asKey = (key: string) => ({ headers: { Authorization: `Bearer ${key}` } });
   await expectSameAnswer("read", bases, (b) => [`${b}/v1/campaigns/${readId}`, asKey(tenant.key)], 200);
   await expectSameAnswer("401", bases, (b) => [`${b}/v1/campaigns/${readId}`, asKey(garbageKey())], 401);
-  await expectSameAnswer("429", bases, (b) => [`${b}/v1/campaigns/${readId}`, { ...asKey(limited.key), method: "DELETE" }], 429);
+  await expectSameAnswer(
+    "429",
+    bases,
+    (b) => [`${b}/v1/campaigns/${readId}`, { ...asKey(limited.key), method: "DELETE" }],
+    429,
+  );
   const probes = await insertDrafts(sql, tenant.workspaceId, 2);
-  await expectSameAnswer("delete", bases, (b) => [`${b}/v1/campaigns/${probes.next()}`, { ...asKey(tenant.key), method: "DELETE" }], 200);
-  await expectSameAnswer("replay", bases, (b) => [`${b}/v1/campaigns`, { method: "POST", headers: replayHeaders, body: replayBody }], 201);
+  await expectSameAnswer(
+    "delete",
+    bases,
+    (b) => [`${b}/v1/campaigns/${probes.next()}`, { ...asKey(tenant.key), method: "DELETE" }],
+    200,
+  );
+  await expectSameAnswer(
+    "replay",
+    bases,
+    (b) => [`${b}/v1/campaigns`, { method: "POST", headers: replayHeaders, body: replayBody }],
+    201,
+  );
 
   say("warm-up (not measured): connection pools and JIT on both sides");
   const getArgs = (workspaceId: string) => ({ p_workspace_id: workspaceId, p_id: readId });
@@ -151,36 +175,60 @@ async function main(): Promise<void> {
   const deletePath = async (group: string, t: typeof tenant, concurrency: number, withPeer: boolean) => {
     const headers = { Authorization: `Bearer ${t.key}` };
     const oneCall = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
-    const base = await measure(`${group} · baseline (gateway_request: delete_campaign) · c=${concurrency}`, () =>
-      runBaseline({
-        group, concurrency, seconds,
-        operation: gatewayRequest(db, t.keyHash, "campaigns:write", "delete_campaign", () => {
-          const id = oneCall.next();
-          return id ? { p_id: id } : undefined;
+    const base = await measure(
+      `${group} · baseline (gateway_request: delete_campaign) · c=${concurrency}`,
+      () =>
+        runBaseline({
+          group,
+          concurrency,
+          seconds,
+          operation: gatewayRequest(db, t.keyHash, "campaigns:write", "delete_campaign", () => {
+            const id = oneCall.next();
+            return id ? { p_id: id } : undefined;
+          }),
         }),
-      }));
+    );
     const twoCalls = await insertDrafts(sql, t.workspaceId, Math.ceil(seconds * BASELINE_DRAFTS_PER_SECOND));
-    await measure(`${group} · two-call baseline (resolve_api_key + delete_campaign) · c=${concurrency}`, () =>
-      runBaseline({
-        group, concurrency, seconds, side: "two-call baseline",
-        operation: authenticatedRpc(db, t.keyHash, "delete_campaign", (workspaceId) => {
-          const id = twoCalls.next();
-          return id ? { p_workspace_id: workspaceId, p_id: id } : undefined;
+    await measure(
+      `${group} · two-call baseline (resolve_api_key + delete_campaign) · c=${concurrency}`,
+      () =>
+        runBaseline({
+          group,
+          concurrency,
+          seconds,
+          side: "two-call baseline",
+          operation: authenticatedRpc(db, t.keyHash, "delete_campaign", (workspaceId) => {
+            const id = twoCalls.next();
+            return id ? { p_workspace_id: workspaceId, p_id: id } : undefined;
+          }),
         }),
-      }));
+    );
     // The gateway is not faster than the bare RPC; a quarter more plus slack covers noise.
     const gwDrafts = await insertDrafts(sql, t.workspaceId, Math.ceil(base.rps * seconds * 1.25) + 1000);
     await measure(`${group} · gateway DELETE /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
-        group, url: campaigns, method: "DELETE", headers, connections: concurrency, seconds,
-        expectStatus: 200, nextId: gwDrafts.next,
+        group,
+        url: campaigns,
+        method: "DELETE",
+        headers,
+        connections: concurrency,
+        seconds,
+        expectStatus: 200,
+        nextId: gwDrafts.next,
       }));
     if (!withPeer) return;
     const peerDrafts = await insertDrafts(sql, t.workspaceId, Math.ceil(base.rps * seconds * 1.5) + 1000);
     await measure(`${group} · peer DELETE /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
-        group, url: peerCampaigns, method: "DELETE", headers, connections: concurrency, seconds,
-        expectStatus: 200, nextId: peerDrafts.next, side: "peer",
+        group,
+        url: peerCampaigns,
+        method: "DELETE",
+        headers,
+        connections: concurrency,
+        seconds,
+        expectStatus: 200,
+        nextId: peerDrafts.next,
+        side: "peer",
       }));
   };
   for (const concurrency of [1, sat]) await deletePath("delete", tenant, concurrency, true);
@@ -196,68 +244,124 @@ async function main(): Promise<void> {
 
   // 2. Read path: the same campaign over and over.
   for (const concurrency of [1, sat]) {
-    await measure(`read · baseline (gateway_request: get_campaign) · c=${concurrency}`, () =>
-      runBaseline({ group: "read", concurrency, seconds, operation: getCampaign }));
-    await measure(`read · two-call baseline (resolve_api_key + get_campaign) · c=${concurrency}`, () =>
-      runBaseline({ group: "read", concurrency, seconds, side: "two-call baseline", operation: getCampaignTwoCalls }));
+    await measure(
+      `read · baseline (gateway_request: get_campaign) · c=${concurrency}`,
+      () => runBaseline({ group: "read", concurrency, seconds, operation: getCampaign }),
+    );
+    await measure(
+      `read · two-call baseline (resolve_api_key + get_campaign) · c=${concurrency}`,
+      () =>
+        runBaseline({ group: "read", concurrency, seconds, side: "two-call baseline", operation: getCampaignTwoCalls }),
+    );
     await measure(`read · gateway GET /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
-        group: "read", url: readUrl, method: "GET", headers: auth, connections: concurrency, seconds,
+        group: "read",
+        url: readUrl,
+        method: "GET",
+        headers: auth,
+        connections: concurrency,
+        seconds,
         expectStatus: 200,
       }));
     await measure(`read · peer GET /v1/campaigns/{id} · c=${concurrency}`, () =>
       runHttp({
-        group: "read", url: `${peerCampaigns}/${readId}`, method: "GET", headers: auth, connections: concurrency,
-        seconds, expectStatus: 200, side: "peer",
+        group: "read",
+        url: `${peerCampaigns}/${readId}`,
+        method: "GET",
+        headers: auth,
+        connections: concurrency,
+        seconds,
+        expectStatus: 200,
+        side: "peer",
       }));
   }
 
   // 2b. Idempotent replay of the create that made the campaign read above: the same key and body, over and over.
   for (const concurrency of [1, sat]) {
-    await measure(`replay · baseline (gateway_request: create_campaign, replayed) · c=${concurrency}`, () =>
-      runBaseline({
-        group: "replay", concurrency, seconds, expect: "replayed",
-        operation: gatewayRequest(db, tenant.keyHash, "campaigns:write", "create_campaign",
-          () => ({ p_fields: JSON.parse(replayBody) }), { ...claim, sealed: null }),
-      }));
+    await measure(
+      `replay · baseline (gateway_request: create_campaign, replayed) · c=${concurrency}`,
+      () =>
+        runBaseline({
+          group: "replay",
+          concurrency,
+          seconds,
+          expect: "replayed",
+          operation: gatewayRequest(
+            db,
+            tenant.keyHash,
+            "campaigns:write",
+            "create_campaign",
+            () => ({ p_fields: JSON.parse(replayBody) }),
+            { ...claim, sealed: null },
+          ),
+        }),
+    );
     for (const [side, url] of [["gateway", campaigns], ["peer", peerCampaigns]] as const) {
       await measure(`replay · ${side} POST /v1/campaigns, same Idempotency-Key · c=${concurrency}`, () =>
         runHttp({
-          group: "replay", url, method: "POST", headers: replayHeaders, body: replayBody,
-          connections: concurrency, seconds, expectStatus: 201, side,
+          group: "replay",
+          url,
+          method: "POST",
+          headers: replayHeaders,
+          body: replayBody,
+          connections: concurrency,
+          seconds,
+          expectStatus: 201,
+          side,
         }));
     }
   }
 
   // 3. Refusals: a key that fails the checksum (no DB call), and a key whose daily quota is used up.
   const refusers = [
-    ["gateway", functions.gatewayUrl], ["peer", peers.peerUrl], ["bare", peers.bareUrl],
+    ["gateway", functions.gatewayUrl],
+    ["peer", peers.peerUrl],
+    ["bare", peers.bareUrl],
   ] as const;
   for (const concurrency of [1, sat]) {
     for (const [side, base] of refusers) {
       await measure(`refuse 401 invalid_key · ${side} · c=${concurrency}`, () =>
         runHttp({
-          group: "refuse 401 invalid_key", url: `${base}/v1/campaigns/${readId}`, method: "DELETE", side,
-          headers: { Authorization: `Bearer ${garbageKey()}` }, connections: concurrency, seconds, expectStatus: 401,
+          group: "refuse 401 invalid_key",
+          url: `${base}/v1/campaigns/${readId}`,
+          method: "DELETE",
+          side,
+          headers: { Authorization: `Bearer ${garbageKey()}` },
+          connections: concurrency,
+          seconds,
+          expectStatus: 401,
         }));
     }
   }
   await measure(`refuse 429 rate_limited · baseline (gateway_request) · c=${sat}`, () =>
     runBaseline({
-      group: "refuse 429 rate_limited", concurrency: sat, seconds, expect: "rate_limited",
+      group: "refuse 429 rate_limited",
+      concurrency: sat,
+      seconds,
+      expect: "rate_limited",
       operation: gatewayRequest(db, limited.keyHash, "campaigns:write", "delete_campaign", () => ({ p_id: readId })),
     }));
   await measure(`refuse 429 rate_limited · two-call baseline (resolve_api_key alone) · c=${sat}`, () =>
     runBaseline({
-      group: "refuse 429 rate_limited", concurrency: sat, seconds, side: "two-call baseline",
-      operation: resolveKey(db, limited.keyHash), expect: "rate_limited",
+      group: "refuse 429 rate_limited",
+      concurrency: sat,
+      seconds,
+      side: "two-call baseline",
+      operation: resolveKey(db, limited.keyHash),
+      expect: "rate_limited",
     }));
   for (const concurrency of [1, sat]) {
     for (const [side, base] of refusers.slice(0, 2)) {
       await measure(`refuse 429 rate_limited · ${side} · c=${concurrency}`, () =>
         runHttp({
-          group: "refuse 429 rate_limited", url: `${base}/v1/campaigns/${readId}`, method: "DELETE", side,
-          headers: { Authorization: `Bearer ${limited.key}` }, connections: concurrency, seconds, expectStatus: 429,
+          group: "refuse 429 rate_limited",
+          url: `${base}/v1/campaigns/${readId}`,
+          method: "DELETE",
+          side,
+          headers: { Authorization: `Bearer ${limited.key}` },
+          connections: concurrency,
+          seconds,
+          expectStatus: 429,
         }));
     }
   }
@@ -266,17 +370,49 @@ async function main(): Promise<void> {
   say("> round trips per request (counted at the database seam)");
   const countedDrafts = await insertDrafts(sql, tenant.workspaceId, 20);
   const roundTrips = await countRoundTrips(database.url, [
-    { request: "DELETE /v1/campaigns/{id}", method: "DELETE", path: () => `/v1/campaigns/${countedDrafts.next()}`, headers: auth },
+    {
+      request: "DELETE /v1/campaigns/{id}",
+      method: "DELETE",
+      path: () => `/v1/campaigns/${countedDrafts.next()}`,
+      headers: auth,
+    },
     { request: "GET /v1/campaigns/{id}", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: auth },
-    { request: "POST /v1/campaigns, replayed", method: "POST", path: () => "/v1/campaigns", headers: replayHeaders, body: replayBody },
-    { request: "POST /v1/campaigns, 400 invalid body", method: "POST", path: () => "/v1/campaigns", headers: { ...auth, "Content-Type": "application/json" }, body: "{\"colour\":1}" },
-    { request: "GET, 429 rate_limited", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: { Authorization: `Bearer ${limited.key}` } },
-    { request: "GET, 401 malformed key", method: "GET", path: () => `/v1/campaigns/${readId}`, headers: { Authorization: `Bearer ${garbageKey()}` } },
+    {
+      request: "POST /v1/campaigns, replayed",
+      method: "POST",
+      path: () => "/v1/campaigns",
+      headers: replayHeaders,
+      body: replayBody,
+    },
+    {
+      request: "POST /v1/campaigns, 400 invalid body",
+      method: "POST",
+      path: () => "/v1/campaigns",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: '{"colour":1}',
+    },
+    {
+      request: "GET, 429 rate_limited",
+      method: "GET",
+      path: () => `/v1/campaigns/${readId}`,
+      headers: { Authorization: `Bearer ${limited.key}` },
+    },
+    {
+      request: "GET, 401 malformed key",
+      method: "GET",
+      path: () => `/v1/campaigns/${readId}`,
+      headers: { Authorization: `Bearer ${garbageKey()}` },
+    },
   ]);
 
   // 4. Webhook dispatcher (served by a Deno process of its own), then 1, 2 and 4 dispatcher processes at once.
   const dispatcher = await runDispatcherBench({
-    sql, databaseUrl: database.url, functions, deliveries: config.deliveries, steadyRate: config.steadyRate, seconds,
+    sql,
+    databaseUrl: database.url,
+    functions,
+    deliveries: config.deliveries,
+    steadyRate: config.steadyRate,
+    seconds,
   });
 
   // 5. Memory of the Deno process over the whole run.

@@ -48,7 +48,14 @@ export function countsAt(scale: number): FillCounts {
  * Secondary indexes of the filled tables, dropped while they are filled and built again after: building an
  * index once is many times faster than growing it row by row. Constraint indexes (primary keys, uniques) stay.
  */
-const FILLED = ["campaigns", "webhook_events", "webhook_deliveries", "webhook_attempts", "idempotency_keys", "api_keys"];
+const FILLED = [
+  "campaigns",
+  "webhook_events",
+  "webhook_deliveries",
+  "webhook_attempts",
+  "idempotency_keys",
+  "api_keys",
+];
 
 async function withoutSecondaryIndexes(sql: postgres.TransactionSql, fill: () => Promise<void>): Promise<void> {
   const indexes = await sql<{ name: string; definition: string }[]>`

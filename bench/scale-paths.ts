@@ -53,9 +53,15 @@ async function gateway(
   expect = "ok",
 ): Promise<void> {
   const [{ result }] = await sql.unsafe(GATEWAY_REQUEST, [
-    keyHash, permission, rpc, sql.json(args as postgres.JSONValue), idempotency && sql.json(idempotency as postgres.JSONValue),
+    keyHash,
+    permission,
+    rpc,
+    sql.json(args as postgres.JSONValue),
+    idempotency && sql.json(idempotency as postgres.JSONValue),
   ] as postgres.ParameterOrJSON<never>[], { prepare: true });
-  const outcome = result.auth.outcome === "ok" ? (result.replayed ? "replayed" : result.result?.outcome ?? "ok") : result.auth.outcome;
+  const outcome = result.auth.outcome === "ok"
+    ? (result.replayed ? "replayed" : result.result?.outcome ?? "ok")
+    : result.auth.outcome;
   if (outcome !== expect) throw new Error(`${rpc}: expected ${expect}, got ${JSON.stringify(result).slice(0, 300)}`);
 }
 
@@ -81,70 +87,92 @@ export function hotPaths(s: Subject): HotPath[] {
   const webhookPage = (p: number) => ({ p_id: s.endpointId, ...page(p) });
   return [
     {
-      name: "delete (gateway_request: delete_campaign)", calls: 200,
+      name: "delete (gateway_request: delete_campaign)",
+      calls: 200,
       call: (sql) => gateway(sql, s.keyHash, "campaigns:write", "delete_campaign", { p_id: s.nextDraft() }),
     },
     {
-      name: "read (gateway_request: get_campaign)", calls: 300,
+      name: "read (gateway_request: get_campaign)",
+      calls: 300,
       call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "get_campaign", { p_id: s.readId }),
     },
     {
-      name: "list campaigns, first page", calls: 100,
+      name: "list campaigns, first page",
+      calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(1)),
     },
     {
-      name: "list campaigns, last page", calls: 100,
-      call: (sql) =>
-        gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(s.lastPage.campaigns)),
+      name: "list campaigns, last page",
+      calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(s.lastPage.campaigns)),
     },
     {
-      name: "replay (gateway_request: create_campaign, stored)", calls: 300,
+      name: "replay (gateway_request: create_campaign, stored)",
+      calls: 300,
       call: (sql) =>
-        gateway(sql, s.keyHash, "campaigns:write", "create_campaign", { p_fields: s.replay.fields }, s.replay.idempotency,
-          "replayed"),
+        gateway(
+          sql,
+          s.keyHash,
+          "campaigns:write",
+          "create_campaign",
+          { p_fields: s.replay.fields },
+          s.replay.idempotency,
+          "replayed",
+        ),
     },
     {
-      name: "429 (gateway_request, quota used up)", calls: 300,
+      name: "429 (gateway_request, quota used up)",
+      calls: 300,
       call: (sql) =>
         gateway(sql, s.limitedKeyHash, "campaigns:write", "delete_campaign", { p_id: s.readId }, null, "rate_limited"),
     },
     {
-      name: "deliveries view, first page", calls: 100,
+      name: "deliveries view, first page",
+      calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(1)),
     },
     {
-      name: "deliveries view, last page", calls: 100,
+      name: "deliveries view, last page",
+      calls: 100,
       call: (sql) =>
         gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(s.lastPage.deliveries)),
     },
     {
-      name: "logs view, first page", calls: 100,
+      name: "logs view, first page",
+      calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(1)),
     },
     {
-      name: "logs view, last page", calls: 100,
+      name: "logs view, last page",
+      calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(s.lastPage.logs)),
     },
     {
-      name: `dispatcher claim (claim_webhook_deliveries, ${CLAIM_LIMIT})`, calls: 20, call: claim,
+      name: `dispatcher claim (claim_webhook_deliveries, ${CLAIM_LIMIT})`,
+      calls: 20,
+      call: claim,
       after: async (sql) => {
         while (claimed.length) await record(sql);
       },
     },
     {
-      name: "dispatcher record (record_webhook_attempt, success)", calls: 300, call: record,
+      name: "dispatcher record (record_webhook_attempt, success)",
+      calls: 300,
+      call: record,
       before: async (sql) => {
         if (!claimed.length) await claim(sql);
       },
     },
     {
-      name: `retention: prune_webhook_history (${PRUNE_BATCH} a batch)`, calls: PRUNE_CALLS,
+      name: `retention: prune_webhook_history (${PRUNE_BATCH} a batch)`,
+      calls: PRUNE_CALLS,
       call: async (sql) => {
         await sql`select public.prune_webhook_history(${RETENTION_DAYS}, ${PRUNE_BATCH}, 1)`;
       },
     },
     {
-      name: `retention: prune_idempotency_keys (${PRUNE_BATCH} a batch)`, calls: PRUNE_CALLS,
+      name: `retention: prune_idempotency_keys (${PRUNE_BATCH} a batch)`,
+      calls: PRUNE_CALLS,
       call: async (sql) => {
         await sql`select public.prune_idempotency_keys(${PRUNE_BATCH}, 1)`;
       },

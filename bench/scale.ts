@@ -12,7 +12,15 @@ import type { Permission } from "../functions/_shared/auth/permissions.ts";
 import { createTenant, exhaustQuota, insertDrafts } from "./scenarios.ts";
 import { countsAt, fill, growWorkspace, LARGEST, prepareWork } from "./scale-fill.ts";
 import {
-  AUTO_EXPLAIN, explainCall, hotPaths, PER_PAGE, PRUNE_BATCH, PRUNE_CALLS, seqScans, type Subject, timeCalls,
+  AUTO_EXPLAIN,
+  explainCall,
+  hotPaths,
+  PER_PAGE,
+  PRUNE_BATCH,
+  PRUNE_CALLS,
+  seqScans,
+  type Subject,
+  timeCalls,
   WARM_UP_CALLS,
 } from "./scale-paths.ts";
 import { onCleanup, runBench, say, setting, startDatabase } from "./stack.ts";
@@ -41,7 +49,9 @@ async function main(): Promise<void> {
   // commits without waiting for the WAL flush: that wait is the disk's and the other engineers' I/O on it, the
   // same at any size, and on a shared machine it swamped what the statements themselves cost.
   const timed = postgres(database.url, {
-    max: 1, onnotice: () => {}, connection: { synchronous_commit: "off" },
+    max: 1,
+    onnotice: () => {},
+    connection: { synchronous_commit: "off" },
   });
   onCleanup({ name: "timed connection", run: () => timed.end({ timeout: 5 }) });
   const plans: string[] = [];
@@ -69,13 +79,16 @@ async function main(): Promise<void> {
   await fill(sql, "small ", smallCounts);
   // The measured workspace holds what a typical one holds.
   await growWorkspace(sql, tenant.workspaceId, endpointId, {
-    campaigns: smallCounts.campaignsPerWorkspace, events: smallCounts.eventsPerWorkspace,
+    campaigns: smallCounts.campaignsPerWorkspace,
+    events: smallCounts.eventsPerWorkspace,
   });
   const replayFields = { name: "scale replayed" };
   const replay = {
     fields: replayFields,
     idempotency: {
-      key_hash: await hashApiKey("scale replay key"), fingerprint: await hashApiKey("scale replay request"), sealed: null,
+      key_hash: await hashApiKey("scale replay key"),
+      fingerprint: await hashApiKey("scale replay request"),
+      sealed: null,
     },
   };
   const [{ result: created }] = await sql`
@@ -101,7 +114,11 @@ async function main(): Promise<void> {
     const drafts = await insertDrafts(sql, tenant.workspaceId, 400);
     const lastPage = (n: number) => Math.max(1, Math.ceil(n / PER_PAGE));
     const subject: Subject = {
-      keyHash: tenant.keyHash, limitedKeyHash: limited.keyHash, endpointId, readId, replay,
+      keyHash: tenant.keyHash,
+      limitedKeyHash: limited.keyHash,
+      endpointId,
+      readId,
+      replay,
       nextDraft: () => {
         const id = drafts.next();
         if (!id) throw new Error("out of drafts");
@@ -130,7 +147,8 @@ async function main(): Promise<void> {
   say(`filled in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
   await measure("production size");
   await growWorkspace(sql, tenant.workspaceId, endpointId, {
-    campaigns: Math.round(LARGEST.campaigns * SCALE), events: Math.round(LARGEST.events * SCALE),
+    campaigns: Math.round(LARGEST.campaigns * SCALE),
+    events: Math.round(LARGEST.events * SCALE),
   });
   await measure("production size, largest tenant");
 
@@ -143,23 +161,34 @@ async function main(): Promise<void> {
 
 function print(phases: Phase[], sizes: { relname: string; rows: number; size: string }[]): void {
   const [small, ...rest] = phases;
-  const headers = ["hot path", ...phases.flatMap((p, i) => (i ? [`${p.name} p50`, "x"] : [`${p.name} p50`])), "flat", "seq scan"];
+  const headers = [
+    "hot path",
+    ...phases.flatMap((p, i) => (i ? [`${p.name} p50`, "x"] : [`${p.name} p50`])),
+    "flat",
+    "seq scan",
+  ];
   const rows = [...small.p50.keys()].map((path) => {
     const base = small.p50.get(path)!.p50;
     const ratios = rest.map((p) => p.p50.get(path)!.p50 / base);
     const scans = [...new Set(rest.flatMap((p) => p.seqScans.get(path) ?? []))];
     return [
-      path, `${base.toFixed(3)} ms`,
+      path,
+      `${base.toFixed(3)} ms`,
       ...rest.flatMap((p, i) => [`${p.p50.get(path)!.p50.toFixed(3)} ms`, `${ratios[i].toFixed(2)}x`]),
-      ratios.every((r) => r <= FLAT) ? "yes" : "NO", scans.join(", ") || "-",
+      ratios.every((r) => r <= FLAT) ? "yes" : "NO",
+      scans.join(", ") || "-",
     ];
   });
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
-  console.log(`\nscale ${SCALE}; tables at the end: ${sizes.map((s) => `${s.relname} ${s.rows} rows ${s.size}`).join(", ")}\n`);
+  console.log(
+    `\nscale ${SCALE}; tables at the end: ${sizes.map((s) => `${s.relname} ${s.rows} rows ${s.size}`).join(", ")}\n`,
+  );
   console.log([line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n"));
-  console.log(`\nflat: p50 within ${FLAT}x of the small database's at both later phases; seq scan: tables of more than ` +
-    `${LARGE_TABLE_ROWS} rows a nested statement read in full (auto_explain), at either later phase.`);
+  console.log(
+    `\nflat: p50 within ${FLAT}x of the small database's at both later phases; seq scan: tables of more than ` +
+      `${LARGE_TABLE_ROWS} rows a nested statement read in full (auto_explain), at either later phase.`,
+  );
   const last = phases[phases.length - 1];
   for (const [path, plans] of last.plans) {
     console.log(`\n==== ${path}: EXPLAIN (ANALYZE, BUFFERS) of each statement it ran (${last.name})`);

@@ -243,7 +243,6 @@ export async function runHttp(options: {
   const samples = new Samples();
   const unexpected: Record<string, number> = {};
   let exhaustedAt: number | undefined;
-  let instance: Instance | undefined;
   const basePath = new URL(options.url).pathname;
   const requests: RequestSpec[] | undefined = options.nextId
     ? [{
@@ -258,7 +257,7 @@ export async function runHttp(options: {
     }]
     : undefined;
   const started = performance.now();
-  instance = autocannon({
+  const instance: Instance = autocannon({
     url: options.url,
     method: options.method,
     headers: options.headers,

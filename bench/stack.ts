@@ -140,7 +140,11 @@ export async function spawnFunctions(
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   return await spawnDeno({
-    label: names, script: "scripts/local/functions-server.ts", port, trace, checkout,
+    label: names,
+    script: "scripts/local/functions-server.ts",
+    port,
+    trace,
+    checkout,
     env: { SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, HOST: "127.0.0.1" },
     probe: `${baseUrl}/functions/v1/${names.split(",")[0]}`,
   });
@@ -183,7 +187,7 @@ async function spawnDeno(options: {
   const stop = () => stopChild(child, { graceMs: 3000 });
   onCleanup({ name: `Deno ${label}`, run: stop, sync: kill });
 
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     if (hasExited(child)) {
       throw new Error(`${label} exited (${await endOf(child)}):\n${tail.join("")}`);
     }

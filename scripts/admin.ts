@@ -16,7 +16,9 @@ import {
 
 const USAGE = `usage:
   admin workspace create --name NAME [--plan ${PLANS.join("|")}]
-  admin key create --workspace ID --permissions p1,p2 [--name N] [--tier ${RATE_LIMIT_TIERS.join("|")}] [--expires-at ISO]
+  admin key create --workspace ID --permissions p1,p2 [--name N] [--tier ${
+  RATE_LIMIT_TIERS.join("|")
+}] [--expires-at ISO]
   admin key revoke ID
   admin key list --workspace ID`;
 
@@ -51,7 +53,9 @@ function hostOf(url: string): string {
 function expiresAt(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!isIsoTime(value)) {
-    throw new UsageError(`--expires-at must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z (got: ${value})`);
+    throw new UsageError(
+      `--expires-at must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z (got: ${value})`,
+    );
   }
   if (new Date(value).getTime() <= Date.now()) throw new UsageError(`--expires-at is in the past: ${value}`);
   return value;

@@ -15,7 +15,8 @@ import { PROJECT_ROOT } from "./local/paths.ts";
 const SUPABASE_CLI = path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase");
 const FUNCTIONS = ["api-gateway", "webhook-dispatcher"] as const;
 const SECRET_NAME = "DISPATCHER_SECRET";
-const USAGE = "usage: npm run deploy -- --project-ref <ref> [--dry-run] [--rotate-dispatcher-secret] [--project-url <url>]";
+const USAGE =
+  "usage: npm run deploy -- --project-ref <ref> [--dry-run] [--rotate-dispatcher-secret] [--project-url <url>]";
 
 /** A failure the operator can act on: printed as one line, `deploy failed at <step>: <message>`. */
 class StepError extends Error {}
@@ -71,11 +72,15 @@ interface CliResult {
 /** Runs the pinned CLI; a failure carries its output, which never holds a secret value. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(SUPABASE_CLI, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+    execFile(
+      SUPABASE_CLI,
+      args,
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(Object.assign(error, { stdout, stderr }));
         else resolve({ stdout, stderr });
-      });
+      },
+    );
   });
 }
 
@@ -83,7 +88,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
 function cliError(error: unknown): string {
   const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message?: string };
   const lines = `${stderr ?? ""}\n${stdout ?? ""}`.split("\n").map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("Try rerunning the command") && !l.startsWith("DRY RUN") && !/^Connecting to/.test(l));
+    .filter((l) =>
+      l && !l.startsWith("Try rerunning the command") && !l.startsWith("DRY RUN") && !/^Connecting to/.test(l)
+    );
   return lines[0] ?? message ?? String(error);
 }
 
@@ -116,12 +123,16 @@ async function prerequisites(o: Options): Promise<postgres.Sql> {
   } catch (error) {
     const text = cliError(error);
     if (/access token not provided/i.test(text)) {
-      throw new StepError("no Supabase access token: run `npx supabase login` (or set SUPABASE_ACCESS_TOKEN), then this again");
+      throw new StepError(
+        "no Supabase access token: run `npx supabase login` (or set SUPABASE_ACCESS_TOKEN), then this again",
+      );
     }
     const unreachable = /Transport error \(\w+ (\S+?)\)|ECONNREFUSED|ENOTFOUND|ETIMEDOUT/i.exec(text);
     if (unreachable) {
       const where = unreachable[1] ? ` at ${new URL(unreachable[1]).origin}` : "";
-      throw new StepError(`the Supabase Management API${where} cannot be reached: check the network, then run this again`);
+      throw new StepError(
+        `the Supabase Management API${where} cannot be reached: check the network, then run this again`,
+      );
     }
     if (/\b401\b|unauthori[sz]ed|invalid.*token/i.test(text)) {
       throw new StepError("the Supabase access token was refused: run `npx supabase login` again, then this again");
@@ -140,7 +151,7 @@ async function prerequisites(o: Options): Promise<postgres.Sql> {
   }
   if (!o.databaseUrl) {
     throw new StepError(
-      "DATABASE_URL is not set: export the project's connection string (dashboard, Connect; README, \"Deploying to Supabase\"), then run this again",
+      'DATABASE_URL is not set: export the project\'s connection string (dashboard, Connect; README, "Deploying to Supabase"), then run this again',
     );
   }
   let where: string;
@@ -157,7 +168,8 @@ async function prerequisites(o: Options): Promise<postgres.Sql> {
     await sql.end({ timeout: 0 });
     const { code, message } = error as { code?: string; message?: string };
     throw new StepError(
-      `cannot connect to the project's database (${where}): ${code ?? ""} ${message ?? ""}`.replace(/\s+/g, " ").trim() +
+      `cannot connect to the project's database (${where}): ${code ?? ""} ${message ?? ""}`.replace(/\s+/g, " ")
+        .trim() +
         "; check DATABASE_URL and its password",
     );
   }
@@ -252,25 +264,34 @@ async function dispatcherSecret(o: Options, sql: postgres.Sql): Promise<void> {
   const [{ vault }] = await sql<{ vault: boolean }[]>`
     select exists (select 1 from pg_catalog.pg_namespace where nspname = 'vault') as vault`;
   if (!vault) {
-    throw new StepError("the database has no Vault (schema vault): enable the supabase_vault extension (dashboard, Database, Extensions), then run this again");
+    throw new StepError(
+      "the database has no Vault (schema vault): enable the supabase_vault extension (dashboard, Database, Extensions), then run this again",
+    );
   }
   const stored = await vaultSecret(sql, "dispatcher_secret");
   const deployed = await functionSecretDigest(o);
   const fresh = () => randomBytes(32).toString("base64url");
   let change: { value: string; plan: string } | undefined;
   if (o.rotate) {
-    change = { value: fresh(), plan: "replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions" };
+    change = {
+      value: fresh(),
+      plan: "replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions",
+    };
   } else if (stored !== undefined && deployed === sha256(stored)) {
     say(`      kept: Vault and the functions hold the same value (digest ${digestPrefix(deployed)})`);
   } else if (stored !== undefined) {
     change = {
       value: stored,
-      plan: deployed ? "the functions' copy differs from Vault's: set from Vault" : "set the functions' copy from Vault",
+      plan: deployed
+        ? "the functions' copy differs from Vault's: set from Vault"
+        : "set the functions' copy from Vault",
     };
   } else {
     change = {
       value: fresh(),
-      plan: deployed ? "not in Vault, so its value is unknown: replaced with a new one in both" : "created, in Vault and the functions",
+      plan: deployed
+        ? "not in Vault, so its value is unknown: replaced with a new one in both"
+        : "created, in Vault and the functions",
     };
   }
   if (change && o.dryRun) {
@@ -317,21 +338,29 @@ async function sourceDigest(slug: string, cliVersion: string): Promise<string> {
 
 async function deployFunctions(o: Options, sql: postgres.Sql): Promise<void> {
   const cliVersion = (await cli(["--version"])).stdout.trim();
-  const digests = new Map(await Promise.all(FUNCTIONS.map(async (f) => [f, await sourceDigest(f, cliVersion)] as const)));
+  const digests = new Map(
+    await Promise.all(FUNCTIONS.map(async (f) => [f, await sourceDigest(f, cliVersion)] as const)),
+  );
   let listed: CliResult;
   try {
     listed = await cli(["functions", "list", "--project-ref", o.ref, "-o", "json"]);
   } catch (error) {
     throw new StepError(`supabase functions list failed: ${cliError(error)}`);
   }
-  const live = new Set((JSON.parse(listed.stdout) as { slug: string; status?: string }[])
-    .filter((f) => !f.status || f.status === "ACTIVE").map((f) => f.slug));
+  const live = new Set(
+    (JSON.parse(listed.stdout) as { slug: string; status?: string }[])
+      .filter((f) => !f.status || f.status === "ACTIVE").map((f) => f.slug),
+  );
   // Read back from the table the last deploy wrote; absent before the migration that creates it is applied.
   const recorded = new Map<string, string>();
-  const [{ table }] = await sql<{ table: boolean }[]>`select to_regclass('public.function_deployments') is not null as table`;
+  const [{ table }] = await sql<
+    { table: boolean }[]
+  >`select to_regclass('public.function_deployments') is not null as table`;
   if (table) {
-    for (const row of await sql<{ slug: string; source_sha256: string }[]>`
-      select slug, source_sha256 from public.function_deployments`) recorded.set(row.slug, row.source_sha256);
+    for (
+      const row of await sql<{ slug: string; source_sha256: string }[]>`
+      select slug, source_sha256 from public.function_deployments`
+    ) recorded.set(row.slug, row.source_sha256);
   }
   const stale = FUNCTIONS.filter((f) => !live.has(f) || recorded.get(f) !== digests.get(f));
   const fresh = FUNCTIONS.filter((f) => !stale.includes(f));
@@ -379,7 +408,9 @@ async function cronJob(sql: postgres.Sql): Promise<void> {
     ? await sql<{ schedule: string }[]>`select schedule from cron.job where jobname = 'webhook-dispatcher'`
     : [];
   if (job) return say(`      pg_cron job webhook-dispatcher: every ${job.schedule}`);
-  say("      note: no pg_cron job webhook-dispatcher: this database lacks pg_cron or pg_net (a Supabase project has both),");
+  say(
+    "      note: no pg_cron job webhook-dispatcher: this database lacks pg_cron or pg_net (a Supabase project has both),",
+  );
   say("      so retries go out only when the gateway kicks the dispatcher");
 }
 
@@ -391,7 +422,9 @@ async function check(o: Options, sql: postgres.Sql): Promise<void> {
   if (health.status !== "ok") throw new StepError(`GET ${base}/health answered ${JSON.stringify(health)}`);
   const document = await (await fetchDeployed(`${base}/openapi.json`)).json() as { openapi?: string; paths?: object };
   if (!document.openapi || !document.paths) throw new StepError(`GET ${base}/openapi.json is not an OpenAPI document`);
-  say(`      ${base}/health: ok; /openapi.json: OpenAPI ${document.openapi}, ${Object.keys(document.paths).length} paths`);
+  say(
+    `      ${base}/health: ok; /openapi.json: OpenAPI ${document.openapi}, ${Object.keys(document.paths).length} paths`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -422,9 +455,13 @@ async function main(): Promise<void> {
   if (o.dryRun) return say("Dry run done: run it again without --dry-run to do this.");
   say(changed ? "Deployed." : "Nothing to change: the project already runs this checkout.");
   say(`The API: ${o.projectUrl}/functions/v1/api-gateway`);
-  say("Next: create the first workspace and key with the admin CLI, DATABASE_URL still set (docs/deploy.md, \"The first key on a hosted project\"):");
-  say("  npm run -s admin -- workspace create --name \"<name>\" --plan pro");
-  say("  npm run -s admin -- key create --workspace <id> --name first --permissions campaigns:read,campaigns:write,webhooks:read,webhooks:write,admin:api_keys");
+  say(
+    'Next: create the first workspace and key with the admin CLI, DATABASE_URL still set (docs/deploy.md, "The first key on a hosted project"):',
+  );
+  say('  npm run -s admin -- workspace create --name "<name>" --plan pro');
+  say(
+    "  npm run -s admin -- key create --workspace <id> --name first --permissions campaigns:read,campaigns:write,webhooks:read,webhooks:write,admin:api_keys",
+  );
 }
 
 main().catch((error) => {

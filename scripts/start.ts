@@ -16,7 +16,7 @@ import { DENO_RUN_FLAGS, denoExecutable } from "./local/deno.ts";
 import { startFront } from "./local/front.ts";
 import { DATA_DIR, LOCAL_STATE_FILE, PROJECT_ROOT } from "./local/paths.ts";
 import { freePort } from "./local/ports.ts";
-import { type Supervised, supervise } from "./local/supervisor.ts";
+import { supervise, type Supervised } from "./local/supervisor.ts";
 import { pruneLimitsFromEnv, startRetentionTicker } from "./local/retention.ts";
 
 const PORT = Number(process.env.PORT ?? 54321);
@@ -73,8 +73,7 @@ async function ensurePortFree(port: number, what: string): Promise<void> {
               ? `port ${port} (${what}) is already in use: is another \`npm start\` running? Set ${what} to move it.`
               : `cannot use port ${port} (${what}): ${error.message}`,
           ),
-        )
-      )
+        ))
       .listen(port, "127.0.0.1", () => probe.close(() => resolve()));
   });
 }
@@ -129,7 +128,11 @@ async function main() {
     say("using DATABASE_URL");
   } else {
     await ensurePortFree(PG_PORT, "PG_PORT");
-    say(`starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in ${path.relative(PROJECT_ROOT, DATA_DIR) || "."}/postgres)`);
+    say(
+      `starting embedded Postgres on 127.0.0.1:${PG_PORT} (data in ${
+        path.relative(PROJECT_ROOT, DATA_DIR) || "."
+      }/postgres)`,
+    );
     const startDatabase = () =>
       startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), port: PG_PORT, persistent: true });
     const database = await startDatabase();
@@ -162,7 +165,11 @@ async function main() {
   };
   const functions = startFunctions(functionsEnv);
   const gateway = `${baseUrl}/functions/v1/api-gateway`;
-  const supervisedFunctions = supervise(functions, async () => startFunctions(functionsEnv), supervision("functions"));
+  const supervisedFunctions = supervise(
+    functions,
+    () => Promise.resolve(startFunctions(functionsEnv)),
+    supervision("functions"),
+  );
   cleanups.push(() => supervisedFunctions.current().stop());
   const front = await startFront(PORT, functionsPort);
   cleanups.push(() => front.close());

@@ -102,10 +102,14 @@ async function handle(request: Request): Promise<Response> {
   const match = ROUTE.exec(request.url);
   const id = match?.[1]?.toLowerCase();
   const method = request.method;
-  const operation = !match ? undefined
-    : method === "GET" && id ? { rpc: "get_campaign", permission: "campaigns:read", status: 200 }
-    : method === "DELETE" && id ? { rpc: "delete_campaign", permission: "campaigns:write", status: 200 }
-    : method === "POST" && !id ? { rpc: "create_campaign", permission: "campaigns:write", status: 201 }
+  const operation = !match
+    ? undefined
+    : method === "GET" && id
+    ? { rpc: "get_campaign", permission: "campaigns:read", status: 200 }
+    : method === "DELETE" && id
+    ? { rpc: "delete_campaign", permission: "campaigns:write", status: 200 }
+    : method === "POST" && !id
+    ? { rpc: "create_campaign", permission: "campaigns:write", status: 201 }
     : undefined;
   if (!operation) return failure(404, "not_found", "No such route");
   const key = KEY.exec(request.headers.get("authorization") ?? "")?.[1];

@@ -25,10 +25,17 @@ async function drainAndLog(
     const request = { request_id: requestId, kicks: 1 + wakeup.wakes };
     if (summary.stopped !== "empty") services.kickAgain();
     // The scheduler calls whenever something is due; only drains that found work are worth a log line.
-    if (summary.claimed + summary.cancelled > 0) services.log({ level: "info", msg: "webhook drain", ...request, ...summary });
+    if (summary.claimed + summary.cancelled > 0) {
+      services.log({ level: "info", msg: "webhook drain", ...request, ...summary });
+    }
     return summary;
   } catch (thrown) {
-    services.log({ level: "error", msg: "webhook drain failed", request_id: requestId, error: classifyError(thrown).failure });
+    services.log({
+      level: "error",
+      msg: "webhook drain failed",
+      request_id: requestId,
+      error: classifyError(thrown).failure,
+    });
     return null;
   }
 }
@@ -60,7 +67,10 @@ export function createDispatcherApp(services: DispatcherServices): Hono<{ Variab
         return respondError(
           c,
           verdict === "missing"
-            ? new ApiError("missing_auth", "Missing Authorization header. Use: Authorization: Bearer <dispatcher secret>")
+            ? new ApiError(
+              "missing_auth",
+              "Missing Authorization header. Use: Authorization: Bearer <dispatcher secret>",
+            )
             : new ApiError("invalid_key", "Invalid dispatcher secret"),
         );
       }

@@ -7,7 +7,9 @@ import { DrainWakeup } from "../_shared/webhooks/drain.ts";
  * receiver that hangs. Each drain spends at most its own budget (services.ts), so the isolate's CPU is bounded by
  * the drains it runs, as before. `run` must not reject.
  */
-export function drainOnKick<T>(run: (wakeup: DrainWakeup, requestId: string) => Promise<T>): (requestId: string) => Promise<T> {
+export function drainOnKick<T>(
+  run: (wakeup: DrainWakeup, requestId: string) => Promise<T>,
+): (requestId: string) => Promise<T> {
   let claiming: { wakeup: DrainWakeup; result: Promise<T> } | null = null;
   return (requestId) => {
     if (claiming?.wakeup.open) {

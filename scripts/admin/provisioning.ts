@@ -1,17 +1,17 @@
 // Operator-side provisioning of workspaces and keys, straight against Postgres. Customers never reach this code;
 // the admin CLI, `npm start`'s demo key, the tests and the benchmark all use it.
 import type postgres from "postgres";
-import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key.ts";
+import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
 import {
   apiKeyFieldsSchema,
   type CreateApiKeyOutcome,
   RATE_LIMIT_TIERS,
   type RateLimitTier,
-} from "../../functions/_shared/auth/api-key-record.ts";
-import { isPermission, type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { isIsoTime } from "../../functions/_shared/http/iso-time.ts";
-import { fieldProblems } from "../../functions/_shared/http/validation.ts";
-import { type Plan, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
+} from "@shared/auth/api-key-record.ts";
+import { isPermission, type Permission, PERMISSIONS } from "@shared/auth/permissions.ts";
+import { isIsoTime } from "@shared/http/iso-time.ts";
+import { fieldProblems } from "@shared/http/validation.ts";
+import { type Plan, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "@shared/workspaces/plans.ts";
 
 export { isIsoTime, type Plan, PLANS, RATE_LIMIT_TIERS, type RateLimitTier };
 

@@ -6,7 +6,10 @@ import type { ChildProcess } from "node:child_process";
 export const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 /** How it ended, for a log line: "signal SIGKILL", "code 1". */
-const howItEnded = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `code ${code}`);
+const howItEnded = (
+  code: number | null,
+  signal: NodeJS.Signals | null,
+) => (signal ? `signal ${signal}` : `code ${code}`);
 
 /** Settles once it has ended, however it ends (already, or later), with how it ended. */
 export function endOf(child: ChildProcess): Promise<string> {

@@ -9,8 +9,14 @@ import { type BrowserContext, chromium } from "playwright-core";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 const FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 export interface Browser {
@@ -32,7 +38,9 @@ export async function launchChromium(allowedOrigins: string[] = []): Promise<Bro
   const refused: string[] = [];
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
-    if (["file:", "data:", "blob:"].includes(url.protocol) || allowedOrigins.includes(url.origin)) return route.continue();
+    if (["file:", "data:", "blob:"].includes(url.protocol) || allowedOrigins.includes(url.origin)) {
+      return route.continue();
+    }
     refused.push(url.href);
     return route.abort();
   });

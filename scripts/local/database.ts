@@ -37,7 +37,9 @@ export async function startEmbeddedPostgres(options: {
   const spawnOptions = { ...owner, cwd: binaries, env: { ...process.env, LC_MESSAGES: "C" } };
   let server: ChildProcess | undefined;
   try {
-    if (!(await exists(path.join(dataDir, "PG_VERSION")))) await initialise(binaries, dataDir, owner, spawnOptions, output);
+    if (!(await exists(path.join(dataDir, "PG_VERSION")))) {
+      await initialise(binaries, dataDir, owner, spawnOptions, output);
+    }
     server = spawn(
       path.join(binaries, "bin", "postgres"),
       ["-D", dataDir, "-p", String(options.port), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
@@ -68,7 +70,7 @@ export async function startEmbeddedPostgres(options: {
 
 const PASSWORD = "postgres";
 
-async function exists(file: string): Promise<boolean> {
+function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
@@ -104,7 +106,9 @@ async function initialise(
       spawnOptions,
     );
     collect(initdb, output);
-    const code = await new Promise<number | null>((resolve, reject) => initdb.once("error", reject).once("close", resolve));
+    const code = await new Promise<number | null>((resolve, reject) =>
+      initdb.once("error", reject).once("close", resolve)
+    );
     if (code !== 0) throw new Error(`initdb exited with code ${code}`);
   } finally {
     await rm(secrets, { recursive: true, force: true });
@@ -123,7 +127,10 @@ function collect(child: ChildProcess, output: string[]): void {
 async function ready(server: ChildProcess, output: string[]): Promise<void> {
   collect(server, output);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject).once("exit", (code, signal) => reject(new Error(`postgres exited (${signal ?? code})`)));
+    server.once("error", reject).once(
+      "exit",
+      (code, signal) => reject(new Error(`postgres exited (${signal ?? code})`)),
+    );
     server.stderr!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("database system is ready to accept connections")) resolve();
     });

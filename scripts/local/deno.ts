@@ -12,5 +12,11 @@ export function denoExecutable(): string {
  * `supabase functions deploy` bundles from.
  */
 export const DENO_RUN_FLAGS = [
-  "run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt",
+  "run",
+  "--node-modules-dir=manual",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys",
+  "--no-prompt",
 ];

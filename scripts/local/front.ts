@@ -3,11 +3,11 @@
 // not offer (its options have no header or request timeouts; denoland/deno#3515): a client has HEADERS_TIMEOUT_MS
 // to send a complete request head, so a slow-headers (slowloris) client cannot hold connections open. Node's HTTP
 // server enforces that per request, keep-alive connections included, so no parsing of our own is needed.
-import { type IncomingMessage, Agent, createServer, request, type Server, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { ApiError, unavailableError } from "../../functions/_shared/http/errors.ts";
-import { newRequestId } from "../../functions/_shared/http/request-id.ts";
-import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
+import { ApiError, unavailableError } from "@shared/http/errors.ts";
+import { newRequestId } from "@shared/http/request-id.ts";
+import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 
 export const HEADERS_TIMEOUT_MS = 5_000;
 // A whole request (head and body) must arrive within this; far above any honest upload to this API.
@@ -23,10 +23,12 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 function answerClientError(error: Error & { code?: string }, socket: Duplex) {
   if (socket.writable) {
     if (error.code === "HPE_HEADER_OVERFLOW") {
-      const body = JSON.stringify(new ApiError(
-        "request_header_fields_too_large",
-        `The request head exceeds ${MAX_HEAD_BYTES / 1024} KiB`,
-      ).body);
+      const body = JSON.stringify(
+        new ApiError(
+          "request_header_fields_too_large",
+          `The request head exceeds ${MAX_HEAD_BYTES / 1024} KiB`,
+        ).body,
+      );
       socket.write([
         "HTTP/1.1 431 Request Header Fields Too Large",
         `Content-Type: ${JSON_CONTENT_TYPE}`,

@@ -2,10 +2,10 @@
 // stack does, with each function built exactly as its deployed entrypoint builds it. FUNCTIONS=name,... serves a
 // subset, so a function can run in a process of its own (as it does deployed) when its memory is measured; only
 // the selected functions' modules are loaded, as a deployed function holds only its own module graph.
-import { ApiError } from "../../functions/_shared/http/errors.ts";
-import { newRequestId } from "../../functions/_shared/http/request-id.ts";
-import { JSON_CONTENT_TYPE } from "../../functions/_shared/http/respond.ts";
-import { denoConnect, denoResolveHost, waitUntil } from "../../functions/_shared/runtime/deno.ts";
+import { ApiError } from "@shared/http/errors.ts";
+import { newRequestId } from "@shared/http/request-id.ts";
+import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
+import { denoConnect, denoResolveHost, waitUntil } from "@shared/runtime/deno.ts";
 import { localDocsResponse } from "./reference-page.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -14,15 +14,15 @@ const env = Deno.env.toObject();
 const factories: Record<string, () => Promise<Handler>> = {
   "api-gateway": async () => {
     const [{ createGatewayApp }, { gatewayServicesFromEnv }] = await Promise.all([
-      import("../../functions/api-gateway/app.ts"),
-      import("../../functions/api-gateway/services.ts"),
+      import("@gateway/app.ts"),
+      import("@gateway/services.ts"),
     ]);
     return createGatewayApp(await gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch;
   },
   "webhook-dispatcher": async () => {
     const [{ createDispatcherApp }, { dispatcherServicesFromEnv }] = await Promise.all([
-      import("../../functions/webhook-dispatcher/app.ts"),
-      import("../../functions/webhook-dispatcher/services.ts"),
+      import("@dispatcher/app.ts"),
+      import("@dispatcher/services.ts"),
     ]);
     return createDispatcherApp(
       await dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect, waitUntil }),
@@ -48,7 +48,7 @@ Deno.serve({
   hostname: env.HOST ?? "127.0.0.1",
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
-}, async (request) => {
+}, (request) => {
   const { pathname } = new URL(request.url);
   const docs = localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
   if (docs) return docs;

@@ -4,7 +4,21 @@
 // binaries run from a root-owned copy in the system temp folder, and a cluster whose folder that user cannot reach
 // lives in the temp folder too, behind a symlink at the place it was asked for.
 import { execFile } from "node:child_process";
-import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rename, rm, rmdir, stat, symlink } from "node:fs/promises";
+import {
+  chmod,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -26,7 +40,9 @@ export async function clusterOwner(): Promise<Owner | undefined> {
     await run("groupadd", ["--force", "--system", CLUSTER_USER]);
     await run("useradd", ["--system", "--gid", CLUSTER_USER, "--no-create-home", CLUSTER_USER]);
   } catch (error) {
-    throw new Error(`Postgres cannot run as root, and creating a '${CLUSTER_USER}' user to run it failed`, { cause: error });
+    throw new Error(`Postgres cannot run as root, and creating a '${CLUSTER_USER}' user to run it failed`, {
+      cause: error,
+    });
   }
   const created = await lookUpUser();
   if (!created) throw new Error(`the '${CLUSTER_USER}' user was created but cannot be found`);
@@ -48,7 +64,9 @@ export async function postgresBinaries(owner: Owner | undefined): Promise<string
   const { postgres } = (await import(pkg)) as { postgres: string };
   const installed = path.dirname(path.dirname(postgres));
   if (!owner) return installed;
-  const { version } = JSON.parse(await readFile(path.join(installed, "..", "package.json"), "utf8")) as { version: string };
+  const { version } = JSON.parse(await readFile(path.join(installed, "..", "package.json"), "utf8")) as {
+    version: string;
+  };
   const staged = path.join(os.tmpdir(), `leadlex-postgres-${version}-${os.platform()}-${os.arch()}`);
   if (!(await isRootsOwn(staged))) {
     // Copied aside first and renamed into place, so a concurrent start never runs a half-copied tree.
@@ -94,7 +112,7 @@ export async function persistentDataDir(wanted: string, owner: Owner | undefined
 
 /** Whether `owner` may search every folder down to `dir`, judged by mode bits as the kernel does. */
 async function reachable(dir: string, owner: Owner): Promise<boolean> {
-  for (let current = await realpath(dir); ; current = path.dirname(current)) {
+  for (let current = await realpath(dir);; current = path.dirname(current)) {
     const info = await stat(current);
     const bit = info.uid === owner.uid ? 0o100 : info.gid === owner.gid ? 0o010 : 0o001;
     if ((info.mode & bit) === 0) return false;

@@ -20,7 +20,9 @@ export function referencePageHtml(source: DocumentSource, script: ScriptSource):
     withDefaultFonts: false,
     hideClientButton: true,
   };
-  const bundle = "src" in script ? `<script src="${script.src}"></script>` : `<script>${scriptSafe(script.inline)}</script>`;
+  const bundle = "src" in script
+    ? `<script src="${script.src}"></script>`
+    : `<script>${scriptSafe(script.inline)}</script>`;
   return `<!doctype html>
 <html lang="en">
   <head>

@@ -1,7 +1,7 @@
 // Retention for the local runner, which has no pg_cron: the same calls the production job makes (migrations
 // 20261130001010_webhook_retention_and_fan_out.sql and 20261201000200_idempotency_keys.sql), on a timer.
 import postgres from "postgres";
-import type { PrunedHistory } from "../../functions/_shared/db/rpc-catalogue.ts";
+import type { PrunedHistory } from "@shared/db/rpc-catalogue.ts";
 
 /** Days of webhook events, deliveries and attempts kept (docs/api-behaviour.md, "Webhook deliveries"); WEBHOOK_RETENTION_DAYS overrides. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -52,7 +52,9 @@ export function startRetentionTicker(
   const run = () => {
     running = Promise.all([pruneWebhookHistory(sql, limits), pruneIdempotencyKeys(sql, limits)]).then(
       ([pruned, keys]) => {
-        if (pruned.attempts + pruned.deliveries + pruned.events > 0) report(`webhook history pruned: ${JSON.stringify(pruned)}`);
+        if (pruned.attempts + pruned.deliveries + pruned.events > 0) {
+          report(`webhook history pruned: ${JSON.stringify(pruned)}`);
+        }
         if (keys > 0) report(`idempotency keys pruned: ${keys}`);
       },
       (error: unknown) => report(`retention failed: ${error instanceof Error ? error.message : error}`),

@@ -23,7 +23,15 @@ function grants(acl: Acl[], on: string): string[] {
 
 async function tables(sql: postgres.TransactionSql): Promise<string[]> {
   const rows = await sql<
-    { name: string; rls: boolean; columns: string[]; constraints: string[]; indexes: string[]; triggers: string[]; acl: Acl[] }[]
+    {
+      name: string;
+      rls: boolean;
+      columns: string[];
+      constraints: string[];
+      indexes: string[];
+      triggers: string[];
+      acl: Acl[];
+    }[]
   >`
     select c.relname as name, c.relrowsecurity as rls,
            array(select format('  %I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),

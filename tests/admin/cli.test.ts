@@ -40,10 +40,25 @@ describe("admin CLI", () => {
 
   it("key create prints the key once; it works against the gateway, and list never shows it; revoke stops it at once", async () => {
     const created = await ok(
-      "key", "create", "--workspace", workspace.id, "--permissions", "campaigns:read,webhooks:read",
-      "--tier", "high", "--expires-at", "2099-01-01T00:00:00Z",
+      "key",
+      "create",
+      "--workspace",
+      workspace.id,
+      "--permissions",
+      "campaigns:read,webhooks:read",
+      "--tier",
+      "high",
+      "--expires-at",
+      "2099-01-01T00:00:00Z",
     );
-    expect(Object.keys(created).sort()).toEqual(["expires_at", "id", "key", "permissions", "prefix", "rate_limit_tier"]);
+    expect(Object.keys(created).sort()).toEqual([
+      "expires_at",
+      "id",
+      "key",
+      "permissions",
+      "prefix",
+      "rate_limit_tier",
+    ]);
     expect(created).toMatchObject({
       permissions: ["campaigns:read", "webhooks:read"],
       rate_limit_tier: "high",
@@ -58,7 +73,9 @@ describe("admin CLI", () => {
     expect(listed.headers.get("x-ratelimit-limit")).toBe("10000"); // pro, ten times: the high tier
     // The key has exactly the permissions given.
     const write = await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: created.key, body: { name: "no" } });
-    expect(expectError(write, 403, "insufficient_permissions").message).toBe("Missing required permission: campaigns:write");
+    expect(expectError(write, 403, "insufficient_permissions").message).toBe(
+      "Missing required permission: campaigns:write",
+    );
 
     const { stdout } = await admin("key", "list", "--workspace", workspace.id);
     const keys = JSON.parse(stdout).api_keys;
@@ -67,7 +84,10 @@ describe("admin CLI", () => {
     expect(stdout).not.toContain(created.key);
     expect(stdout).not.toContain(created.key.slice(12));
     expect(stdout.toLowerCase()).not.toContain(hash.hex);
-    expect(keys.find((k: { id: string }) => k.id === created.id)).toMatchObject({ prefix: created.prefix, revoked_at: null });
+    expect(keys.find((k: { id: string }) => k.id === created.id)).toMatchObject({
+      prefix: created.prefix,
+      revoked_at: null,
+    });
 
     const revoked = await ok("key", "revoke", created.id);
     expect(revoked).toEqual({ id: created.id, revoked_at: expect.any(String) });
@@ -83,19 +103,85 @@ describe("admin CLI", () => {
   });
 
   it.each([
-    ["an unknown plan", ["workspace", "create", "--name", "X", "--plan", "enterprise"], /plan must be one of: starter, pro, org/],
+    [
+      "an unknown plan",
+      ["workspace", "create", "--name", "X", "--plan", "enterprise"],
+      /plan must be one of: starter, pro, org/,
+    ],
     ["a missing --name", ["workspace", "create"], /missing --name/],
-    ["an unknown permission", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read,campaigns:delete"], /unknown permission\(s\): campaigns:delete/],
+    ["an unknown permission", [
+      "key",
+      "create",
+      "--workspace",
+      "WS",
+      "--permissions",
+      "campaigns:read,campaigns:delete",
+    ], /unknown permission\(s\): campaigns:delete/],
     ["no permissions", ["key", "create", "--workspace", "WS", "--permissions", ","], /at least one permission/],
     ["a missing --workspace", ["key", "create", "--permissions", "campaigns:read"], /missing --workspace/],
-    ["an unknown tier", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--tier", "gold"], /tier must be one of/],
-    ["a bad --expires-at", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "next tuesday"], /--expires-at must be an ISO 8601 time/],
-    ["a number as --expires-at", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "1"], /--expires-at must be an ISO 8601 time/],
-    ["an --expires-at February lacks", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "2099-02-30"], /--expires-at must be an ISO 8601 time/],
-    ["an --expires-at in the past", ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--expires-at", "2020-01-01T00:00:00Z"], /in the past/],
-    ["a nonexistent workspace", ["key", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--permissions", "campaigns:read"], /no workspace with id 00000000-0000-4000-8000-000000000000/],
-    ["a workspace id that is not a UUID", ["key", "create", "--workspace", "acme", "--permissions", "campaigns:read"], /no workspace with id acme/],
-    ["listing a nonexistent workspace", ["key", "list", "--workspace", "00000000-0000-4000-8000-000000000000"], /no workspace with id/],
+    [
+      "an unknown tier",
+      ["key", "create", "--workspace", "WS", "--permissions", "campaigns:read", "--tier", "gold"],
+      /tier must be one of/,
+    ],
+    ["a bad --expires-at", [
+      "key",
+      "create",
+      "--workspace",
+      "WS",
+      "--permissions",
+      "campaigns:read",
+      "--expires-at",
+      "next tuesday",
+    ], /--expires-at must be an ISO 8601 time/],
+    ["a number as --expires-at", [
+      "key",
+      "create",
+      "--workspace",
+      "WS",
+      "--permissions",
+      "campaigns:read",
+      "--expires-at",
+      "1",
+    ], /--expires-at must be an ISO 8601 time/],
+    ["an --expires-at February lacks", [
+      "key",
+      "create",
+      "--workspace",
+      "WS",
+      "--permissions",
+      "campaigns:read",
+      "--expires-at",
+      "2099-02-30",
+    ], /--expires-at must be an ISO 8601 time/],
+    ["an --expires-at in the past", [
+      "key",
+      "create",
+      "--workspace",
+      "WS",
+      "--permissions",
+      "campaigns:read",
+      "--expires-at",
+      "2020-01-01T00:00:00Z",
+    ], /in the past/],
+    ["a nonexistent workspace", [
+      "key",
+      "create",
+      "--workspace",
+      "00000000-0000-4000-8000-000000000000",
+      "--permissions",
+      "campaigns:read",
+    ], /no workspace with id 00000000-0000-4000-8000-000000000000/],
+    [
+      "a workspace id that is not a UUID",
+      ["key", "create", "--workspace", "acme", "--permissions", "campaigns:read"],
+      /no workspace with id acme/,
+    ],
+    [
+      "listing a nonexistent workspace",
+      ["key", "list", "--workspace", "00000000-0000-4000-8000-000000000000"],
+      /no workspace with id/,
+    ],
     ["revoking a nonexistent key", ["key", "revoke", "00000000-0000-4000-8000-000000000000"], /no API key with id/],
     ["an unknown command", ["key", "rotate"], /unknown command: key rotate/],
     ["no command", [], /unknown command: \(none\)/],

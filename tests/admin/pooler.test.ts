@@ -23,7 +23,14 @@ async function admin(...args: string[]) {
 describe("admin CLI through a transaction pooler", () => {
   it("mints a first workspace and key using only unnamed statements", async () => {
     const workspace = await admin("workspace", "create", "--name", "Hosted Co", "--plan", "pro");
-    const key = await admin("key", "create", "--workspace", workspace.id, "--permissions", "campaigns:read,admin:api_keys");
+    const key = await admin(
+      "key",
+      "create",
+      "--workspace",
+      workspace.id,
+      "--permissions",
+      "campaigns:read,admin:api_keys",
+    );
     expect(key.key).toMatch(/^wbk_[0-9A-Za-z]{36}$/);
     const listed = await admin("key", "list", "--workspace", workspace.id);
     expect(listed.api_keys.map((k: { id: string }) => k.id)).toEqual([key.id]);

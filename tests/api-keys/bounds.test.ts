@@ -2,10 +2,10 @@
 // lifetime; it cannot revoke one either; and revoking cannot leave a workspace with only admin keys that lapse
 // sooner (last_admin_key).
 import { describe, expect, it } from "vitest";
-import { generateApiKey, hashApiKey } from "../../functions/_shared/auth/api-key.ts";
-import { type ApiKeyFields, RATE_LIMIT_TIERS } from "../../functions/_shared/auth/api-key-record.ts";
-import { PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
+import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
+import { type ApiKeyFields, RATE_LIMIT_TIERS } from "@shared/auth/api-key-record.ts";
+import { PERMISSIONS } from "@shared/auth/permissions.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
 import { expectError } from "../support/assertions.ts";
 import { db, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, gatewaySession } from "../support/gateway.ts";
@@ -38,16 +38,18 @@ describe("POST /v1/api-keys is bounded by the calling key", () => {
     expect(await keyCount(t.workspaceId)).toBe(1);
   });
 
-  it.each([
-    { caller: "standard", asked: "high", allowed: false },
-    { caller: "standard", asked: "standard", allowed: true },
-    { caller: "high", asked: "high", allowed: true },
-    { caller: "high", asked: "standard", allowed: true },
-    { caller: "high", asked: "unmetered", allowed: false },
-    // Even an unmetered key cannot hand the tier on: only operators grant it.
-    { caller: "unmetered", asked: "unmetered", allowed: false },
-    { caller: "unmetered", asked: "high", allowed: true },
-  ] as const)("a $caller key asking for $asked: allowed $allowed", async ({ caller, asked, allowed }) => {
+  it.each(
+    [
+      { caller: "standard", asked: "high", allowed: false },
+      { caller: "standard", asked: "standard", allowed: true },
+      { caller: "high", asked: "high", allowed: true },
+      { caller: "high", asked: "standard", allowed: true },
+      { caller: "high", asked: "unmetered", allowed: false },
+      // Even an unmetered key cannot hand the tier on: only operators grant it.
+      { caller: "unmetered", asked: "unmetered", allowed: false },
+      { caller: "unmetered", asked: "high", allowed: true },
+    ] as const,
+  )("a $caller key asking for $asked: allowed $allowed", async ({ caller, asked, allowed }) => {
     const t = await newTenant({ tier: caller });
     const res = await create(t, { permissions: ["campaigns:read"], rate_limit_tier: asked });
     if (allowed) {
@@ -119,7 +121,10 @@ describe("create_api_key in SQL", () => {
 
   it("ranks the tiers in the order RATE_LIMIT_TIERS declares", async () => {
     const ranks = await db()<{ tier: string; rank: number }[]>`
-      select tier, public.rate_limit_tier_rank(tier) as rank from unnest(${[...RATE_LIMIT_TIERS, "gold"]}::text[]) as tier`;
+      select tier, public.rate_limit_tier_rank(tier) as rank from unnest(${[
+      ...RATE_LIMIT_TIERS,
+      "gold",
+    ]}::text[]) as tier`;
     expect(ranks).toEqual([...RATE_LIMIT_TIERS.map((tier, rank) => ({ tier, rank })), { tier: "gold", rank: null }]);
   });
 });
@@ -148,7 +153,7 @@ describe("DELETE /v1/api-keys/{id}: last_admin_key counts only admin keys that l
     const t = await newTenant({ tier: "high" });
     const soon = await create(t, { permissions: ["admin:api_keys"], expires_at: inSeconds(3600) });
     const later = await create(t, { permissions: ["admin:api_keys"], expires_at: inSeconds(7200) });
-    expect((await db()`update public.api_keys set revoked_at = now() where id = ${t.keyId} returning 1`)).toHaveLength(1);
+    expect(await db()`update public.api_keys set revoked_at = now() where id = ${t.keyId} returning 1`).toHaveLength(1);
     const laterKey = { ...t, key: later.body.data.api_key.key };
     expectError(await revoke(laterKey, later.body.data.api_key.id), 409, "last_admin_key");
     expect((await revoke(laterKey, soon.body.data.api_key.id)).status).toBe(204);
@@ -176,7 +181,11 @@ describe("lifetimes: a key made by a key expires no later than its creator (issu
       select expires_at from public.api_keys where id = ${t.keyId}`;
     const before = await keyCount(t.workspaceId);
     for (const expires_at of [null, undefined, inHours(48)]) {
-      const error = expectError(await create(t, { permissions: ["campaigns:read"], expires_at }), 403, "key_exceeds_caller");
+      const error = expectError(
+        await create(t, { permissions: ["campaigns:read"], expires_at }),
+        403,
+        "key_exceeds_caller",
+      );
       expect(error.message).toMatch(/lifetime beyond the caller's/);
       expect(error.message).toContain(`the caller expires at ${callerExpiry.toISOString()}`);
       expect(error.message).not.toMatch(/tier|permissions/);
@@ -210,7 +219,9 @@ describe("lifetimes: a key made by a key expires no later than its creator (issu
       403,
       "key_exceeds_caller",
     );
-    expect(error.message).toMatch(/permissions the caller does not hold \(campaigns:write\) and a tier above the caller's \(high > standard\) and a lifetime beyond the caller's \(the key never expires/);
+    expect(error.message).toMatch(
+      /permissions the caller does not hold \(campaigns:write\) and a tier above the caller's \(high > standard\) and a lifetime beyond the caller's \(the key never expires/,
+    );
   });
 });
 
@@ -218,7 +229,8 @@ describe("DELETE /v1/api-keys/{id}: only keys the caller could have created (iss
   const revoke = (t: TestTenant, id: string) =>
     call(`${s.gateway.url}/v1/api-keys/${id}`, { method: "DELETE", key: t.key });
   const isRevoked = async (id: string) =>
-    (await db()<{ revoked_at: Date | null }[]>`select revoked_at from public.api_keys where id = ${id}`)[0].revoked_at !== null;
+    (await db()<{ revoked_at: Date | null }[]>`select revoked_at from public.api_keys where id = ${id}`)[0]
+      .revoked_at !== null;
   const keyOf = async (t: TestTenant, input: Omit<Parameters<typeof createApiKey>[1], "workspaceId">) => {
     const key = await createApiKey(db(), { workspaceId: t.workspaceId, ...input });
     return { workspaceId: t.workspaceId, key: key.key, keyId: key.id };
@@ -228,7 +240,9 @@ describe("DELETE /v1/api-keys/{id}: only keys the caller could have created (iss
     const strong = await newTenant({ tier: "high" });
     const weak = await keyOf(strong, { permissions: ["admin:api_keys", "campaigns:read"], tier: "standard" });
     const error = expectError(await revoke(weak, strong.keyId), 403, "key_exceeds_caller");
-    expect(error.message).toMatch(/^A key can revoke only keys it could have created; this key has permissions the caller does not hold \(campaigns:write, webhooks:read, webhooks:write\) and a tier above the caller's \(high > standard\)$/);
+    expect(error.message).toMatch(
+      /^A key can revoke only keys it could have created; this key has permissions the caller does not hold \(campaigns:write, webhooks:read, webhooks:write\) and a tier above the caller's \(high > standard\)$/,
+    );
     expect(error.details).toEqual({
       permissions: ["campaigns:write", "webhooks:read", "webhooks:write"],
       rate_limit_tier: "high",
@@ -284,10 +298,12 @@ describe("DELETE /v1/api-keys/{id}: only keys the caller could have created (iss
   it("in SQL: service_role must name the revoking key", async () => {
     const t = await newTenant({ tier: "high" });
     const victim = await keyOf(t, { permissions: ["campaigns:read"], tier: "standard" });
-    await expect(db().begin(async (tx) => {
-      await tx`set local role service_role`;
-      await tx`select public.revoke_api_key(${t.workspaceId}, ${victim.keyId}, 'admin:api_keys', null)`;
-    })).rejects.toThrow(/must name the revoking key/);
+    await expect(
+      db().begin(async (tx) => {
+        await tx`set local role service_role`;
+        await tx`select public.revoke_api_key(${t.workspaceId}, ${victim.keyId}, 'admin:api_keys', null)`;
+      }),
+    ).rejects.toThrow(/must name the revoking key/);
     expect(await isRevoked(victim.keyId)).toBe(false);
   });
 });

@@ -1,20 +1,36 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
-import { type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
+import { hashApiKey } from "@shared/auth/api-key.ts";
+import { type Permission, PERMISSIONS } from "@shared/auth/permissions.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
 import { expectError, expectFieldErrors, expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
 import { databaseUrl, db, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, gatewaySession, startGateway } from "../support/gateway.ts";
 import { lockWorkspaceRow, untilWaiting } from "../support/locks.ts";
 
 const CREATED_FIELDS = [
-  "created_at", "description", "expires_at", "id", "key", "name", "permissions", "prefix", "rate_limit_tier",
+  "created_at",
+  "description",
+  "expires_at",
+  "id",
+  "key",
+  "name",
+  "permissions",
+  "prefix",
+  "rate_limit_tier",
 ];
 const LISTED_FIELDS = [
-  "created_at", "description", "expires_at", "id", "last_used_at", "name", "permissions", "prefix",
-  "rate_limit_tier", "revoked_at",
+  "created_at",
+  "description",
+  "expires_at",
+  "id",
+  "last_used_at",
+  "name",
+  "permissions",
+  "prefix",
+  "rate_limit_tier",
+  "revoked_at",
 ];
 
 const s = gatewaySession();
@@ -38,8 +54,7 @@ async function createKey(body: Record<string, unknown>, t: TestTenant = s.tenant
 }
 
 /** An admin key of the s.tenant's workspace besides its first one. */
-const createAdminKey = (t: TestTenant) =>
-  createKey({ permissions: ["admin:api_keys"], rate_limit_tier: "high" }, t);
+const createAdminKey = (t: TestTenant) => createKey({ permissions: ["admin:api_keys"], rate_limit_tier: "high" }, t);
 
 const expire = (id: string) =>
   db()`update public.api_keys set expires_at = now() - interval '1 second' where id = ${id}`;
@@ -130,27 +145,80 @@ describe("POST /v1/api-keys", () => {
   });
 
   it.each([
-    { why: "an unknown permission", body: { permissions: ["campaigns:read", "campaigns:delete"] }, fields: ["permissions"], says: 'Unknown permissions ["campaigns:delete"]' },
+    {
+      why: "an unknown permission",
+      body: { permissions: ["campaigns:read", "campaigns:delete"] },
+      fields: ["permissions"],
+      says: 'Unknown permissions ["campaigns:delete"]',
+    },
     { why: "no permissions", body: { permissions: [] }, fields: ["permissions"], says: PERMISSIONS.join(", ") },
     { why: "permissions as a string", body: { permissions: "campaigns:read" }, fields: ["permissions"] },
     { why: "missing permissions", body: { permissions: undefined }, fields: ["permissions"] },
     { why: "an empty name", body: { name: "" }, fields: ["name"], says: "Must be 1 to 120 characters" },
-    { why: "a name of 121 characters", body: { name: "n".repeat(121) }, fields: ["name"], says: "Must be 1 to 120 characters" },
+    {
+      why: "a name of 121 characters",
+      body: { name: "n".repeat(121) },
+      fields: ["name"],
+      says: "Must be 1 to 120 characters",
+    },
     { why: "a missing name", body: { name: undefined }, fields: ["name"] },
     { why: "a name that is not a string", body: { name: 7 }, fields: ["name"] },
     { why: "a description of 501 characters", body: { description: "d".repeat(501) }, fields: ["description"] },
-    { why: "an unknown tier", body: { rate_limit_tier: "gold" }, fields: ["rate_limit_tier"], says: "standard, high, unmetered" },
-    { why: "an expiry in the past", body: { expires_at: "2020-01-01T00:00:00Z" }, fields: ["expires_at"], says: "in the future" },
-    { why: "an expiry without a zone", body: { expires_at: "2099-01-01T00:00:00" }, fields: ["expires_at"], says: "ISO 8601" },
-    { why: "an expiry that is no time", body: { expires_at: "next tuesday" }, fields: ["expires_at"], says: "ISO 8601" },
+    {
+      why: "an unknown tier",
+      body: { rate_limit_tier: "gold" },
+      fields: ["rate_limit_tier"],
+      says: "standard, high, unmetered",
+    },
+    {
+      why: "an expiry in the past",
+      body: { expires_at: "2020-01-01T00:00:00Z" },
+      fields: ["expires_at"],
+      says: "in the future",
+    },
+    {
+      why: "an expiry without a zone",
+      body: { expires_at: "2099-01-01T00:00:00" },
+      fields: ["expires_at"],
+      says: "ISO 8601",
+    },
+    {
+      why: "an expiry that is no time",
+      body: { expires_at: "next tuesday" },
+      fields: ["expires_at"],
+      says: "ISO 8601",
+    },
     { why: "an expiry as a number", body: { expires_at: 4102444800 }, fields: ["expires_at"] },
-    { why: "an expiry on a day February lacks", body: { expires_at: "2027-02-30" }, fields: ["expires_at"], says: "ISO 8601" },
-    { why: "an expiry on April 31", body: { expires_at: "2099-04-31T10:00:00Z" }, fields: ["expires_at"], says: "ISO 8601" },
-    { why: "an expiry at 24:00", body: { expires_at: "2099-01-01T24:00:00Z" }, fields: ["expires_at"], says: "ISO 8601" },
-    { why: "an expiry with an offset of 25 hours", body: { expires_at: "2099-01-01T10:00:00+25:00" }, fields: ["expires_at"] },
+    {
+      why: "an expiry on a day February lacks",
+      body: { expires_at: "2027-02-30" },
+      fields: ["expires_at"],
+      says: "ISO 8601",
+    },
+    {
+      why: "an expiry on April 31",
+      body: { expires_at: "2099-04-31T10:00:00Z" },
+      fields: ["expires_at"],
+      says: "ISO 8601",
+    },
+    {
+      why: "an expiry at 24:00",
+      body: { expires_at: "2099-01-01T24:00:00Z" },
+      fields: ["expires_at"],
+      says: "ISO 8601",
+    },
+    {
+      why: "an expiry with an offset of 25 hours",
+      body: { expires_at: "2099-01-01T10:00:00+25:00" },
+      fields: ["expires_at"],
+    },
     { why: "a key of one's own choosing", body: { key: "wbk_mine" }, fields: ["key"], says: "Unknown field" },
     { why: "a prefix", body: { prefix: "wbk_mine" }, fields: ["prefix"] },
-    { why: "several problems at once", body: { name: "", permissions: ["root"], colour: "red" }, fields: ["name", "permissions", "colour"] },
+    {
+      why: "several problems at once",
+      body: { name: "", permissions: ["root"], colour: "red" },
+      fields: ["name", "permissions", "colour"],
+    },
   ])("400 validation_error for $why", async ({ body, fields, says }) => {
     const t = await newTenant();
     const res = await create({ name: "refused", permissions: ["campaigns:read"], ...body }, t);

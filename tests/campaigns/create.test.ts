@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectFieldErrors, expectGatewayHeaders } from "../support/assertions.ts";
 import {
-  campaignsApi, campaignsSession, EDGE_CAMPAIGN_FIELDS, expectCampaignObject, expectEventFired, INVALID_CAMPAIGN_BODIES,
+  campaignsApi,
+  campaignsSession,
+  EDGE_CAMPAIGN_FIELDS,
+  expectCampaignObject,
+  expectEventFired,
+  INVALID_CAMPAIGN_BODIES,
 } from "../support/campaigns.ts";
 import { db, eventsOf, newTenant } from "../support/fixtures.ts";
 import { call } from "../support/gateway.ts";
@@ -57,7 +62,9 @@ describe("POST /v1/campaigns", () => {
     const res = await s.api.create(fields);
     expect(res.status).toBe(201);
     expectCampaignObject(res.body.data.campaign, { ...fields, status: "draft" });
-    expect((await s.api.create({ name: "n", daily_send_limit: 1, description: null, template: null })).status).toBe(201);
+    expect((await s.api.create({ name: "n", daily_send_limit: 1, description: null, template: null })).status).toBe(
+      201,
+    );
   });
 
   it("counts name length in characters, not UTF-16 units", async () => {
@@ -77,18 +84,25 @@ describe("POST /v1/campaigns", () => {
     expect(fields.name).toBe("Required");
   });
 
-  it.each(INVALID_CAMPAIGN_BODIES)("400 for $why, naming the field; nothing is created", async ({ body, fields, code }) => {
-    const t = await newTenant();
-    const res = await campaignsApi(s.gateway, t.key).create(body);
-    const problems = expectFieldErrors(res, fields, code);
-    for (const problem of Object.values(problems)) expect(problem.length).toBeGreaterThan(0);
-    if (code) expect(res.body.error.message).toBe(problems[fields[0]]);
-    expect(await campaignCount(t.workspaceId)).toBe(0);
-    expect(await eventsOf(t.workspaceId)).toEqual([]);
-  });
+  it.each(INVALID_CAMPAIGN_BODIES)(
+    "400 for $why, naming the field; nothing is created",
+    async ({ body, fields, code }) => {
+      const t = await newTenant();
+      const res = await campaignsApi(s.gateway, t.key).create(body);
+      const problems = expectFieldErrors(res, fields, code);
+      for (const problem of Object.values(problems)) expect(problem.length).toBeGreaterThan(0);
+      if (code) expect(res.body.error.message).toBe(problems[fields[0]]);
+      expect(await campaignCount(t.workspaceId)).toBe(0);
+      expect(await eventsOf(t.workspaceId)).toEqual([]);
+    },
+  );
 
   it("invalid_timezone names the zone it did not know", async () => {
-    const error = expectError(await s.api.create({ name: "x", sending_timezone: "Mars/Olympus_Mons" }), 400, "invalid_timezone");
+    const error = expectError(
+      await s.api.create({ name: "x", sending_timezone: "Mars/Olympus_Mons" }),
+      400,
+      "invalid_timezone",
+    );
     expect(error.message).toContain("Mars/Olympus_Mons");
   });
 

@@ -75,7 +75,9 @@ describe("DELETE /v1/campaigns/{id} (the seed's page)", () => {
     const revoked = await newKey(s.tenant, ["campaigns:write"]);
     await db()`update public.api_keys set revoked_at = now() where prefix = ${revoked.slice(0, 12)}`;
     const expired = await newKey(s.tenant, ["campaigns:write"]);
-    await db()`update public.api_keys set expires_at = now() - interval '1 second' where prefix = ${expired.slice(0, 12)}`;
+    await db()`update public.api_keys set expires_at = now() - interval '1 second' where prefix = ${
+      expired.slice(0, 12)
+    }`;
     const typo = s.tenant.key.slice(0, -1) + (s.tenant.key.endsWith("a") ? "b" : "a");
     for (const key of ["wbk_your_api_key_here", typo, revoked, expired, `wbk_${"A".repeat(36)}`]) {
       const res = await del(id, key);

@@ -16,7 +16,12 @@ async function workspaceWith(statuses: string[]): Promise<{ tenant: TestTenant; 
   const tenant = await newTenant();
   const ids: string[] = [];
   for (const [i, status] of statuses.entries()) {
-    ids.push(await insertCampaign(tenant.workspaceId, { status, createdAt: `2026-01-${String(i + 1).padStart(2, "0")}T12:00:00Z` }));
+    ids.push(
+      await insertCampaign(tenant.workspaceId, {
+        status,
+        createdAt: `2026-01-${String(i + 1).padStart(2, "0")}T12:00:00Z`,
+      }),
+    );
   }
   return { tenant, newestFirst: ids.reverse() };
 }
@@ -66,7 +71,9 @@ describe("GET /v1/campaigns", () => {
 
   it("any page number >= 1 is valid, however far past the end", async () => {
     const { tenant } = await workspaceWith(["draft"]);
-    for (const query of ["page=3000000000", "page=30000000&per_page=100", `page=${Number.MAX_SAFE_INTEGER}&per_page=100`]) {
+    for (
+      const query of ["page=3000000000", "page=30000000&per_page=100", `page=${Number.MAX_SAFE_INTEGER}&per_page=100`]
+    ) {
       const res = await campaignsApi(gateway, tenant.key).list(query);
       expect(res.status, query).toBe(200);
       expect(res.body.data.campaigns).toEqual([]);

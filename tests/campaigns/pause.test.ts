@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
 import {
-  campaignsSession, campaignStatus, expectCampaignNotFound, expectEventFired, expectRefusedChange,
+  campaignsSession,
+  campaignStatus,
+  expectCampaignNotFound,
+  expectEventFired,
+  expectRefusedChange,
 } from "../support/campaigns.ts";
 import { db, eventsOf, insertCampaign } from "../support/fixtures.ts";
 
@@ -14,7 +18,9 @@ describe("POST /v1/campaigns/{id}/pause", () => {
     const res = await s.api.pause(id);
     expect(res.status).toBe(200);
     expectGatewayHeaders(res);
-    expect(res.body).toEqual({ data: { campaign: { id, status: "paused", paused_at: expect.stringMatching(ISO_UTC) } } });
+    expect(res.body).toEqual({
+      data: { campaign: { id, status: "paused", paused_at: expect.stringMatching(ISO_UTC) } },
+    });
     const campaign = (await s.api.get(id)).body.data.campaign;
     expect(campaign).toMatchObject({
       status: "paused",
@@ -31,10 +37,17 @@ describe("POST /v1/campaigns/{id}/pause", () => {
     expect(await campaignStatus(id)).toBe("paused");
   });
 
-  it.each(["draft", "paused", "completed"])("409 campaign_not_active for a %s campaign; nothing changes, no event", async (status) => {
-    const id = await insertCampaign(s.tenant.workspaceId, { status });
-    await expectRefusedChange(await s.api.pause(id), "campaign_not_active", { id, workspaceId: s.tenant.workspaceId, status });
-  });
+  it.each(["draft", "paused", "completed"])(
+    "409 campaign_not_active for a %s campaign; nothing changes, no event",
+    async (status) => {
+      const id = await insertCampaign(s.tenant.workspaceId, { status });
+      await expectRefusedChange(await s.api.pause(id), "campaign_not_active", {
+        id,
+        workspaceId: s.tenant.workspaceId,
+        status,
+      });
+    },
+  );
 
   it("404 campaign_not_found for an unknown id and an id that is not a UUID", async () => {
     for (const id of [crypto.randomUUID(), "cmp_abc123"]) {
@@ -54,7 +67,9 @@ describe("POST /v1/campaigns/{id}/pause", () => {
     const id = await insertCampaign(s.tenant.workspaceId, { status: "active" });
     const responses = await Promise.all(Array.from({ length: 10 }, () => s.api.pause(id)));
     expect(statusCounts(responses)).toEqual({ 200: 1, 409: 9 });
-    for (const res of responses.filter((r) => r.status === 409)) expect(res.body.error.details).toEqual({ status: "paused" });
+    for (const res of responses.filter((r) => r.status === 409)) {
+      expect(res.body.error.details).toEqual({ status: "paused" });
+    }
     expect((await eventsOf(s.tenant.workspaceId, id)).map((e) => e.event)).toEqual(["campaign.paused"]);
   });
 });

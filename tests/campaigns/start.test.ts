@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
 import {
-  campaignsSession, expectCampaignNotFound, expectEventFired, expectRefusedChange,
+  campaignsSession,
+  expectCampaignNotFound,
+  expectEventFired,
+  expectRefusedChange,
 } from "../support/campaigns.ts";
 import { db, eventsOf, insertCampaign } from "../support/fixtures.ts";
 
@@ -30,10 +33,17 @@ describe("POST /v1/campaigns/{id}/start", () => {
     expect(Date.parse(campaign.started_at)).toBeGreaterThan(Date.parse(campaign.paused_at));
   });
 
-  it.each(["active", "pending_approval", "completed"])("409 campaign_not_startable for a %s campaign; nothing changes, no event", async (status) => {
-    const id = await insertCampaign(s.tenant.workspaceId, { status });
-    await expectRefusedChange(await s.api.start(id), "campaign_not_startable", { id, workspaceId: s.tenant.workspaceId, status });
-  });
+  it.each(["active", "pending_approval", "completed"])(
+    "409 campaign_not_startable for a %s campaign; nothing changes, no event",
+    async (status) => {
+      const id = await insertCampaign(s.tenant.workspaceId, { status });
+      await expectRefusedChange(await s.api.start(id), "campaign_not_startable", {
+        id,
+        workspaceId: s.tenant.workspaceId,
+        status,
+      });
+    },
+  );
 
   it("404 campaign_not_found for an unknown id and an id that is not a UUID", async () => {
     for (const id of [crypto.randomUUID(), "cmp_abc123"]) {
@@ -53,7 +63,9 @@ describe("POST /v1/campaigns/{id}/start", () => {
     const id = await insertCampaign(s.tenant.workspaceId);
     const responses = await Promise.all(Array.from({ length: 10 }, () => s.api.start(id)));
     expect(statusCounts(responses)).toEqual({ 200: 1, 409: 9 });
-    for (const res of responses.filter((r) => r.status === 409)) expect(res.body.error.details).toEqual({ status: "active" });
+    for (const res of responses.filter((r) => r.status === 409)) {
+      expect(res.body.error.details).toEqual({ status: "active" });
+    }
     expect((await eventsOf(s.tenant.workspaceId, id)).map((e) => e.event)).toEqual(["campaign.started"]);
   });
 });

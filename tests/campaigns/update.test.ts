@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectFieldErrors, expectGatewayHeaders } from "../support/assertions.ts";
 import {
-  campaignsSession, EDGE_CAMPAIGN_FIELDS, expectCampaignNotFound, expectCampaignObject, INVALID_CAMPAIGN_BODIES,
+  campaignsSession,
+  EDGE_CAMPAIGN_FIELDS,
+  expectCampaignNotFound,
+  expectCampaignObject,
+  INVALID_CAMPAIGN_BODIES,
 } from "../support/campaigns.ts";
 import { db, insertCampaign } from "../support/fixtures.ts";
 
@@ -19,7 +23,11 @@ async function existing(fields: Record<string, unknown> = {}) {
 describe("PATCH /v1/campaigns/{id}", () => {
   it("changes only the fields given and returns the whole campaign with a new updated_at", async () => {
     const before = await existing();
-    const res = await s.api.update(before.id, { name: "Renamed", send_on_weekends: true, sending_timezone: "europe/paris" });
+    const res = await s.api.update(before.id, {
+      name: "Renamed",
+      send_on_weekends: true,
+      sending_timezone: "europe/paris",
+    });
     expect(res.status).toBe(200);
     expectGatewayHeaders(res);
     expect(Object.keys(res.body)).toEqual(["data"]);
@@ -58,12 +66,15 @@ describe("PATCH /v1/campaigns/{id}", () => {
     expect(res.body.data.campaign).toMatchObject(EDGE_CAMPAIGN_FIELDS);
   });
 
-  it.each(["draft", "pending_approval", "active", "paused"])("a %s campaign can be edited; its status stays", async (status) => {
-    const id = await insertCampaign(s.tenant.workspaceId, { status });
-    const res = await s.api.update(id, { daily_send_limit: 99 });
-    expect(res.status).toBe(200);
-    expect(res.body.data.campaign).toMatchObject({ status, daily_send_limit: 99 });
-  });
+  it.each(["draft", "pending_approval", "active", "paused"])(
+    "a %s campaign can be edited; its status stays",
+    async (status) => {
+      const id = await insertCampaign(s.tenant.workspaceId, { status });
+      const res = await s.api.update(id, { daily_send_limit: 99 });
+      expect(res.status).toBe(200);
+      expect(res.body.data.campaign).toMatchObject({ status, daily_send_limit: 99 });
+    },
+  );
 
   it("409 campaign_completed for a completed campaign, which stays as it was", async () => {
     const id = await insertCampaign(s.tenant.workspaceId, { status: "completed", name: "Done" });

@@ -4,8 +4,8 @@
 // nobody asked for), the arguments SQL fills in from the key exactly those the gateway leaves out, and the
 // generated function current.
 import { describe, expect, it } from "vitest";
-import { CALLER_ARGUMENTS } from "../../functions/api-gateway/http/gateway-call.ts";
-import { MOUNTED_OPERATIONS } from "../../functions/api-gateway/operations.ts";
+import { CALLER_ARGUMENTS } from "@gateway/http/gateway-call.ts";
+import { MOUNTED_OPERATIONS } from "@gateway/operations.ts";
 import { db } from "../support/fixtures.ts";
 
 const declared = MOUNTED_OPERATIONS.flatMap(({ operations }) => operations.map((o) => o.rpc))

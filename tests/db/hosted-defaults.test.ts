@@ -4,8 +4,8 @@
 // (PostgREST switches to it for the secret key) and are SECURITY INVOKER: a missing grant is a 42501 in production.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { hashApiKey } from "@shared/auth/api-key.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { ALL_PERMISSIONS } from "../support/fixtures.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 
@@ -27,7 +27,8 @@ async function arrangeRows(sql: postgres.Sql) {
   const reader = await createApiKey(sql, { workspaceId: ws, permissions: ["campaigns:read"] });
   const campaign = async (status: string) =>
     (await sql<{ id: string }[]>`
-      insert into public.campaigns (workspace_id, name, status) values (${ws}, ${status}, ${status}) returning id`)[0].id;
+      insert into public.campaigns (workspace_id, name, status) values (${ws}, ${status}, ${status}) returning id`)[0]
+      .id;
   const [endpoint] = await sql<{ id: string }[]>`
     insert into public.webhook_endpoints (workspace_id, url, events, secret)
     values (${ws}, 'https://hooks.example.com/hosted', ${["campaign.created", "campaign.started"]}, 'whsec_x')
@@ -68,10 +69,12 @@ interface Call {
   /** Runs the call (as service_role) and returns its result. */
   run(tx: postgres.TransactionSql, r: Rows): Promise<unknown>;
   /** Whether the result is the main path's (an ok outcome, rows found), not a refusal. */
+  // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
   main(result: any): boolean;
 }
 
 const value = async (query: Promise<{ v: unknown }[]>) => (await query)[0].v;
+// deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
 const ok = (result: any) => result?.outcome === "ok";
 
 /**
@@ -130,7 +133,9 @@ const CALLS: Record<string, Call> = {
       const claim = tx.json({ key_hash: "ab".repeat(32), fingerprint: "cd".repeat(32), sealed: null });
       const args = tx.json({ p_id: r.draft });
       await tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim})`;
-      return value(tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim}) as v`);
+      return value(
+        tx`select public.gateway_request(${r.adminKeyHash}, 'campaigns:read', 'get_campaign', ${args}, ${claim}) as v`,
+      );
     },
     main: (r) => ok(r.auth) && r.permitted === true && ok(r.result) && r.replayed === true,
   },
@@ -140,7 +145,11 @@ const CALLS: Record<string, Call> = {
   },
   gateway_run: {
     run: (tx, r) =>
-      value(tx`select public.gateway_run('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}, null, now()) as v`),
+      value(
+        tx`select public.gateway_run('get_campaign', ${r.ws}, ${r.adminKeyId}, ${
+          tx.json({ p_id: r.draft })
+        }, null, now()) as v`,
+      ),
     main: (r) => ok(r.result),
   },
   idempotency_window: {
@@ -168,11 +177,16 @@ const CALLS: Record<string, Call> = {
   },
   gateway_operation: {
     run: (tx, r) =>
-      value(tx`select public.gateway_operation('get_campaign', ${r.ws}, ${r.adminKeyId}, ${tx.json({ p_id: r.draft })}) as v`),
+      value(
+        tx`select public.gateway_operation('get_campaign', ${r.ws}, ${r.adminKeyId}, ${
+          tx.json({ p_id: r.draft })
+        }) as v`,
+      ),
     main: ok,
   },
   api_key_is_active: {
-    run: (tx, r) => value(tx`select public.api_key_is_active(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
+    run: (tx, r) =>
+      value(tx`select public.api_key_is_active(k) as v from public.api_keys k where id = ${r.readerKeyId}`),
     main: (r) => r === true,
   },
   api_key_json: {
@@ -191,9 +205,11 @@ const CALLS: Record<string, Call> = {
   },
   create_api_key: {
     run: (tx, r) =>
-      value(tx`select public.create_api_key(${r.ws}, ${"ab".repeat(32)}, 'wbk_test', ${
-        tx.json({ name: "minted", permissions: ["campaigns:read"], rate_limit_tier: "standard" })
-      }, ${r.adminKeyId}) as v`),
+      value(
+        tx`select public.create_api_key(${r.ws}, ${"ab".repeat(32)}, 'wbk_test', ${
+          tx.json({ name: "minted", permissions: ["campaigns:read"], rate_limit_tier: "standard" })
+        }, ${r.adminKeyId}) as v`,
+      ),
     main: ok,
   },
   list_api_keys: {
@@ -211,13 +227,16 @@ const CALLS: Record<string, Call> = {
   },
   create_webhook: {
     run: (tx, r) =>
-      value(tx`select public.create_webhook(${r.ws}, ${
-        tx.json({ url: "https://hooks.example.com/created", events: ["campaign.paused"] })
-      }, 'whsec_created') as v`),
+      value(
+        tx`select public.create_webhook(${r.ws}, ${
+          tx.json({ url: "https://hooks.example.com/created", events: ["campaign.paused"] })
+        }, 'whsec_created') as v`,
+      ),
     main: ok,
   },
   webhook_json: {
-    run: (tx, r) => value(tx`select public.webhook_json(e) as v from public.webhook_endpoints e where id = ${r.endpoint}`),
+    run: (tx, r) =>
+      value(tx`select public.webhook_json(e) as v from public.webhook_endpoints e where id = ${r.endpoint}`),
     main: (r) => r.id !== undefined && !("secret" in r),
   },
   get_webhook: { run: (tx, r) => value(tx`select public.get_webhook(${r.ws}, ${r.endpoint}) as v`), main: ok },
@@ -228,6 +247,7 @@ const CALLS: Record<string, Call> = {
   },
   list_webhooks: {
     run: (tx, r) => value(tx`select public.list_webhooks(${r.ws}, 1, 50) as v`),
+    // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     main: (r) => r.total === 2 && r.webhooks.some((w: any) => w.last_delivery_status === "failed"),
   },
   create_campaign: {
@@ -278,6 +298,7 @@ const CALLS: Record<string, Call> = {
   },
   claim_webhook_deliveries: {
     run: (tx) => value(tx`select public.claim_webhook_deliveries(100, 30) as v`),
+    // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     main: (r) => r.deliveries.length > 0 && r.deliveries.every((d: any) => d.secrets.length > 0 && d.url),
   },
   record_webhook_attempt: {
@@ -301,8 +322,7 @@ const CALLS: Record<string, Call> = {
   },
   webhook_endpoint_attempted: {
     // A failure: the endpoint's streak grows; one failure does not open its circuit.
-    run: (tx, r) =>
-      value(tx`select public.webhook_endpoint_attempted(${r.endpoint}, false, 5, 30, 3600) is null as v`),
+    run: (tx, r) => value(tx`select public.webhook_endpoint_attempted(${r.endpoint}, false, 5, 30, 3600) is null as v`),
     main: (r) => r === true,
   },
   list_webhook_logs: {
@@ -316,11 +336,13 @@ const CALLS: Record<string, Call> = {
     main: (r) => r.status === "failed" && r.status_code === 500,
   },
   webhook_delivery_json: {
-    run: (tx, r) => value(tx`select public.webhook_delivery_json(d) as v from public.webhook_deliveries d where id = ${r.failed}`),
+    run: (tx, r) =>
+      value(tx`select public.webhook_delivery_json(d) as v from public.webhook_deliveries d where id = ${r.failed}`),
     main: (r) => r.delivery_id !== undefined && r.attempts === 1 && r.last_status_code === 500,
   },
   list_webhook_deliveries: {
     run: (tx, r) => value(tx`select public.list_webhook_deliveries(${r.ws}, ${r.endpoint}, 'failed', 1, 50) as v`),
+    // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     main: (r) => ok(r) && r.total > 0 && r.deliveries.every((d: any) => d.status === "failed"),
   },
   get_webhook_delivery: {
@@ -336,7 +358,9 @@ const CALLS: Record<string, Call> = {
     // The 410 above disabled the endpoint, and a disabled endpoint is refused: enabled again first, as a PATCH does.
     run: async (tx, r) => {
       await tx`update public.webhook_endpoints set active = true where id = ${r.endpoint}`;
-      return value(tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`);
+      return value(
+        tx`select public.recover_webhook_deliveries(${r.ws}, ${r.endpoint}, '2000-01-01Z', null, true) as v`,
+      );
     },
     main: (r) => ok(r) && r.count > 0 && r.requeued === 0,
   },

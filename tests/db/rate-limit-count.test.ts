@@ -2,7 +2,7 @@
 // counts after the operation, with the time the request began, so a request that began in the last minute of a
 // window can be counted after requests of the next one. The window must not move back.
 import { beforeEach, expect, it } from "vitest";
-import { createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createWorkspace } from "@scripts/admin/provisioning.ts";
 import { db } from "../support/fixtures.ts";
 
 const PER_DAY = 100;
@@ -39,13 +39,21 @@ async function counter() {
 it("a late request is counted in the newer window, which keeps what it had counted", async () => {
   await counterAt(3);
   expect(await countLate()).toBe("ok");
-  expect(await counter()).toEqual({ day_start: CURRENT.day, day_count: 4, minute_start: CURRENT.minute, minute_count: 4 });
+  expect(await counter()).toEqual({
+    day_start: CURRENT.day,
+    day_count: 4,
+    minute_start: CURRENT.minute,
+    minute_count: 4,
+  });
 });
 
 it("a late request is held to the newer window's limit: refused when it is full, and nothing is counted", async () => {
   await counterAt(PER_MINUTE);
   expect(await countLate()).toBe("rate_limited");
   expect(await counter()).toEqual({
-    day_start: CURRENT.day, day_count: PER_MINUTE, minute_start: CURRENT.minute, minute_count: PER_MINUTE,
+    day_start: CURRENT.day,
+    day_count: PER_MINUTE,
+    minute_start: CURRENT.minute,
+    minute_count: PER_MINUTE,
   });
 });

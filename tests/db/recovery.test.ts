@@ -3,10 +3,10 @@
 // database is back, with more concurrent callers than pool slots. Both seams, over real sockets: a TCP path in front
 // of the test Postgres (direct driver) or in front of the PostgREST stand-in (supabase-js) is switched off and on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withCircuitBreaker } from "../../functions/_shared/db/circuit-breaker.ts";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
+import { withCircuitBreaker } from "@shared/db/circuit-breaker.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createSupabaseDatabase } from "@shared/db/supabase-database.ts";
 import { type ApiResponse, expectError } from "../support/assertions.ts";
 import { databaseUrl, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
@@ -105,7 +105,10 @@ describe.each(seams)("database away and back (%s)", (_, setUp) => {
 });
 
 it("PostgREST answering 503 PGRST000 (it cannot reach Postgres) opens the circuit too", async () => {
-  const standIn = await startPostgrestStandIn({ databaseUrl: withPort(databaseUrl(), await freePort()), key: SECRET_KEY });
+  const standIn = await startPostgrestStandIn({
+    databaseUrl: withPort(databaseUrl(), await freePort()),
+    key: SECRET_KEY,
+  });
   const gateway = await startGateway({ db: withCircuitBreaker(createSupabaseDatabase(standIn.url, SECRET_KEY)) });
   try {
     const { key } = await newTenant();
@@ -181,7 +184,14 @@ describe("a call the PostgREST seam gives up on at its deadline", () => {
       expect(checked()!.status).toBe(200);
       expect(db.state).toBe("closed");
       expect(changes).toEqual([]);
-      expect(await db.rpc("list_campaigns", { p_workspace_id: tenant.workspaceId, p_status: null, p_page: 1, p_per_page: 1 }))
+      expect(
+        await db.rpc("list_campaigns", {
+          p_workspace_id: tenant.workspaceId,
+          p_status: null,
+          p_page: 1,
+          p_per_page: 1,
+        }),
+      )
         .toMatchObject({ total: 1 });
     } finally {
       await lock.release();

@@ -3,19 +3,43 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { RPC_ARGUMENTS, RPC_NAMES, type RpcArgs, type RpcName } from "../../functions/_shared/db/rpc-catalogue.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { RPC_ARGUMENTS, RPC_NAMES, type RpcArgs, type RpcName } from "@shared/db/rpc-catalogue.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { db } from "../support/fixtures.ts";
 
 /** Functions the RPCs call from SQL; the code never calls them itself. */
 const INTERNAL = [
-  "plan_limits", "iso_utc", "enqueue_webhook_event", "campaign_json", "transition_campaign", "webhook_json",
-  "api_key_is_active", "api_key_json", "webhook_delivery_due", "webhook_dispatch_fan_out",
-  "rate_limit_tier_rank", "webhook_url_digest", "webhook_delivery_json",
-  "webhook_attempt_json", "key_for_request", "rate_limit_answer", "rate_limit_usage", "rate_limit_precheck",
-  "rate_limit_count", "stamp_key_used", "key_identity", "gateway_operation", "idempotency_window", "idempotency_claim",
-  "gateway_run", "webhook_circuit_open_seconds", "webhook_endpoint_attempted", "api_key_excess",
-  "gateway_caller_arguments", "gateway_operation_source", "gateway_operations_changed",
+  "plan_limits",
+  "iso_utc",
+  "enqueue_webhook_event",
+  "campaign_json",
+  "transition_campaign",
+  "webhook_json",
+  "api_key_is_active",
+  "api_key_json",
+  "webhook_delivery_due",
+  "webhook_dispatch_fan_out",
+  "rate_limit_tier_rank",
+  "webhook_url_digest",
+  "webhook_delivery_json",
+  "webhook_attempt_json",
+  "key_for_request",
+  "rate_limit_answer",
+  "rate_limit_usage",
+  "rate_limit_precheck",
+  "rate_limit_count",
+  "stamp_key_used",
+  "key_identity",
+  "gateway_operation",
+  "idempotency_window",
+  "idempotency_claim",
+  "gateway_run",
+  "webhook_circuit_open_seconds",
+  "webhook_endpoint_attempted",
+  "api_key_excess",
+  "gateway_caller_arguments",
+  "gateway_operation_source",
+  "gateway_operations_changed",
 ];
 
 interface PublicFunction {
@@ -37,11 +61,13 @@ async function publicFunctions(): Promise<PublicFunction[]> {
  * gateway_request), or `public.name(` in SQL text.
  */
 async function namesCalledInCode(): Promise<Set<string>> {
-  const files = (await Promise.all(["functions", "scripts"].map((dir) => sources(path.join(PROJECT_ROOT, dir))))).flat();
+  const files = (await Promise.all(["functions", "scripts"].map((dir) => sources(path.join(PROJECT_ROOT, dir)))))
+    .flat();
   const called = new Set<string>();
   for (const file of files.filter((f) => !f.endsWith("rpc-catalogue.ts"))) {
     const text = await readFile(file, "utf8");
-    const calls = /\.rpc\b[^(]*\(\s*"([a-z_][a-z0-9_]*)"|\brpc: "([a-z_][a-z0-9_]*)"|\bpublic\.([a-z_][a-z0-9_]*)\s*\(/g;
+    const calls =
+      /\.rpc\b[^(]*\(\s*"([a-z_][a-z0-9_]*)"|\brpc: "([a-z_][a-z0-9_]*)"|\bpublic\.([a-z_][a-z0-9_]*)\s*\(/g;
     for (const m of text.matchAll(calls)) called.add(m[1] ?? m[2] ?? m[3]);
   }
   return called;
@@ -68,7 +94,9 @@ describe("the RPC catalogue", () => {
     const executable = (await publicFunctions()).filter((f) => f.service_role).map((f) => f.name);
     const called = await namesCalledInCode();
     const calledFunctions = executable.filter((name) => called.has(name));
-    expect(calledFunctions.filter((name) => !(RPC_NAMES as string[]).includes(name)), "called, not catalogued").toEqual([]);
+    expect(calledFunctions.filter((name) => !(RPC_NAMES as string[]).includes(name)), "called, not catalogued").toEqual(
+      [],
+    );
     expect(calledFunctions.filter((name) => INTERNAL.includes(name)), "listed as SQL-only, yet called").toEqual([]);
     expect(
       executable.filter((name) => !(RPC_NAMES as string[]).includes(name) && !INTERNAL.includes(name)),

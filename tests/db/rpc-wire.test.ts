@@ -4,10 +4,10 @@
 // touches every route and has a webhook delivered, failed, retried and delivered to a receiver on loopback.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RPC_NAMES } from "../../functions/_shared/db/rpc-catalogue.ts";
-import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { startDispatcher, type RunningDispatcher } from "../support/dispatcher.ts";
+import { RPC_NAMES } from "@shared/db/rpc-catalogue.ts";
+import { createSupabaseDatabase } from "@shared/db/supabase-database.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
+import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { ALL_PERMISSIONS } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { type PostgrestStandIn, startPostgrestStandIn } from "../support/postgrest-stand-in.ts";
@@ -34,7 +34,8 @@ beforeAll(async () => {
   receiver = await startReceiver((_, index) => (index === 0 ? { status: 500, body: "try later" } : { status: 200 }));
   const workspace = await createWorkspace(pdb.sql, { name: "wire", plan: "org" });
   // Metered, so every request writes the rate-limit counters through the seam too.
-  key = (await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ALL_PERMISSIONS, tier: "standard" })).key;
+  key =
+    (await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ALL_PERMISSIONS, tier: "standard" })).key;
 });
 afterAll(async () => {
   await Promise.all([gateway?.close(), dispatcher?.close(), receiver?.close()]);
@@ -51,7 +52,10 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
 
     const created = await api("/v1/webhooks", {
       method: "POST",
-      body: { url: receiver.url, events: ["campaign.created", "campaign.started", "campaign.paused", "campaign.deleted"] },
+      body: {
+        url: receiver.url,
+        events: ["campaign.created", "campaign.started", "campaign.paused", "campaign.deleted"],
+      },
     });
     expect(created.status).toBe(201);
     const { id: hook, secret } = created.body.data.webhook;
@@ -60,7 +64,10 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     const patched = await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { description: "wire" } });
     expect(patched.body.data.webhook.description).toBe("wire");
     // A URL naming a host: gateway_preflight goes first; then back to the receiver's own address.
-    const named = await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { url: receiver.url.replace("127.0.0.1", "localhost") } });
+    const named = await api(`/v1/webhooks/${hook}`, {
+      method: "PATCH",
+      body: { url: receiver.url.replace("127.0.0.1", "localhost") },
+    });
     expect(named.body.data.webhook.url).toContain("//localhost:");
     expect((await api(`/v1/webhooks/${hook}`, { method: "PATCH", body: { url: receiver.url } })).status).toBe(200);
 
@@ -69,7 +76,9 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
     expect((await api(`/v1/campaigns/${campaign.id}`)).body.data.campaign.name).toBe("Wire");
     expect((await api(`/v1/campaigns/${campaign.id}`, { method: "PATCH", body: { name: "Wired" } })).status).toBe(200);
     expect((await api(`/v1/campaigns/${campaign.id}/start`, { method: "POST" })).body.data.status).toBe("active");
-    expect((await api(`/v1/campaigns/${campaign.id}/pause`, { method: "POST" })).body.data.campaign.status).toBe("paused");
+    expect((await api(`/v1/campaigns/${campaign.id}/pause`, { method: "POST" })).body.data.campaign.status).toBe(
+      "paused",
+    );
     const draft = (await api("/v1/campaigns", { method: "POST", body: { name: "Gone" } })).body.data.campaign;
     expect((await api(`/v1/campaigns/${draft.id}`, { method: "DELETE" })).status).toBe(200);
     expect((await api(`/v1/webhooks/${hook}/test`, { method: "POST" })).status).toBe(202);
@@ -103,7 +112,10 @@ describe("through supabase-js and PostgREST, as service_role on hosted defaults"
       expect(signed).toMatchObject({ delivery_id: headers["webhook-id"] });
     }
 
-    const minted = await api("/v1/api-keys", { method: "POST", body: { name: "reader", permissions: ["campaigns:read"] } });
+    const minted = await api("/v1/api-keys", {
+      method: "POST",
+      body: { name: "reader", permissions: ["campaigns:read"] },
+    });
     expect(minted.status).toBe(201);
     expect((await api("/v1/api-keys")).body.data.api_keys).toHaveLength(2);
     expect((await api(`/v1/api-keys/${minted.body.data.api_key.id}`, { method: "DELETE" })).status).toBe(204);

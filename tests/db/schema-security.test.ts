@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { databaseUrl, db } from "../support/fixtures.ts";
 
 const run = promisify(execFile);
@@ -79,7 +79,14 @@ describe("schema security", () => {
     const cli = path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase");
     // --fail-on makes the CLI exit non-zero (so execFile rejects) on any finding.
     const { stdout } = await run(cli, [
-      "db", "advisors", "--db-url", `${databaseUrl()}?sslmode=disable`, "--level", "warn", "--fail-on", "warn",
+      "db",
+      "advisors",
+      "--db-url",
+      `${databaseUrl()}?sslmode=disable`,
+      "--level",
+      "warn",
+      "--fail-on",
+      "warn",
     ], { cwd: PROJECT_ROOT });
     expect(stdout).not.toContain('"name"');
   });

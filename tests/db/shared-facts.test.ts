@@ -1,19 +1,19 @@
 // Facts both the TypeScript and the database enforce are declared once in TypeScript; this holds each
 // declaration against the database's CHECK constraints and functions, so neither side can drift alone.
 import { describe, expect, it } from "vitest";
-import { KEY_DESCRIPTION_MAX_LENGTH, KEY_NAME_MAX_LENGTH, RATE_LIMIT_TIERS } from "../../functions/_shared/auth/api-key-record.ts";
-import { PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { CAMPAIGN_LIMITS, CAMPAIGN_STATUSES } from "../../functions/_shared/campaigns/campaign.ts";
+import { KEY_DESCRIPTION_MAX_LENGTH, KEY_NAME_MAX_LENGTH, RATE_LIMIT_TIERS } from "@shared/auth/api-key-record.ts";
+import { PERMISSIONS } from "@shared/auth/permissions.ts";
+import { CAMPAIGN_LIMITS, CAMPAIGN_STATUSES } from "@shared/campaigns/campaign.ts";
 import {
   ATTEMPT_ERRORS,
   ATTEMPT_STATUSES,
   DELIVERY_STATUSES,
   DISABLED_REASONS,
   WEBHOOK_DESCRIPTION_MAX_LENGTH,
-} from "../../functions/_shared/webhooks/endpoint.ts";
-import { HIGH_TIER_FACTOR, PLAN_LIMITS, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "../../functions/_shared/workspaces/plans.ts";
-import { IDEMPOTENCY_WINDOW_HOURS } from "../../functions/api-gateway/http/idempotency.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+} from "@shared/webhooks/endpoint.ts";
+import { HIGH_TIER_FACTOR, PLAN_LIMITS, PLANS, WORKSPACE_NAME_MAX_LENGTH } from "@shared/workspaces/plans.ts";
+import { IDEMPOTENCY_WINDOW_HOURS } from "@gateway/http/idempotency.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { db } from "../support/fixtures.ts";
 
 /** The definition of the one CHECK constraint of `table` that mentions `column`. */
@@ -73,7 +73,11 @@ describe("one home per fact: TypeScript and the database agree", () => {
 
   it("a key cannot hold a permission the gateway does not know, nor a NULL one (which no permission check matches)", async () => {
     const workspace = await createWorkspace(db(), { name: "permission facts", plan: "org" });
-    const key = await createApiKey(db(), { workspaceId: workspace.id, permissions: ["campaigns:read"], tier: "unmetered" });
+    const key = await createApiKey(db(), {
+      workspaceId: workspace.id,
+      permissions: ["campaigns:read"],
+      tier: "unmetered",
+    });
     for (const permissions of [["campaigns:read", null], ["campaigns:delete"]]) {
       const update = db()`update public.api_keys set permissions = ${permissions}::text[] where id = ${key.id}`;
       await expect(update, JSON.stringify(permissions))
@@ -109,7 +113,11 @@ describe("one home per fact: TypeScript and the database agree", () => {
       revoked: "revoked_at = now()",
     };
     for (const [kind, change] of Object.entries(kinds)) {
-      const key = await createApiKey(db(), { workspaceId: workspace.id, permissions: ["campaigns:read"], tier: "unmetered" });
+      const key = await createApiKey(db(), {
+        workspaceId: workspace.id,
+        permissions: ["campaigns:read"],
+        tier: "unmetered",
+      });
       if (change) await db().unsafe(`update public.api_keys set ${change} where id = $1`, [key.id]);
       const [{ active }] = await db()<{ active: boolean }[]>`
         select public.api_key_is_active(k) as active from public.api_keys k where k.id = ${key.id}`;

@@ -3,12 +3,12 @@
 // (tests/support/postgrest-stand-in.ts, the suite's one fake) that checks the wire exchange and runs every call on
 // the real test Postgres. Both sides must give the same values, the same errors and the same "unavailable".
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { hashApiKey } from "../../functions/_shared/auth/api-key.ts";
-import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "../../functions/_shared/db/database.ts";
-import { RPC_NAMES, type RateLimitState } from "../../functions/_shared/db/rpc-catalogue.ts";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
-import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
+import { hashApiKey } from "@shared/auth/api-key.ts";
+import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "@shared/db/database.ts";
+import { type RateLimitState, RPC_NAMES } from "@shared/db/rpc-catalogue.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createSupabaseDatabase } from "@shared/db/supabase-database.ts";
+import { DatabaseUnavailableError } from "@shared/db/unavailable.ts";
 import { expectError } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, startGateway } from "../support/gateway.ts";
@@ -53,7 +53,12 @@ async function rejectionsOf(name: string, args: Record<string, unknown>): Promis
 }
 
 const lastRequest = () => standIn.requests.at(-1)!;
-const withoutIdentity = (c: Record<string, unknown>) => ({ ...c, id: undefined, created_at: undefined, updated_at: undefined });
+const withoutIdentity = (c: Record<string, unknown>) => ({
+  ...c,
+  id: undefined,
+  created_at: undefined,
+  updated_at: undefined,
+});
 
 describe("what supabase-js sends (as PostgREST receives it)", () => {
   it("POST /rest/v1/rpc/<fn>, the key as apikey and bearer token, and the arguments as one JSON object", async () => {
@@ -81,16 +86,24 @@ describe("what supabase-js sends (as PostgREST receives it)", () => {
 
   it("sends a failed POST once: no retries", async () => {
     const before = standIn.requests.length;
-    await expect(viaSupabase.rpc("get_campaign", { p_workspace_id: tenant.workspaceId, p_id: "nope" })).rejects.toThrow();
+    await expect(viaSupabase.rpc("get_campaign", { p_workspace_id: tenant.workspaceId, p_id: "nope" })).rejects
+      .toThrow();
     expect(standIn.requests.length - before).toBe(1);
   });
 });
 
 describe("both sides give the same results", () => {
   it("resolve_api_key: a known key, an unknown hash", async () => {
-    const [s, p] = await throughBoth<Record<string, unknown>>("resolve_api_key", { p_key_hash: await hashApiKey(tenant.key) });
+    const [s, p] = await throughBoth<Record<string, unknown>>("resolve_api_key", {
+      p_key_hash: await hashApiKey(tenant.key),
+    });
     expect(s).toEqual(p);
-    expect(s).toMatchObject({ outcome: "ok", workspace_id: tenant.workspaceId, key_id: tenant.keyId, rate_limit: null });
+    expect(s).toMatchObject({
+      outcome: "ok",
+      workspace_id: tenant.workspaceId,
+      key_id: tenant.keyId,
+      rate_limit: null,
+    });
 
     const unknown = await throughBoth("resolve_api_key", { p_key_hash: "00".repeat(32) });
     expect(unknown).toEqual([{ outcome: "invalid_key" }, { outcome: "invalid_key" }]);
@@ -107,7 +120,7 @@ describe("both sides give the same results", () => {
   });
 
   it("create_campaign, then get_campaign of either campaign through either side", async () => {
-    const args = { p_workspace_id: tenant.workspaceId, p_fields: { name: "Same", description: "ü ✓ \"quoted\"" } };
+    const args = { p_workspace_id: tenant.workspaceId, p_fields: { name: "Same", description: 'ü ✓ "quoted"' } };
     const [s, p] = await throughBoth<{ outcome: string; campaign: Record<string, unknown>; deliveries: number }>(
       "create_campaign",
       args,
@@ -119,7 +132,10 @@ describe("both sides give the same results", () => {
       const got = await throughBoth("get_campaign", { p_workspace_id: tenant.workspaceId, p_id: created.id });
       expect(got).toEqual([{ outcome: "ok", campaign: created }, { outcome: "ok", campaign: created }]);
     }
-    const missing = await throughBoth("get_campaign", { p_workspace_id: tenant.workspaceId, p_id: crypto.randomUUID() });
+    const missing = await throughBoth("get_campaign", {
+      p_workspace_id: tenant.workspaceId,
+      p_id: crypto.randomUUID(),
+    });
     expect(missing).toEqual([{ outcome: "not_found" }, { outcome: "not_found" }]);
   });
 
@@ -133,10 +149,20 @@ describe("both sides give the same results", () => {
 
     const first = await insertCampaign(tenant.workspaceId);
     const second = await insertCampaign(tenant.workspaceId);
-    expect(await viaSupabase.rpc("delete_campaign", { ...ws, p_id: first })).toEqual({ outcome: "ok", id: first, deliveries: 0 });
-    expect(await viaPostgres.rpc("delete_campaign", { ...ws, p_id: second })).toEqual({ outcome: "ok", id: second, deliveries: 0 });
+    expect(await viaSupabase.rpc("delete_campaign", { ...ws, p_id: first })).toEqual({
+      outcome: "ok",
+      id: first,
+      deliveries: 0,
+    });
+    expect(await viaPostgres.rpc("delete_campaign", { ...ws, p_id: second })).toEqual({
+      outcome: "ok",
+      id: second,
+      deliveries: 0,
+    });
     for (const id of [first, second]) {
-      expect(await throughBoth("delete_campaign", { ...ws, p_id: id })).toEqual([{ outcome: "not_found" }, { outcome: "not_found" }]);
+      expect(await throughBoth("delete_campaign", { ...ws, p_id: id })).toEqual([{ outcome: "not_found" }, {
+        outcome: "not_found",
+      }]);
     }
   });
 
@@ -145,12 +171,18 @@ describe("both sides give the same results", () => {
     await insertCampaign(t.workspaceId, { name: "a" });
     await insertCampaign(t.workspaceId, { name: "b", status: "paused" });
     const all = await throughBoth<{ campaigns: unknown[]; total: number }>("list_campaigns", {
-      p_workspace_id: t.workspaceId, p_status: null, p_page: 1, p_per_page: 50,
+      p_workspace_id: t.workspaceId,
+      p_status: null,
+      p_page: 1,
+      p_per_page: 50,
     });
     expect(all[0]).toEqual(all[1]);
     expect(all[0].total).toBe(2);
     const paused = await throughBoth<{ campaigns: unknown[]; total: number }>("list_campaigns", {
-      p_workspace_id: t.workspaceId, p_status: "paused", p_page: 1, p_per_page: 50,
+      p_workspace_id: t.workspaceId,
+      p_status: "paused",
+      p_page: 1,
+      p_per_page: 50,
     });
     expect(paused[0]).toEqual(paused[1]);
     expect(paused[0].campaigns).toMatchObject([{ name: "b", status: "paused" }]);
@@ -163,9 +195,24 @@ describe("both sides give the same results", () => {
 
 describe("a function that raises is a bug on both sides: a plain Error (the gateway's 500), never 'unavailable'", () => {
   it.each([
-    ["a foreign-key violation (PostgREST: 409)", "create_campaign", () => ({ p_workspace_id: crypto.randomUUID(), p_fields: { name: "x" } }), 409],
-    ["a not-null violation (PostgREST: 400)", "create_campaign", () => ({ p_workspace_id: tenant.workspaceId, p_fields: {} }), 400],
-    ["an argument of the wrong type (PostgREST: 400)", "get_campaign", () => ({ p_workspace_id: tenant.workspaceId, p_id: "cmp_1" }), 400],
+    [
+      "a foreign-key violation (PostgREST: 409)",
+      "create_campaign",
+      () => ({ p_workspace_id: crypto.randomUUID(), p_fields: { name: "x" } }),
+      409,
+    ],
+    [
+      "a not-null violation (PostgREST: 400)",
+      "create_campaign",
+      () => ({ p_workspace_id: tenant.workspaceId, p_fields: {} }),
+      400,
+    ],
+    [
+      "an argument of the wrong type (PostgREST: 400)",
+      "get_campaign",
+      () => ({ p_workspace_id: tenant.workspaceId, p_id: "cmp_1" }),
+      400,
+    ],
     ["an unknown function (PostgREST: 404)", "no_such_function", () => ({ p_x: 1 }), 404],
   ])("%s", async (_, name, args, status) => {
     const [s, p] = await rejectionsOf(name, args());
@@ -221,7 +268,11 @@ describe("the supabase side reports an unreachable or slow database as DatabaseU
   });
 
   it("57014 (statement timeout, PostgREST: 500) while the row is locked; the row is untouched", async () => {
-    const impatient = await startPostgrestStandIn({ databaseUrl: databaseUrl(), key: SECRET_KEY, statementTimeoutMs: 200 });
+    const impatient = await startPostgrestStandIn({
+      databaseUrl: databaseUrl(),
+      key: SECRET_KEY,
+      statementTimeoutMs: 200,
+    });
     const id = await insertCampaign(tenant.workspaceId);
     const lock = await lockCampaignRow(id);
     try {
@@ -271,7 +322,11 @@ describe("end to end: the gateway built on the supabase seam", () => {
     const gateway = await startGateway({ db: createSupabaseDatabase(standIn.url, SECRET_KEY) });
     try {
       expect(await call(`${gateway.url}/health`)).toMatchObject({ status: 200, body: { status: "ok" } });
-      const created = await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: tenant.key, body: { name: "E2E" } });
+      const created = await call(`${gateway.url}/v1/campaigns`, {
+        method: "POST",
+        key: tenant.key,
+        body: { name: "E2E" },
+      });
       expect(created.status).toBe(201);
       const id = created.body.data.campaign.id;
 
@@ -317,7 +372,11 @@ describe("the database gives up before the seam does (PostgREST: service_role's 
 
   it("a 503 from the gateway means nothing committed, even once the row lock goes", async () => {
     // The hosted default: service_role's 8 s, and the seam's own 5 s deadline.
-    const hosted = await startPostgrestStandIn({ databaseUrl: databaseUrl(), key: SECRET_KEY, statementTimeoutMs: 8_000 });
+    const hosted = await startPostgrestStandIn({
+      databaseUrl: databaseUrl(),
+      key: SECRET_KEY,
+      statementTimeoutMs: 8_000,
+    });
     const gateway = await startGateway({ db: createSupabaseDatabase(hosted.url, SECRET_KEY) });
     const id = await insertCampaign(tenant.workspaceId);
     const lock = await lockCampaignRow(id);

@@ -2,11 +2,11 @@
 // a hang, a stack trace or a 500; the log line says what failed. Real sockets throughout: a port nobody listens on,
 // and a server that accepts TCP connections and then never says a word.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createSupabaseDatabase } from "../../functions/_shared/db/supabase-database.ts";
-import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
+import { generateApiKey } from "@shared/auth/api-key.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createSupabaseDatabase } from "@shared/db/supabase-database.ts";
+import { DatabaseUnavailableError } from "@shared/db/unavailable.ts";
 import { expectError } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
@@ -36,14 +36,29 @@ const REFUSED = /ECONNREFUSED/;
 const NO_ANSWER = /CONNECT_TIMEOUT|timed out|timeout/i;
 
 describe.each([
-  ["Postgres, connection refused", REFUSED, async () => createPostgresDatabase(pgUrl(await freePort()), { timeoutMs: TIMEOUT_MS })],
-  ["Postgres, accepts TCP and never answers", NO_ANSWER, async () => createPostgresDatabase(pgUrl(silent.port), { timeoutMs: TIMEOUT_MS })],
+  [
+    "Postgres, connection refused",
+    REFUSED,
+    async () => createPostgresDatabase(pgUrl(await freePort()), { timeoutMs: TIMEOUT_MS }),
+  ],
+  [
+    "Postgres, accepts TCP and never answers",
+    NO_ANSWER,
+    () => Promise.resolve(createPostgresDatabase(pgUrl(silent.port), { timeoutMs: TIMEOUT_MS })),
+  ],
   // The production side too: PostgREST's host refusing connections, or never answering.
-  ["PostgREST, connection refused", REFUSED, async () => createSupabaseDatabase(`http://127.0.0.1:${await freePort()}`, "sb_secret_x")],
+  [
+    "PostgREST, connection refused",
+    REFUSED,
+    async () => createSupabaseDatabase(`http://127.0.0.1:${await freePort()}`, "sb_secret_x"),
+  ],
   [
     "PostgREST, accepts TCP and never answers",
     NO_ANSWER,
-    async () => createSupabaseDatabase(`http://127.0.0.1:${silent.port}`, "sb_secret_x", { timeoutMs: TIMEOUT_MS }),
+    () =>
+      Promise.resolve(
+        createSupabaseDatabase(`http://127.0.0.1:${silent.port}`, "sb_secret_x", { timeoutMs: TIMEOUT_MS }),
+      ),
   ],
 ])("database away (%s)", (_, cause: RegExp, makeDb: () => Promise<Database>) => {
   let gateway: RunningGateway;
@@ -68,7 +83,7 @@ describe.each([
     }
   });
 
-  it("GET /health answers 503 {\"status\":\"unavailable\"} and logs why", async () => {
+  it('GET /health answers 503 {"status":"unavailable"} and logs why', async () => {
     const res = await timed(() => call(`${gateway.url}/health`));
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: "unavailable" });
@@ -118,9 +133,11 @@ describe("an RPC slower than timeoutMs (statement timeout)", () => {
     const id = await insertCampaign(own.workspaceId);
     const lock = await lockCampaignRow(id);
     try {
-      const errors = await Promise.all([0, 1, 2].map(() =>
-        seam.rpc("delete_campaign", { p_workspace_id: own.workspaceId, p_id: id }).then(() => undefined, (e) => e)
-      ));
+      const errors = await Promise.all(
+        [0, 1, 2].map(() =>
+          seam.rpc("delete_campaign", { p_workspace_id: own.workspaceId, p_id: id }).then(() => undefined, (e) => e)
+        ),
+      );
       expect(errors.map((e) => e instanceof DatabaseUnavailableError && e.unreachable)).toEqual([false, false, false]);
       expect(errors[0].message).toMatch(/statement timeout/);
       expect(errors[1].message).toMatch(/no connection free within/);

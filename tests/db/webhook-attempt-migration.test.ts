@@ -4,7 +4,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { databaseUrl } from "../support/fixtures.ts";
 
 const MIGRATIONS = path.join(PROJECT_ROOT, "supabase", "migrations");
@@ -64,12 +64,16 @@ it("rewrites old attempt rows to their own outcome and carries the delivery and 
   expect(attempts.map((a) => a.status)).toEqual(["failed", "failed", "failed", "success", "failed"]);
   const deliveries = await sql`select id, status, attempts, spent_attempts from public.webhook_deliveries`;
   expect(Object.fromEntries(deliveries.map((d) => [d.id, [d.status, d.spent_attempts]]))).toEqual({
-    [retrying]: ["pending", 2], [delivered]: ["success", 2], [refused]: ["failed", 1],
+    [retrying]: ["pending", 2],
+    [delivered]: ["success", 2],
+    [refused]: ["failed", 1],
   });
   const endpoints = await sql`
     select id, disabled_reason, extract(epoch from now() - failing_since)::int / 3600 as failing_hours
       from public.webhook_endpoints`;
   expect(Object.fromEntries(endpoints.map((e) => [e.id, [e.disabled_reason, e.failing_hours]]))).toEqual({
-    [flaky]: [null, 72], [healthy]: [null, null], [gone]: ["gone", null],
+    [flaky]: [null, 72],
+    [healthy]: [null, null],
+    [gone]: ["gone", null],
   });
 });

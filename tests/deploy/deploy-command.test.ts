@@ -3,7 +3,7 @@
 // of its own in the test Postgres, bootstrapped with today's hosted defaults and nothing else, plus a Vault
 // stand-in (tests/support/vault-stand-in.ts: the embedded Postgres has no supabase_vault). The deployed functions
 // are the real gateway and dispatcher apps on that database, behind a local front at the project URL.
-import { type ServerType, serve } from "@hono/node-server";
+import { serve, type ServerType } from "@hono/node-server";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { databaseUrl } from "../support/fixtures.ts";
 import { expectedUpload, upload } from "../support/function-uploads.ts";
@@ -60,8 +60,13 @@ function deploy(args: string[], env: Record<string, string | undefined> = {}): P
   };
   for (const [name, value] of Object.entries(base)) if (value === undefined) delete base[name];
   return new Promise((resolve) => {
-    execFile("npm", ["run", "-s", "deploy", "--", ...args], { cwd: checkout, env: base, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      "npm",
+      ["run", "-s", "deploy", "--", ...args],
+      { cwd: checkout, env: base, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -69,7 +74,9 @@ const sha256 = (value: string) => createHash("sha256").update(value).digest("hex
 
 /** The digests the Management API lists, as `supabase secrets list` shows them. */
 async function listedDigests(): Promise<Record<string, string>> {
-  const res = await fetch(`${recorder.url}/v1/projects/${REF}/secrets`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const res = await fetch(`${recorder.url}/v1/projects/${REF}/secrets`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
   return Object.fromEntries((await res.json() as { name: string; value: string }[]).map((s) => [s.name, s.value]));
 }
 
@@ -90,16 +97,29 @@ beforeAll(async () => {
   await mkdir(home);
   // A CLI profile is either a built-in name or a file; SUPABASE_PROFILE points the CLI at this one.
   profile = path.join(scratch, "profile.json");
-  await writeFile(profile, JSON.stringify({
-    name: "recorder",
-    api_url: recorder.url,
-    dashboard_url: `${recorder.url}/dashboard`,
-    project_host: "supabase.red",
-  }));
+  await writeFile(
+    profile,
+    JSON.stringify({
+      name: "recorder",
+      api_url: recorder.url,
+      dashboard_url: `${recorder.url}/dashboard`,
+      project_host: "supabase.red",
+    }),
+  );
 
   // A checkout of its own, so that linking writes supabase/.temp there and not in the developer's.
   checkout = path.join(scratch, "checkout");
-  for (const entry of ["package.json", "deno.json", "tsconfig.json", "functions", "scripts", "supabase/config.toml", "supabase/migrations"]) {
+  for (
+    const entry of [
+      "package.json",
+      "deno.json",
+      "tsconfig.json",
+      "functions",
+      "scripts",
+      "supabase/config.toml",
+      "supabase/migrations",
+    ]
+  ) {
     await cp(path.join(PROJECT_ROOT, entry), path.join(checkout, entry), { recursive: true });
   }
   await symlink(path.join(PROJECT_ROOT, "node_modules"), path.join(checkout, "node_modules"));
@@ -175,7 +195,9 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(0);
     const migrations = (await readdir(path.join(PROJECT_ROOT, "supabase", "migrations"))).sort();
-    expect(dry.stdout).toContain(`${migrations.length} pending:\n${migrations.map((m) => `        ${m}`).join("\n")}\n`);
+    expect(dry.stdout).toContain(
+      `${migrations.length} pending:\n${migrations.map((m) => `        ${m}`).join("\n")}\n`,
+    );
     expect(dry.stdout).toContain("would apply them (supabase db push)");
     expect(dry.stdout).toContain("would change: created, in Vault and the functions");
     expect(dry.stdout).toContain(`would deploy ${FUNCTIONS.join(", ")}`);
@@ -184,44 +206,59 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(await vault("dispatcher_secret")).toBeUndefined();
   }, DEPLOY_TIMEOUT_MS);
 
-  it("a first run applies every migration, sets one dispatcher secret in both places, deploys both functions and checks the gateway", async () => {
-    first = await deploy(["--project-ref", REF, "--project-url", projectUrl]);
-    expect(first.stderr).toBe("");
-    expect(first.code).toBe(0);
-    const steps = first.stdout.split("\n").filter((line) => /^\[\d\/6\]/.test(line));
-    expect(steps).toEqual([
-      "[1/6] prerequisites", "[2/6] link", "[3/6] migrations", "[4/6] dispatcher secret", "[5/6] functions", "[6/6] check",
-    ]);
+  it(
+    "a first run applies every migration, sets one dispatcher secret in both places, deploys both functions and checks the gateway",
+    async () => {
+      first = await deploy(["--project-ref", REF, "--project-url", projectUrl]);
+      expect(first.stderr).toBe("");
+      expect(first.code).toBe(0);
+      const steps = first.stdout.split("\n").filter((line) => /^\[\d\/6\]/.test(line));
+      expect(steps).toEqual([
+        "[1/6] prerequisites",
+        "[2/6] link",
+        "[3/6] migrations",
+        "[4/6] dispatcher secret",
+        "[5/6] functions",
+        "[6/6] check",
+      ]);
 
-    const migrations = (await readdir(path.join(PROJECT_ROOT, "supabase", "migrations"))).sort();
-    expect(first.stdout).toContain(`applied ${migrations.length}`);
-    const applied = await projectSql<{ version: string }[]>`
+      const migrations = (await readdir(path.join(PROJECT_ROOT, "supabase", "migrations"))).sort();
+      expect(first.stdout).toContain(`applied ${migrations.length}`);
+      const applied = await projectSql<{ version: string }[]>`
       select version from supabase_migrations.schema_migrations order by version`;
-    expect(applied.map((r) => r.version)).toEqual(migrations.map((m) => m.split("_")[0]));
+      expect(applied.map((r) => r.version)).toEqual(migrations.map((m) => m.split("_")[0]));
 
-    // The same value in Vault (where the cron job reads it) and in the functions' secrets, compared by digest as
-    // `supabase secrets list` shows it.
-    const secret = await vault("dispatcher_secret");
-    expect(secret).toBeDefined();
-    expect((await listedDigests()).DISPATCHER_SECRET).toBe(sha256(secret!.value));
-    expect((await vault("project_url"))?.value).toBe(projectUrl);
-    // Never printed, never on the CLI's command line (the recorder saw it only in the secrets request's body).
-    expect(first.stdout + first.stderr).not.toContain(secret!.value);
-    expect(first.stdout).toContain(`created, in Vault and the functions (digest ${sha256(secret!.value).slice(0, 12)}…)`);
+      // The same value in Vault (where the cron job reads it) and in the functions' secrets, compared by digest as
+      // `supabase secrets list` shows it.
+      const secret = await vault("dispatcher_secret");
+      expect(secret).toBeDefined();
+      expect((await listedDigests()).DISPATCHER_SECRET).toBe(sha256(secret!.value));
+      expect((await vault("project_url"))?.value).toBe(projectUrl);
+      // Never printed, never on the CLI's command line (the recorder saw it only in the secrets request's body).
+      expect(first.stdout + first.stderr).not.toContain(secret!.value);
+      expect(first.stdout).toContain(
+        `created, in Vault and the functions (digest ${sha256(secret!.value).slice(0, 12)}…)`,
+      );
 
-    for (const slug of FUNCTIONS) {
-      const { metadata, files } = await upload(recorder.requests, REF, slug);
-      expect(metadata).toMatchObject({ name: slug, entrypoint_path: `functions/${slug}/index.ts`, verify_jwt: false });
-      expect([...files.keys()].sort()).toEqual(await expectedUpload(slug));
-    }
-    expect(first.stdout).toContain(`deployed ${FUNCTIONS.join(", ")}`);
+      for (const slug of FUNCTIONS) {
+        const { metadata, files } = await upload(recorder.requests, REF, slug);
+        expect(metadata).toMatchObject({
+          name: slug,
+          entrypoint_path: `functions/${slug}/index.ts`,
+          verify_jwt: false,
+        });
+        expect([...files.keys()].sort()).toEqual(await expectedUpload(slug));
+      }
+      expect(first.stdout).toContain(`deployed ${FUNCTIONS.join(", ")}`);
 
-    // The embedded Postgres has neither pg_cron nor pg_net, so the migrations scheduled nothing, and it says so.
-    expect(first.stdout).toContain("note: no pg_cron job webhook-dispatcher");
-    expect(first.stdout).toMatch(/\/openapi\.json: OpenAPI 3\.\d\.\d, \d+ paths/);
-    expect(first.stdout).toContain(`Deployed.\nThe API: ${projectUrl}/functions/v1/api-gateway\n`);
-    expect(first.stdout).toContain("npm run -s admin -- workspace create");
-  }, DEPLOY_TIMEOUT_MS);
+      // The embedded Postgres has neither pg_cron nor pg_net, so the migrations scheduled nothing, and it says so.
+      expect(first.stdout).toContain("note: no pg_cron job webhook-dispatcher");
+      expect(first.stdout).toMatch(/\/openapi\.json: OpenAPI 3\.\d\.\d, \d+ paths/);
+      expect(first.stdout).toContain(`Deployed.\nThe API: ${projectUrl}/functions/v1/api-gateway\n`);
+      expect(first.stdout).toContain("npm run -s admin -- workspace create");
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
 
   it("the cron job's request, made from that database's Vault, is accepted by a dispatcher started with the deployed secret", async () => {
     // The URL and headers exactly as the webhook-dispatcher job builds them (20261130001010_webhook_retention_and_
@@ -240,7 +277,11 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     expect(accepted.status).toBe(202);
     expect(await accepted.json()).toEqual({ data: { accepted: true } });
 
-    const wrong = await fetch(job.url, { method: "POST", headers: { ...job.headers, Authorization: "Bearer not-it" }, body: "{}" });
+    const wrong = await fetch(job.url, {
+      method: "POST",
+      headers: { ...job.headers, Authorization: "Bearer not-it" },
+      body: "{}",
+    });
     expect(wrong.status).toBe(401);
     await wrong.body?.cancel();
     await dispatcher.close();
@@ -283,7 +324,9 @@ describe("npm run deploy -- --project-ref <ref>", () => {
     const now = (await vault("dispatcher_secret"))!.value;
     expect(now).not.toBe(old);
     expect((await listedDigests()).DISPATCHER_SECRET).toBe(sha256(now));
-    expect(rotated.stdout).toContain("replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions");
+    expect(rotated.stdout).toContain(
+      "replaced with a new value (--rotate-dispatcher-secret), in Vault and the functions",
+    );
     expect(rotated.stdout + rotated.stderr).not.toContain(now);
   }, DEPLOY_TIMEOUT_MS);
 });
@@ -298,29 +341,44 @@ describe("npm run deploy fails fast, with one line that says which step and what
 
   it("no access token", async () => {
     const run = await deploy(["--project-ref", REF], { SUPABASE_ACCESS_TOKEN: undefined });
-    expectOneLine(run, "deploy failed at prerequisites: no Supabase access token: run `npx supabase login` (or set SUPABASE_ACCESS_TOKEN), then this again");
+    expectOneLine(
+      run,
+      "deploy failed at prerequisites: no Supabase access token: run `npx supabase login` (or set SUPABASE_ACCESS_TOKEN), then this again",
+    );
   });
 
   it("a project ref this account does not have", async () => {
     const run = await deploy(["--project-ref", "zyxwvutsrqponmlkjihg"]);
-    expectOneLine(run, "deploy failed at prerequisites: no project zyxwvutsrqponmlkjihg among the 1 this access token can see: check --project-ref (the 20 letters in the dashboard's URL)");
+    expectOneLine(
+      run,
+      "deploy failed at prerequisites: no project zyxwvutsrqponmlkjihg among the 1 this access token can see: check --project-ref (the 20 letters in the dashboard's URL)",
+    );
   });
 
   it("the Management API cannot be reached", async () => {
     const dead = path.join(scratch, "dead-profile.json");
     const port = await freePort();
-    await writeFile(dead, JSON.stringify({
-      name: "dead",
-      api_url: `http://127.0.0.1:${port}`,
-      dashboard_url: `http://127.0.0.1:${port}/dashboard`,
-      project_host: "supabase.red",
-    }));
+    await writeFile(
+      dead,
+      JSON.stringify({
+        name: "dead",
+        api_url: `http://127.0.0.1:${port}`,
+        dashboard_url: `http://127.0.0.1:${port}/dashboard`,
+        project_host: "supabase.red",
+      }),
+    );
     const run = await deploy(["--project-ref", REF], { SUPABASE_PROFILE: dead });
-    expectOneLine(run, `deploy failed at prerequisites: the Supabase Management API at http://127.0.0.1:${port} cannot be reached: check the network, then run this again`);
+    expectOneLine(
+      run,
+      `deploy failed at prerequisites: the Supabase Management API at http://127.0.0.1:${port} cannot be reached: check the network, then run this again`,
+    );
   });
 
   it("no DATABASE_URL", async () => {
     const run = await deploy(["--project-ref", REF], { DATABASE_URL: undefined });
-    expectOneLine(run, "deploy failed at prerequisites: DATABASE_URL is not set: export the project's connection string (dashboard, Connect; README, \"Deploying to Supabase\"), then run this again");
+    expectOneLine(
+      run,
+      'deploy failed at prerequisites: DATABASE_URL is not set: export the project\'s connection string (dashboard, Connect; README, "Deploying to Supabase"), then run this again',
+    );
   });
 });

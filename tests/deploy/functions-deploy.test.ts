@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { expectedUpload, moduleGraph, upload as recordedUpload } from "../support/function-uploads.ts";
 import { type ManagementApiRecorder, startManagementApiRecorder } from "../support/management-api-recorder.ts";
 
@@ -26,12 +26,15 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), "leadlex-deploy-"));
   // A CLI profile is either a built-in name or a file; this one sends the Management API calls to the recorder.
   const profile = path.join(scratch, "profile.json");
-  await writeFile(profile, JSON.stringify({
-    name: "recorder",
-    api_url: recorder.url,
-    dashboard_url: `${recorder.url}/dashboard`,
-    project_host: "supabase.red",
-  }));
+  await writeFile(
+    profile,
+    JSON.stringify({
+      name: "recorder",
+      api_url: recorder.url,
+      dashboard_url: `${recorder.url}/dashboard`,
+      project_host: "supabase.red",
+    }),
+  );
   const { stdout, stderr } = await run(
     path.join(PROJECT_ROOT, "node_modules", ".bin", "supabase"),
     ["functions", "deploy", ...FUNCTIONS, "--use-api", "--project-ref", PROJECT_REF, "--profile", profile],
@@ -46,10 +49,12 @@ afterAll(async () => {
 });
 
 describe("supabase functions deploy --use-api", () => {
-  it("succeeds, authenticated with the access token, and publishes both functions in one bulk update", async () => {
+  it("succeeds, authenticated with the access token, and publishes both functions in one bulk update", () => {
     expect(cliOutput).toContain(`Deployed Functions on project ${PROJECT_REF}: ${FUNCTIONS.join(", ")}`);
     expect(recorder.requests.every((r) => r.authorization === `Bearer ${ACCESS_TOKEN}`)).toBe(true);
-    const bulk = recorder.requests.filter((r) => r.method === "PUT" && r.url === `/v1/projects/${PROJECT_REF}/functions`);
+    const bulk = recorder.requests.filter((r) =>
+      r.method === "PUT" && r.url === `/v1/projects/${PROJECT_REF}/functions`
+    );
     expect(bulk).toHaveLength(1);
     const published = (JSON.parse(String(bulk[0].body)) as { slug: string }[]).map((f) => f.slug).sort();
     expect(published).toEqual(FUNCTIONS);
@@ -65,11 +70,16 @@ describe("supabase functions deploy --use-api", () => {
     });
   });
 
-  it.each(FUNCTIONS)("%s: uploads exactly its module graph (deno info), the import map and its mapped folders, as on disk", async (slug) => {
-    const { files } = await upload(slug);
-    const graph = await moduleGraph(slug);
-    expect(graph).toContain(`functions/${slug}/index.ts`);
-    expect([...files.keys()].sort()).toEqual(await expectedUpload(slug));
-    for (const [name, content] of files) expect(content, name).toBe(await readFile(path.join(PROJECT_ROOT, name), "utf8"));
-  });
+  it.each(FUNCTIONS)(
+    "%s: uploads exactly its module graph (deno info), the import map and its mapped folders, as on disk",
+    async (slug) => {
+      const { files } = await upload(slug);
+      const graph = await moduleGraph(slug);
+      expect(graph).toContain(`functions/${slug}/index.ts`);
+      expect([...files.keys()].sort()).toEqual(await expectedUpload(slug));
+      for (const [name, content] of files) {
+        expect(content, name).toBe(await readFile(path.join(PROJECT_ROOT, name), "utf8"));
+      }
+    },
+  );
 });

@@ -4,9 +4,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { databaseFromEnv } from "../../functions/_shared/runtime/config.ts";
-import { DENO_RUN_FLAGS, denoExecutable } from "../../scripts/local/deno.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { databaseFromEnv } from "@shared/runtime/config.ts";
+import { DENO_RUN_FLAGS, denoExecutable } from "@scripts/local/deno.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { databaseUrl, newTenant } from "../support/fixtures.ts";
 import { type PostgrestStandIn, startPostgrestStandIn } from "../support/postgrest-stand-in.ts";
 
@@ -35,7 +35,9 @@ describe("SUPABASE_SECRET_KEYS, well formed", () => {
   });
 
   it("a single key under another name is used", async () => {
-    await expect(createCampaignWith(JSON.stringify({ functions: SECRET_KEY }))).resolves.toMatchObject({ outcome: "ok" });
+    await expect(createCampaignWith(JSON.stringify({ functions: SECRET_KEY }))).resolves.toMatchObject({
+      outcome: "ok",
+    });
   });
 });
 
@@ -46,12 +48,22 @@ describe("SUPABASE_SECRET_KEYS, malformed: the function refuses to start and say
     ["a bare string", JSON.stringify(secret), "it is JSON, but not an object"],
     ["an array", JSON.stringify([secret]), "it is JSON, but not an object"],
     ["an empty object", "{}", "it is an empty object"],
-    ["a value that is not a string", JSON.stringify({ default: { key: secret } }), "every value must be a non-empty string"],
+    [
+      "a value that is not a string",
+      JSON.stringify({ default: { key: secret } }),
+      "every value must be a non-empty string",
+    ],
     ["an empty key", JSON.stringify({ default: "" }), "every value must be a non-empty string"],
   ])("%s", async (_case, value, reason) => {
     const result = await run(denoExecutable(), [...DENO_RUN_FLAGS, "functions/api-gateway/index.ts"], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: "", SUPABASE_URL: "http://127.0.0.1:9", SUPABASE_SECRET_KEYS: value, NO_COLOR: "1" },
+      env: {
+        ...process.env,
+        DATABASE_URL: "",
+        SUPABASE_URL: "http://127.0.0.1:9",
+        SUPABASE_SECRET_KEYS: value,
+        NO_COLOR: "1",
+      },
       timeout: 30_000,
     }).then(() => ({ code: 0, stderr: "" }), (error: { code: number; stderr: string }) => error);
     expect(result.code).not.toBe(0);

@@ -6,8 +6,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
@@ -18,7 +18,9 @@ const PAGE = path.resolve(import.meta.dirname, "../../docs/integrate.md");
 
 /** The page's one fenced block in `language`. */
 async function snippet(language: string): Promise<string> {
-  const blocks = [...(await readFile(PAGE, "utf8")).matchAll(new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, "gm"))];
+  const blocks = [
+    ...(await readFile(PAGE, "utf8")).matchAll(new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, "gm")),
+  ];
   expect(blocks, `one ${language} block in docs/integrate.md`).toHaveLength(1);
   return blocks[0][1];
 }
@@ -45,7 +47,11 @@ beforeAll(async () => {
   receiver = await startReceiver();
   const workspace = await createWorkspace(pdb.sql, { name: "integrate", plan: "org" });
   workspaceId = workspace.id;
-  key = (await createApiKey(pdb.sql, { workspaceId, permissions: ["campaigns:write", "webhooks:write"], tier: "unmetered" })).key;
+  key = (await createApiKey(pdb.sql, {
+    workspaceId,
+    permissions: ["campaigns:write", "webhooks:write"],
+    tier: "unmetered",
+  })).key;
   folder = await clientFolder(`${gateway.url}/openapi.json`, { "leadlex.ts": { text: await snippet("ts") } });
 }, 120_000);
 afterAll(async () => {

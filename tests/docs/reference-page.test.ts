@@ -1,7 +1,7 @@
 // The API reference in a real browser (headless Chromium): the page `npm start` serves at /docs, reading the
 // gateway's /openapi.json, and the self-contained file `npm run docs` writes. Neither may fetch anything from
 // outside (no CDN, no web fonts); DELETE /v1/campaigns/{id} must be there with its error codes.
-import { type ServerType, serve } from "@hono/node-server";
+import { serve, type ServerType } from "@hono/node-server";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,11 +9,11 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createGatewayApp } from "../../functions/api-gateway/app.ts";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
-import { type Browser, launchChromium } from "../../scripts/local/chromium.ts";
-import { localDocsResponse, selfContainedReferencePage } from "../../scripts/local/reference-page.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createGatewayApp } from "@gateway/app.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
+import { type Browser, launchChromium } from "@scripts/local/chromium.ts";
+import { localDocsResponse, selfContainedReferencePage } from "@scripts/local/reference-page.ts";
 import { databaseUrl } from "../support/fixtures.ts";
 
 const OPENAPI_PATH = "/functions/v1/api-gateway/openapi.json";
@@ -47,10 +47,11 @@ describe("the API reference page in headless Chromium", () => {
       log: () => {},
       kickDispatcher: () => {},
       allowPrivateWebhookUrls: false,
-      resolveHost: async () => [],
+      resolveHost: () => Promise.resolve([]),
     });
     // What the local front does: /docs from reference-page.ts, everything else to the function.
-    const fetch = async (request: Request) => (await localDocsResponse(new URL(request.url).pathname, OPENAPI_PATH)) ?? gateway.fetch(request);
+    const fetch = async (request: Request) =>
+      (await localDocsResponse(new URL(request.url).pathname, OPENAPI_PATH)) ?? gateway.fetch(request);
     server = await new Promise((resolve) => {
       const s = serve({ fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
     });

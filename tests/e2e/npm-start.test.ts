@@ -87,21 +87,46 @@ describe("npm start", () => {
     const { stdout } = await run("curl", ["-s", "-D", "-", `http://127.0.0.1:${port}/docs`]);
     expect(stdout).toMatch(/^content-type: text\/html; charset=utf-8\r?$/im);
     expect(stdout).toContain('<script src="/docs/scalar.js"></script>');
-    const bundle = await run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", `http://127.0.0.1:${port}/docs/scalar.js`]);
+    const bundle = await run("curl", [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{content_type}",
+      `http://127.0.0.1:${port}/docs/scalar.js`,
+    ]);
     expect(bundle.stdout).toBe("200 text/javascript; charset=utf-8");
   });
 
   it("serves the seed's cURL example, and the guide's receiver verifies the campaign.deleted webhook", async () => {
     const auth = `Authorization: Bearer ${stack.key}`;
     const receiverPort = await freePort();
-    const hook = await curl("-X", "POST", `${stack.gateway}/v1/webhooks`, "-H", auth, "-H", "Content-Type: application/json",
-      "-d", JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, events: ["campaign.deleted"] }));
+    const hook = await curl(
+      "-X",
+      "POST",
+      `${stack.gateway}/v1/webhooks`,
+      "-H",
+      auth,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hooks`, events: ["campaign.deleted"] }),
+    );
     expect(hook.status).toBe(201);
     const secret = (hook.body as { data: { webhook: { secret: string } } }).data.webhook.secret;
     receiver = await guideReceiver(secret, receiverPort);
 
-    const created = await curl("-X", "POST", `${stack.gateway}/v1/campaigns`, "-H", auth,
-      "-H", "Content-Type: application/json", "-d", '{"name":"Spring launch"}');
+    const created = await curl(
+      "-X",
+      "POST",
+      `${stack.gateway}/v1/campaigns`,
+      "-H",
+      auth,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"name":"Spring launch"}',
+    );
     expect(created.status).toBe(201);
     const id = (created.body as { data: { campaign: { id: string } } }).data.campaign.id;
 
@@ -145,7 +170,11 @@ describe("npm start", () => {
     const closedAt = await Promise.race([closedAll, new Promise<null>((r) => setTimeout(() => r(null), 1_000))]);
     expect(closedAt, "slow-header connections still open after 20 s").not.toBeNull();
     expect(answered).toBeGreaterThan(0);
-    console.log(`50 slow-header connections closed after ${Math.max(...closedAt!) - opened} ms; ${answered} requests answered meanwhile`);
+    console.log(
+      `50 slow-header connections closed after ${
+        Math.max(...closedAt!) - opened
+      } ms; ${answered} requests answered meanwhile`,
+    );
   });
 
   it("stops everything on Ctrl-C, and a restart keeps the data and the demo key", async () => {
@@ -160,8 +189,20 @@ describe("npm start", () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before.body);
 
-    const local = await curl("-X", "POST", `${stack.gateway}/v1/webhooks`, "-H", `Authorization: Bearer ${stack.key}`,
-      "-H", "Content-Type: application/json", "-d", JSON.stringify({ url: "https://127.0.0.1/hooks", events: ["campaign.deleted"] }));
-    expect(local).toMatchObject({ status: 400, body: { error: { code: "invalid_url", message: "127.0.0.1 is a loopback address" } } });
+    const local = await curl(
+      "-X",
+      "POST",
+      `${stack.gateway}/v1/webhooks`,
+      "-H",
+      `Authorization: Bearer ${stack.key}`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      JSON.stringify({ url: "https://127.0.0.1/hooks", events: ["campaign.deleted"] }),
+    );
+    expect(local).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_url", message: "127.0.0.1 is a loopback address" } },
+    });
   });
 });

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { PERMISSIONS } from "@shared/auth/permissions.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { freePort } from "../support/network.ts";
 import { interrupt, npmStart, stackProcess, type StartedStack } from "../support/npm-start.ts";
 import { type RunningReceiver, startReceiver } from "../support/webhook-receiver.ts";
@@ -46,6 +46,7 @@ let workspaceId: string;
 let key: string;
 const outcomes: Outcome[] = [];
 
+// deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
 async function send(op: Outcome["op"], method: string, url: string, body?: unknown): Promise<Outcome & { body?: any }> {
   const startedAt = performance.now();
   try {
@@ -85,7 +86,9 @@ beforeAll(async () => {
   sql = postgres(stack.databaseUrl, { max: 2, backoff: () => 0.1, onnotice: () => {} });
   workspaceId = (await createWorkspace(sql, { name: "fault injection", plan: "org" })).id;
   key = (await createApiKey(sql, { workspaceId, permissions: [...PERMISSIONS], tier: "unmetered" })).key;
-  receivers = await Promise.all([0, 1].map(() => startReceiver(async () => (await pause(receiverDelayMs), { status: 200, body: "ok" }))));
+  receivers = await Promise.all(
+    [0, 1].map(() => startReceiver(async () => (await pause(receiverDelayMs), { status: 200, body: "ok" }))),
+  );
   for (const receiver of receivers) {
     const res = await send("create", "POST", `${stack.gateway}/v1/webhooks`, {
       url: receiver.url,
@@ -115,9 +118,13 @@ async function expectNoPartialWrites() {
   const deletedEvents = new Map<string, number[]>();
   for (const e of events) deletedEvents.set(e.campaign_id, [...(deletedEvents.get(e.campaign_id) ?? []), e.deliveries]);
 
-  for (const o of outcomes.filter((o) => o.op === "delete" && o.status === 200)) expect(remaining.has(o.id!)).toBe(false);
+  for (const o of outcomes.filter((o) => o.op === "delete" && o.status === 200)) {
+    expect(remaining.has(o.id!)).toBe(false);
+  }
   const inconsistent = [...created].filter((id) =>
-    remaining.has(id) ? deletedEvents.has(id) : JSON.stringify(deletedEvents.get(id)) !== JSON.stringify([receivers.length])
+    remaining.has(id)
+      ? deletedEvents.has(id)
+      : JSON.stringify(deletedEvents.get(id)) !== JSON.stringify([receivers.length])
   );
   expect(inconsistent).toEqual([]);
 }
@@ -143,10 +150,12 @@ const duplicates = (list: Delivery[]) => {
  * when the dispatcher died are sent again when their 30 s lease runs out), and asserts it. `since` marks a batch.
  */
 async function everyDeliveryArrives(since = new Date(0)): Promise<Delivery[]> {
-  const deliveries = async (): Promise<Delivery[]> => [...await sql<Delivery[]>`
+  const deliveries = async (): Promise<Delivery[]> => [
+    ...await sql<Delivery[]>`
     select d.id, w.url, d.status, d.created_at >= ${since} as batch
       from public.webhook_deliveries d join public.webhook_endpoints w on w.id = d.endpoint_id
-     where d.workspace_id = ${workspaceId}`];
+     where d.workspace_id = ${workspaceId}`,
+  ];
   const deadline = Date.now() + 150_000;
   let rows = await deliveries();
   let timesReceived = receivedCounts();
@@ -165,55 +174,67 @@ async function everyDeliveryArrives(since = new Date(0)): Promise<Delivery[]> {
 }
 
 describe("npm start under faults", () => {
-  it(`Postgres SIGKILLed ${RUNS} times under ${CLIENTS} clients: it comes back by itself, with nothing half done`, async () => {
-    let running = true;
-    const clients = Array.from({ length: CLIENTS }, () => client(() => running));
-    const recoveries: number[] = [];
-    const outageAnswers: number[] = [];
-    try {
-      for (let run = 0; run < RUNS; run++) {
-        // Steady load first: each run is an incident of its own, not a crash loop.
-        await pause(6_000);
-        const pid = await stackProcess(stack, /\/bin\/postgres -D /);
-        const killedAt = performance.now();
-        process.kill(pid, "SIGKILL");
-        // Back = a 2xx to a request sent after the outage was first seen.
-        let back: Outcome | undefined;
-        const deadline = killedAt + 30_000;
-        while (!back && performance.now() < deadline) {
-          await pause(10);
-          const firstFailure = outcomes.find((o) => o.startedAt >= killedAt && o.status >= 500);
-          if (firstFailure) back = outcomes.find((o) => o.startedAt >= firstFailure.startedAt && o.status < 300);
+  it(
+    `Postgres SIGKILLed ${RUNS} times under ${CLIENTS} clients: it comes back by itself, with nothing half done`,
+    async () => {
+      let running = true;
+      const clients = Array.from({ length: CLIENTS }, () => client(() => running));
+      const recoveries: number[] = [];
+      const outageAnswers: number[] = [];
+      try {
+        for (let run = 0; run < RUNS; run++) {
+          // Steady load first: each run is an incident of its own, not a crash loop.
+          await pause(6_000);
+          const pid = await stackProcess(stack, /\/bin\/postgres -D /);
+          const killedAt = performance.now();
+          process.kill(pid, "SIGKILL");
+          // Back = a 2xx to a request sent after the outage was first seen.
+          let back: Outcome | undefined;
+          const deadline = killedAt + 30_000;
+          while (!back && performance.now() < deadline) {
+            await pause(10);
+            const firstFailure = outcomes.find((o) => o.startedAt >= killedAt && o.status >= 500);
+            if (firstFailure) back = outcomes.find((o) => o.startedAt >= firstFailure.startedAt && o.status < 300);
+          }
+          expect(back, `run ${run + 1}: no 2xx within 30 s of the kill`).toBeDefined();
+          recoveries.push(back!.endedAt - killedAt);
+          outageAnswers.push(
+            ...outcomes
+              .filter((o) => o.status === 503 && o.startedAt >= killedAt && o.endedAt <= back!.endedAt)
+              .map((o) => o.endedAt - o.startedAt),
+          );
         }
-        expect(back, `run ${run + 1}: no 2xx within 30 s of the kill`).toBeDefined();
-        recoveries.push(back!.endedAt - killedAt);
-        outageAnswers.push(...outcomes
-          .filter((o) => o.status === 503 && o.startedAt >= killedAt && o.endedAt <= back!.endedAt)
-          .map((o) => o.endedAt - o.startedAt));
+        await pause(1_000);
+      } finally {
+        running = false;
+        await Promise.all(clients);
       }
-      await pause(1_000);
-    } finally {
-      running = false;
-      await Promise.all(clients);
-    }
 
-    console.log(`Postgres SIGKILL under ${CLIENTS} clients, kill -> first 200 again (ms), ${RUNS} runs: ` +
-      recoveries.map((ms) => ms.toFixed(0)).join(", "));
-    console.log(`503s during the outages: ${outageAnswers.length}, p50 ${percentile(outageAnswers, 50).toFixed(1)} ms, ` +
-      `p95 ${percentile(outageAnswers, 95).toFixed(1)} ms, max ${Math.max(...outageAnswers).toFixed(1)} ms`);
-    const counts: Record<number, number> = {};
-    for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-    const slowest = Math.max(...outcomes.map((o) => o.endedAt - o.startedAt));
-    console.log(`answers: ${JSON.stringify(counts)}; slowest ${slowest.toFixed(0)} ms`);
+      console.log(
+        `Postgres SIGKILL under ${CLIENTS} clients, kill -> first 200 again (ms), ${RUNS} runs: ` +
+          recoveries.map((ms) => ms.toFixed(0)).join(", "),
+      );
+      console.log(
+        `503s during the outages: ${outageAnswers.length}, p50 ${percentile(outageAnswers, 50).toFixed(1)} ms, ` +
+          `p95 ${percentile(outageAnswers, 95).toFixed(1)} ms, max ${Math.max(...outageAnswers).toFixed(1)} ms`,
+      );
+      const counts: Record<number, number> = {};
+      for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+      const slowest = Math.max(...outcomes.map((o) => o.endedAt - o.startedAt));
+      console.log(`answers: ${JSON.stringify(counts)}; slowest ${slowest.toFixed(0)} ms`);
 
-    expect(stack.output().match(/Postgres ended \(signal SIGKILL\); restarting in 250 ms/g)).toHaveLength(RUNS);
-    expect(outcomes.filter((o) => ![200, 201, 404, 503].includes(o.status))).toEqual([]);
-    expect(outcomes.filter((o) => o.op === "delete" && o.status === 200).length).toBeGreaterThan(0);
-    await expectNoPartialWrites();
-    const all = await everyDeliveryArrives();
-    console.log(`Postgres kills: ${all.length} of ${all.length} deliveries received, ${duplicates(all)} duplicates ` +
-      `(attempts whose result could not be recorded during an outage are sent again)`);
-  }, 300_000);
+      expect(stack.output().match(/Postgres ended \(signal SIGKILL\); restarting in 250 ms/g)).toHaveLength(RUNS);
+      expect(outcomes.filter((o) => ![200, 201, 404, 503].includes(o.status))).toEqual([]);
+      expect(outcomes.filter((o) => o.op === "delete" && o.status === 200).length).toBeGreaterThan(0);
+      await expectNoPartialWrites();
+      const all = await everyDeliveryArrives();
+      console.log(
+        `Postgres kills: ${all.length} of ${all.length} deliveries received, ${duplicates(all)} duplicates ` +
+          `(attempts whose result could not be recorded during an outage are sent again)`,
+      );
+    },
+    300_000,
+  );
 
   it("the functions process killed mid-delivery: it is restarted and every delivery arrives", async () => {
     receiverDelayMs = 200;
@@ -232,12 +253,16 @@ describe("npm start under faults", () => {
     const received = () => receivers.reduce((n, r) => n + r.received.length, 0);
     const midDeadline = Date.now() + 60_000;
     while (received() < deliveredBefore + 20 && Date.now() < midDeadline) await pause(5);
-    expect(received(), "20 deliveries of the batch arrive before the kill").toBeGreaterThanOrEqual(deliveredBefore + 20);
+    expect(received(), "20 deliveries of the batch arrive before the kill").toBeGreaterThanOrEqual(
+      deliveredBefore + 20,
+    );
     process.kill(await stackProcess(stack, /functions-server\.ts/), "SIGKILL");
 
     const batch = (await everyDeliveryArrives(batchStart)).filter((d) => d.batch);
-    console.log(`functions killed mid-delivery: ${batch.length} of ${batch.length} deliveries received, ` +
-      `${duplicates(batch)} duplicates (sent again with the same delivery id: in flight at the kill)`);
+    console.log(
+      `functions killed mid-delivery: ${batch.length} of ${batch.length} deliveries received, ` +
+        `${duplicates(batch)} duplicates (sent again with the same delivery id: in flight at the kill)`,
+    );
     expect(stack.output()).toMatch(/functions ended \(signal SIGKILL\); restarting/);
     await expectNoPartialWrites();
   }, 240_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
 import { expectError, expectFieldErrors, expectGatewayHeaders, REQUEST_ID } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newKey, newTenant } from "../support/fixtures.ts";
 import { call, callOnOwnConnection, gatewaySession, startGateway } from "../support/gateway.ts";
@@ -106,7 +106,10 @@ describe("request bodies", () => {
     expect(await campaignCount(t.workspaceId)).toBe(0);
     for (const contentType of ["application/json; charset=utf-8", "APPLICATION/JSON"]) {
       const res = await call(`${s.gateway.url}/v1/campaigns`, {
-        method: "POST", key: t.key, body: json, headers: { "Content-Type": contentType },
+        method: "POST",
+        key: t.key,
+        body: json,
+        headers: { "Content-Type": contentType },
       });
       expect(res.status, contentType).toBe(201);
     }
@@ -116,7 +119,10 @@ describe("request bodies", () => {
     "400 validation_error for a body that is not JSON: %j",
     async (raw) => {
       const res = await call(`${s.gateway.url}/v1/campaigns`, {
-        method: "POST", key: s.tenant.key, rawBody: raw, headers: { "Content-Type": "application/json" },
+        method: "POST",
+        key: s.tenant.key,
+        rawBody: raw,
+        headers: { "Content-Type": "application/json" },
       });
       const error = expectError(res, 400, "validation_error");
       expect(error.message).toMatch(/JSON/);
@@ -155,7 +161,9 @@ describe("failures", () => {
     const real = createPostgresDatabase(databaseUrl(), { maxConnections: 2 });
     const broken: Database = {
       rpc: (name, args) =>
-        name === "gateway_request" && (args as { p_rpc?: string }).p_rpc === "get_campaign" ? Promise.reject(new Error('relation "secret_table" does not exist')) : real.rpc(name, args),
+        name === "gateway_request" && (args as { p_rpc?: string }).p_rpc === "get_campaign"
+          ? Promise.reject(new Error('relation "secret_table" does not exist'))
+          : real.rpc(name, args),
     };
     const failing = await startGateway({ db: broken });
     try {
@@ -173,7 +181,8 @@ describe("failures", () => {
 });
 
 describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
-  const create = (init: Parameters<typeof call>[1]) => call(`${s.gateway.url}/v1/campaigns`, { method: "POST", ...init });
+  const create = (init: Parameters<typeof call>[1]) =>
+    call(`${s.gateway.url}/v1/campaigns`, { method: "POST", ...init });
 
   it("no auth beats a bad body", async () => {
     const raw = { rawBody: '{"name":', headers: { "Content-Type": "text/plain" } };
@@ -185,9 +194,15 @@ describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
   it("403 beats 400, and 404", async () => {
     const readOnly = await newKey(s.tenant, ["campaigns:read"]);
     expectError(await create({ key: readOnly, body: { colour: "red" } }), 403, "insufficient_permissions");
-    expectError(await create({ key: readOnly, rawBody: "{", headers: { "Content-Type": "text/plain" } }), 403, "insufficient_permissions");
+    expectError(
+      await create({ key: readOnly, rawBody: "{", headers: { "Content-Type": "text/plain" } }),
+      403,
+      "insufficient_permissions",
+    );
     const patch = await call(`${s.gateway.url}/v1/campaigns/${crypto.randomUUID()}`, {
-      method: "PATCH", key: readOnly, body: { colour: "red" },
+      method: "PATCH",
+      key: readOnly,
+      body: { colour: "red" },
     });
     expectError(patch, 403, "insufficient_permissions");
   });
@@ -203,7 +218,11 @@ describe("order of checks: 401 -> 429 -> 403 -> 400 -> 404/409", () => {
   it("400 beats 404 and 409", async () => {
     const completed = await insertCampaign(s.tenant.workspaceId, { status: "completed" });
     for (const id of [crypto.randomUUID(), completed]) {
-      const res = await call(`${s.gateway.url}/v1/campaigns/${id}`, { method: "PATCH", key: s.tenant.key, body: { name: "" } });
+      const res = await call(`${s.gateway.url}/v1/campaigns/${id}`, {
+        method: "PATCH",
+        key: s.tenant.key,
+        body: { name: "" },
+      });
       expectFieldErrors(res, ["name"]);
     }
   });

@@ -10,12 +10,20 @@
 // The seed is fixed so a run is repeatable; FUZZ_SEED picks another, FUZZ_RUNS the runs per operation.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CAMPAIGN_STATUSES } from "../../functions/_shared/campaigns/campaign.ts";
-import { SUBSCRIBABLE_EVENTS } from "../../functions/_shared/webhooks/events.ts";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
-import { ALL_PERMISSIONS, db, insertCampaign, insertEndpoint, newKey, newTenant, type TestTenant } from "../support/fixtures.ts";
-import { bodyFor, type JsonSchema, type QueryParameter, queryFor, resolveHost } from "../support/fuzz-inputs.ts";
+import { CAMPAIGN_STATUSES } from "@shared/campaigns/campaign.ts";
+import { SUBSCRIBABLE_EVENTS } from "@shared/webhooks/events.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
+import {
+  ALL_PERMISSIONS,
+  db,
+  insertCampaign,
+  insertEndpoint,
+  newKey,
+  newTenant,
+  type TestTenant,
+} from "../support/fixtures.ts";
+import { bodyFor, type JsonSchema, queryFor, type QueryParameter, resolveHost } from "../support/fuzz-inputs.ts";
 import { callOnOwnConnection, gatewaySession } from "../support/gateway.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
@@ -60,9 +68,11 @@ async function resourcePool(workspaceId: string): Promise<Pool> {
     select ${workspaceId}, ev.id, e.id, s.status, 6, case when s.status = 'pending' then null else now() end
       from ev, unnest(${webhooks}::uuid[]) e(id), unnest(array['failed', 'pending']) s(status)
     returning id`;
-  const keys = await Promise.all([["campaigns:read"], ["admin:api_keys"]].map(async (permissions) =>
-    (await createApiKey(db(), { workspaceId, permissions: permissions as never, tier: "standard" })).id
-  ));
+  const keys = await Promise.all(
+    [["campaigns:read"], ["admin:api_keys"]].map(async (permissions) =>
+      (await createApiKey(db(), { workspaceId, permissions: permissions as never, tier: "standard" })).id
+    ),
+  );
   return { campaigns, webhooks, "api-keys": keys, delivery_id: deliveries.map((d) => d.id) };
 }
 
@@ -92,16 +102,40 @@ function pathId(own: string[], others: string[]): fc.Arbitrary<string> {
     {
       weight: 2,
       arbitrary: fc.constantFrom(
-        "not-a-uuid", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
-        sample.toUpperCase(), `${sample}x`, `%7B${sample}%7D`, sample.replaceAll("-", ""), sample.slice(0, 35),
-        "%00", "%ED%A0%80", "1%27%20or%20%271%27%3D%271", "a".repeat(3000), encodeURIComponent("中文"), "%2e%2e",
-        "0", "-1", "2147483648", "null", "undefined", "__proto__", "constructor",
+        "not-a-uuid",
+        "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        sample.toUpperCase(),
+        `${sample}x`,
+        `%7B${sample}%7D`,
+        sample.replaceAll("-", ""),
+        sample.slice(0, 35),
+        "%00",
+        "%ED%A0%80",
+        "1%27%20or%20%271%27%3D%271",
+        "a".repeat(3000),
+        encodeURIComponent("中文"),
+        "%2e%2e",
+        "0",
+        "-1",
+        "2147483648",
+        "null",
+        "undefined",
+        "__proto__",
+        "constructor",
       ),
     },
   );
 }
 
-const CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "application/merge-patch+json", ""];
+const CONTENT_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "application/merge-patch+json",
+  "",
+];
 
 const session = gatewaySession({ resolveHost });
 let other: TestTenant;
@@ -118,7 +152,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  console.log(`fuzz: ${tally.inputs} inputs, statuses ${JSON.stringify(Object.fromEntries(tally.statuses))}, seed ${SEED}`);
+  console.log(
+    `fuzz: ${tally.inputs} inputs, statuses ${JSON.stringify(Object.fromEntries(tally.statuses))}, seed ${SEED}`,
+  );
 });
 
 describe("fuzzing every operation", () => {
@@ -142,7 +178,10 @@ describe("fuzzing every operation", () => {
         ).map((ids) => ids.reduce((p, [placeholder, id]) => p.replace(placeholder, id), path)),
         query: query.length ? queryFor(query) : fc.constant(""),
         body: body ? bodyFor(body) : fc.constant(undefined),
-        contentType: fc.oneof({ weight: 8, arbitrary: fc.constant("application/json") }, fc.constantFrom(...CONTENT_TYPES)),
+        contentType: fc.oneof(
+          { weight: 8, arbitrary: fc.constant("application/json") },
+          fc.constantFrom(...CONTENT_TYPES),
+        ),
         weakKey: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, fc.constant(true)),
       });
       let before = await fingerprints([tenant.workspaceId, other.workspaceId]);
@@ -167,7 +206,9 @@ describe("fuzzing every operation", () => {
           const after = await fingerprints([tenant.workspaceId, other.workspaceId]);
           expect(after[other.workspaceId], "another workspace's rows changed").toBe(otherRows);
           if (res.status >= 400) {
-            expect(after[tenant.workspaceId], `rows changed by a refused request (${res.status})`).toBe(before[tenant.workspaceId]);
+            expect(after[tenant.workspaceId], `rows changed by a refused request (${res.status})`).toBe(
+              before[tenant.workspaceId],
+            );
           }
           before = after;
         }),
@@ -189,7 +230,14 @@ describe("fuzzing every operation", () => {
 describe("fuzzing the caller-bound rules", () => {
   const TIER_RANK = { standard: 0, high: 1, unmetered: 2 } as const;
   type Tier = keyof typeof TIER_RANK;
-  interface Actor { name: string; key: string; id: string; permissions: string[]; tier: Tier; expiresAt: string | null }
+  interface Actor {
+    name: string;
+    key: string;
+    id: string;
+    permissions: string[];
+    tier: Tier;
+    expiresAt: string | null;
+  }
 
   /** Keys of one workspace, from the strongest to ones bounded by each rule. */
   async function actors(workspaceId: string): Promise<Actor[]> {
@@ -207,7 +255,9 @@ describe("fuzzing the caller-bound rules", () => {
         tier: spec.tier,
         ...(spec.expiresAt ? { expiresAt: spec.expiresAt } : {}),
       });
-      const [row] = await db()<{ expires_at: Date | null }[]>`select expires_at from public.api_keys where id = ${made.id}`;
+      const [row] = await db()<
+        { expires_at: Date | null }[]
+      >`select expires_at from public.api_keys where id = ${made.id}`;
       return { ...spec, key: made.key, id: made.id, expiresAt: row.expires_at?.toISOString() ?? null };
     }));
   }
@@ -230,68 +280,74 @@ describe("fuzzing the caller-bound rules", () => {
     expires_at: expiry,
   }, { requiredKeys: ["name", "permissions"] });
 
-  it("a stored answer is replayed only to the key that stored it; another key's repeat is 422", { timeout: 180_000 }, async () => {
-    const { gateway } = session;
-    const step = fc.record({
-      actor: fc.nat(3),
-      idempotencyKey: fc.nat(3),
-      request: fc.oneof(
-        apiKeyBody.map((body) => ({ path: "/v1/api-keys", body })),
-        fc.constantFrom("x", "y").map((name) => ({ path: "/v1/campaigns", body: { name } })),
-        fc.constantFrom("p", "q").map((path) => ({
-          path: "/v1/webhooks",
-          body: { url: `https://93.184.215.14/${path}`, events: ["campaign.created"] },
-        })),
-      ),
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 8 }), async (steps) => {
-        const t = await newTenant();
-        const keys = await actors(t.workspaceId);
-        const run = crypto.randomUUID();
-        /** The actor whose request stored each Idempotency-Key's answer, and that answer's text. */
-        const owner = new Map<number, { actor: number; text: string }>();
-        /** Every API key and webhook secret shown: none may be stored in clear. */
-        const secrets: string[] = [];
-        for (const { actor, idempotencyKey, request } of steps) {
-          const res = await callOnOwnConnection(`${gateway.url}${request.path}`, {
-            method: "POST",
-            key: keys[actor].key,
-            body: new TextEncoder().encode(JSON.stringify(request.body)),
-            headers: { "Content-Type": "application/json", "Idempotency-Key": `${run}-${idempotencyKey}` },
-          });
-          tally.inputs++;
-          tally.statuses.set(res.status, (tally.statuses.get(res.status) ?? 0) + 1);
-          expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
-          const stored = owner.get(idempotencyKey);
-          const isReplay = res.headers.get("idempotent-replayed") === "true";
-          if (stored && stored.actor !== actor) {
-            // 422, unless refused before the key is looked at: no permission (403), a bad body (400).
-            const code = res.body?.error?.code;
-            expect(code, `${keys[actor].name} repeating ${keys[stored.actor].name}'s key: ${res.status}`)
-              .toMatch(/^(idempotency_key_reused|insufficient_permissions|validation_error)$/);
-            expect(isReplay).toBe(false);
+  it(
+    "a stored answer is replayed only to the key that stored it; another key's repeat is 422",
+    { timeout: 180_000 },
+    async () => {
+      const { gateway } = session;
+      const step = fc.record({
+        actor: fc.nat(3),
+        idempotencyKey: fc.nat(3),
+        request: fc.oneof(
+          apiKeyBody.map((body) => ({ path: "/v1/api-keys", body })),
+          fc.constantFrom("x", "y").map((name) => ({ path: "/v1/campaigns", body: { name } })),
+          fc.constantFrom("p", "q").map((path) => ({
+            path: "/v1/webhooks",
+            body: { url: `https://93.184.215.14/${path}`, events: ["campaign.created"] },
+          })),
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 8 }), async (steps) => {
+          const t = await newTenant();
+          const keys = await actors(t.workspaceId);
+          const run = crypto.randomUUID();
+          /** The actor whose request stored each Idempotency-Key's answer, and that answer's text. */
+          const owner = new Map<number, { actor: number; text: string }>();
+          /** Every API key and webhook secret shown: none may be stored in clear. */
+          const secrets: string[] = [];
+          for (const { actor, idempotencyKey, request } of steps) {
+            const res = await callOnOwnConnection(`${gateway.url}${request.path}`, {
+              method: "POST",
+              key: keys[actor].key,
+              body: new TextEncoder().encode(JSON.stringify(request.body)),
+              headers: { "Content-Type": "application/json", "Idempotency-Key": `${run}-${idempotencyKey}` },
+            });
+            tally.inputs++;
+            tally.statuses.set(res.status, (tally.statuses.get(res.status) ?? 0) + 1);
+            expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+            const stored = owner.get(idempotencyKey);
+            const isReplay = res.headers.get("idempotent-replayed") === "true";
+            if (stored && stored.actor !== actor) {
+              // 422, unless refused before the key is looked at: no permission (403), a bad body (400).
+              const code = res.body?.error?.code;
+              expect(code, `${keys[actor].name} repeating ${keys[stored.actor].name}'s key: ${res.status}`)
+                .toMatch(/^(idempotency_key_reused|insufficient_permissions|validation_error)$/);
+              expect(isReplay).toBe(false);
+            }
+            if (isReplay) {
+              expect(stored?.actor, "a replay to a key that stored nothing under this Idempotency-Key").toBe(actor);
+              expect(res.text).toBe(stored!.text);
+            }
+            // What the operation itself answered is stored; refusals before it (400, 403 for the permission, 422) not.
+            const beforeOperation = res.status === 400 || res.status === 422 ||
+              res.body?.error?.code === "insufficient_permissions";
+            if (!stored && !beforeOperation) owner.set(idempotencyKey, { actor, text: res.text });
+            const secret = res.body?.data?.api_key?.key ?? res.body?.data?.webhook?.secret;
+            if (secret) secrets.push(secret);
           }
-          if (isReplay) {
-            expect(stored?.actor, "a replay to a key that stored nothing under this Idempotency-Key").toBe(actor);
-            expect(res.text).toBe(stored!.text);
-          }
-          // What the operation itself answered is stored; refusals before it (400, 403 for the permission, 422) not.
-          const beforeOperation = res.status === 400 || res.status === 422 ||
-            res.body?.error?.code === "insufficient_permissions";
-          if (!stored && !beforeOperation) owner.set(idempotencyKey, { actor, text: res.text });
-          const secret = res.body?.data?.api_key?.key ?? res.body?.data?.webhook?.secret;
-          if (secret) secrets.push(secret);
-        }
-        const stored = (await db()<{ text: string }[]>`
+          const stored = (await db()<{ text: string }[]>`
           select concat(result::text, sealed) as text from public.idempotency_keys where workspace_id = ${t.workspaceId}`)
-          .map((row) => row.text).join("\n");
-        expect(stored).not.toContain("whsec_");
-        for (const secret of secrets) expect(stored, "a secret in clear in idempotency_keys").not.toContain(secret.slice(4));
-      }),
-      { seed: SEED, numRuns: Math.ceil(RUNS / 5) },
-    );
-  });
+            .map((row) => row.text).join("\n");
+          expect(stored).not.toContain("whsec_");
+          for (const secret of secrets) {
+            expect(stored, "a secret in clear in idempotency_keys").not.toContain(secret.slice(4));
+          }
+        }),
+        { seed: SEED, numRuns: Math.ceil(RUNS / 5) },
+      );
+    },
+  );
 
   it("keys made or revoked by a key never exceed it: permissions, tier, lifetime", { timeout: 180_000 }, async () => {
     const { gateway } = session;
@@ -321,11 +377,17 @@ describe("fuzzing the caller-bound rules", () => {
             if (res.status === 201) expect(within(res.body.data.api_key, caller), res.text).toBe(true);
             else if (res.status === 403 && self.active) {
               expect(res.body.error.code).toBe("key_exceeds_caller");
-              const asked = { ...body, rate_limit_tier: body.rate_limit_tier as Tier, expires_at: body.expires_at ?? null };
+              const asked = {
+                ...body,
+                rate_limit_tier: body.rate_limit_tier as Tier,
+                expires_at: body.expires_at ?? null,
+              };
               expect(within(asked, caller) && asked.rate_limit_tier !== "unmetered").toBe(false);
             }
           } else {
-            const targets = await db()<{ id: string; permissions: string[]; rate_limit_tier: Tier; expires_at: Date | null }[]>`
+            const targets = await db()<
+              { id: string; permissions: string[]; rate_limit_tier: Tier; expires_at: Date | null }[]
+            >`
               select id, permissions, rate_limit_tier, expires_at from public.api_keys
                where workspace_id = ${t.workspaceId} and revoked_at is null order by created_at, id`;
             if (targets.length === 0) continue;

@@ -3,12 +3,12 @@
 // refused before its operation stores nothing; a key is remembered 24 hours, then forgotten and pruned.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { DatabaseUnavailableError } from "../../functions/_shared/db/unavailable.ts";
-import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
-import { pruneIdempotencyKeys } from "../../scripts/local/retention.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { DatabaseUnavailableError } from "@shared/db/unavailable.ts";
+import { generateApiKey } from "@shared/auth/api-key.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
+import { pruneIdempotencyKeys } from "@scripts/local/retention.ts";
 import { type ApiResponse, expectError, statusCounts } from "../support/assertions.ts";
 import {
   ALL_PERMISSIONS,
@@ -85,7 +85,9 @@ describe("a response lost after the commit, retried with the same key", () => {
     const retry = await send(t, "/v1/campaigns", { body: { name: "Once" }, idempotencyKey: key });
     expect(retry.status).toBe(201);
     expect(replayed(retry)).toBe("true");
-    const [{ id }] = await db()<{ id: string }[]>`select id from public.campaigns where workspace_id = ${t.workspaceId}`;
+    const [{ id }] = await db()<
+      { id: string }[]
+    >`select id from public.campaigns where workspace_id = ${t.workspaceId}`;
     expect(retry.body.data.campaign).toMatchObject({ id, name: "Once", status: "draft" });
     expect(await campaignCount(t.workspaceId)).toBe(1);
     expect((await eventsOf(t.workspaceId)).map((e) => [e.event, e.deliveries])).toEqual([["campaign.created", 1]]);
@@ -97,7 +99,11 @@ describe("a response lost after the commit, retried with the same key", () => {
     const id = await insertCampaign(t.workspaceId, { name: "Doomed" });
     const key = crypto.randomUUID();
     dropNextAnswer = true;
-    expectError(await send(t, `/v1/campaigns/${id}`, { method: "DELETE", idempotencyKey: key }), 503, "service_unavailable");
+    expectError(
+      await send(t, `/v1/campaigns/${id}`, { method: "DELETE", idempotencyKey: key }),
+      503,
+      "service_unavailable",
+    );
     expect(await campaignCount(t.workspaceId)).toBe(0);
 
     const retry = await send(t, `/v1/campaigns/${id}`, { method: "DELETE", idempotencyKey: key });
@@ -139,7 +145,10 @@ describe("a replay is the first answer, rendered by the same route from the stor
     const key = crypto.randomUUID();
     const first = await send(t, "/v1/campaigns", { body: { name: "Counted" }, idempotencyKey: key });
     const again = await send(t, "/v1/campaigns", { body: { name: "Counted" }, idempotencyKey: key });
-    expect([first.headers.get("x-ratelimit-remaining"), again.headers.get("x-ratelimit-remaining")]).toEqual(["999", "998"]);
+    expect([first.headers.get("x-ratelimit-remaining"), again.headers.get("x-ratelimit-remaining")]).toEqual([
+      "999",
+      "998",
+    ]);
   });
 
   it("a created API key: the replay shows the same key, which the database never holds in clear", async () => {
@@ -182,8 +191,14 @@ describe("webhook secrets in a stored answer are sealed, like a new API key", ()
 
     const id: string = created.body.data.webhook.id;
     const rotateKey = crypto.randomUUID();
-    const rotated = await send(t, `/v1/webhooks/${id}/rotate-secret`, { body: { overlap_seconds: 0 }, idempotencyKey: rotateKey });
-    const rotatedAgain = await send(t, `/v1/webhooks/${id}/rotate-secret`, { body: { overlap_seconds: 0 }, idempotencyKey: rotateKey });
+    const rotated = await send(t, `/v1/webhooks/${id}/rotate-secret`, {
+      body: { overlap_seconds: 0 },
+      idempotencyKey: rotateKey,
+    });
+    const rotatedAgain = await send(t, `/v1/webhooks/${id}/rotate-secret`, {
+      body: { overlap_seconds: 0 },
+      idempotencyKey: rotateKey,
+    });
     const newSecret: string = rotated.body.data.webhook.secret;
     expect([rotated.status, newSecret]).toEqual([200, expect.stringMatching(/^whsec_/)]);
     expect([rotatedAgain.status, rotatedAgain.body, replayed(rotatedAgain)]).toEqual([200, rotated.body, "true"]);
@@ -199,18 +214,22 @@ describe("webhook secrets in a stored answer are sealed, like a new API key", ()
 });
 
 describe("one key, many requests", () => {
-  it.each(["standard", "unmetered"] as const)("16 concurrent requests with one key (%s key): the operation runs once, all 16 get its answer, 15 as replays", async (tier) => {
-    const t = await newTenant({ plan: "org", tier });
-    await insertEndpoint(t.workspaceId, ["campaign.created"]);
-    const key = crypto.randomUUID();
-    const answers = await Promise.all(Array.from({ length: 16 }, () =>
-      send(t, "/v1/campaigns", { body: { name: "Racing" }, idempotencyKey: key })));
-    expect(statusCounts(answers)).toEqual({ 201: 16 });
-    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
-    expect(answers.filter((a) => replayed(a) === "true")).toHaveLength(15);
-    expect(await campaignCount(t.workspaceId)).toBe(1);
-    expect(await eventsOf(t.workspaceId)).toHaveLength(1);
-  });
+  it.each(["standard", "unmetered"] as const)(
+    "16 concurrent requests with one key (%s key): the operation runs once, all 16 get its answer, 15 as replays",
+    async (tier) => {
+      const t = await newTenant({ plan: "org", tier });
+      await insertEndpoint(t.workspaceId, ["campaign.created"]);
+      const key = crypto.randomUUID();
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () => send(t, "/v1/campaigns", { body: { name: "Racing" }, idempotencyKey: key })),
+      );
+      expect(statusCounts(answers)).toEqual({ 201: 16 });
+      expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+      expect(answers.filter((a) => replayed(a) === "true")).toHaveLength(15);
+      expect(await campaignCount(t.workspaceId)).toBe(1);
+      expect(await eventsOf(t.workspaceId)).toHaveLength(1);
+    },
+  );
 
   it("422 idempotency_key_reused for the same key with another body, another id or another route; nothing runs", async () => {
     const t = await newTenant({ plan: "org", tier: "standard" });
@@ -229,7 +248,10 @@ describe("one key, many requests", () => {
     // The same body with its keys in another order is the same request.
     const k2 = crypto.randomUUID();
     await send(t, "/v1/campaigns", { body: { name: "Ordered", daily_send_limit: 30 }, idempotencyKey: k2 });
-    const reordered = await send(t, "/v1/campaigns", { body: { daily_send_limit: 30, name: "Ordered" }, idempotencyKey: k2 });
+    const reordered = await send(t, "/v1/campaigns", {
+      body: { daily_send_limit: 30, name: "Ordered" },
+      idempotencyKey: k2,
+    });
     expect([reordered.status, replayed(reordered)]).toEqual([201, "true"]);
   });
 
@@ -264,7 +286,11 @@ describe("one key, many requests", () => {
 
   it("another key with every permission repeating a campaign create gets 422, and nothing runs", async () => {
     const t = await newTenant({ plan: "org", tier: "standard" });
-    const twin = await createApiKey(db(), { workspaceId: t.workspaceId, permissions: ALL_PERMISSIONS, tier: "standard" });
+    const twin = await createApiKey(db(), {
+      workspaceId: t.workspaceId,
+      permissions: ALL_PERMISSIONS,
+      tier: "standard",
+    });
     const key = crypto.randomUUID();
     const first = await send(t, "/v1/campaigns", { body: { name: "Mine" }, idempotencyKey: key });
     const other = await send(t, "/v1/campaigns", { body: { name: "Mine" }, idempotencyKey: key, key: twin.key });
@@ -272,7 +298,9 @@ describe("one key, many requests", () => {
     expectError(other, 422, "idempotency_key_reused");
     expect(await campaignCount(t.workspaceId)).toBe(1);
     const [row] = await db()<{ api_key_id: string }[]>`
-      select api_key_id from public.idempotency_keys where workspace_id = ${t.workspaceId} and key_hash = ${sha256(key)}`;
+      select api_key_id from public.idempotency_keys where workspace_id = ${t.workspaceId} and key_hash = ${
+      sha256(key)
+    }`;
     expect(row.api_key_id).toBe(t.keyId);
   });
 
@@ -316,9 +344,21 @@ describe("refused before the operation: nothing stored", () => {
     const reader = await newKey(t, ["campaigns:read"], "standard");
     const key = crypto.randomUUID();
     const body = { name: "Later" };
-    expectError(await send(t, "/v1/campaigns", { body, idempotencyKey: key, key: generateApiKey().key }), 401, "invalid_key");
-    expectError(await send(t, "/v1/campaigns", { body, idempotencyKey: key, key: reader }), 403, "insufficient_permissions");
-    expectError(await send(t, "/v1/campaigns", { body: { colour: "red" }, idempotencyKey: key }), 400, "validation_error");
+    expectError(
+      await send(t, "/v1/campaigns", { body, idempotencyKey: key, key: generateApiKey().key }),
+      401,
+      "invalid_key",
+    );
+    expectError(
+      await send(t, "/v1/campaigns", { body, idempotencyKey: key, key: reader }),
+      403,
+      "insufficient_permissions",
+    );
+    expectError(
+      await send(t, "/v1/campaigns", { body: { colour: "red" }, idempotencyKey: key }),
+      400,
+      "validation_error",
+    );
     await setCounter(t.workspaceId, { day: 100 });
     expectError(await send(t, "/v1/campaigns", { body, idempotencyKey: key }), 429, "rate_limited");
     const [{ n }] = await db()<{ n: number }[]>`

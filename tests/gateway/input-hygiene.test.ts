@@ -3,9 +3,9 @@
 // and a request head over the limit of `npm start`'s front gets the contract's envelope.
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXCERPT_MAX_CHARS, EXCERPT_MAX_FIELDS } from "../../functions/_shared/http/excerpt.ts";
-import { type Front, MAX_HEAD_BYTES, startFront } from "../../scripts/local/front.ts";
-import { freePort } from "../../scripts/local/ports.ts";
+import { EXCERPT_MAX_CHARS, EXCERPT_MAX_FIELDS } from "@shared/http/excerpt.ts";
+import { type Front, MAX_HEAD_BYTES, startFront } from "@scripts/local/front.ts";
+import { freePort } from "@scripts/local/ports.ts";
 import { expectError, REQUEST_ID } from "../support/assertions.ts";
 import { db } from "../support/fixtures.ts";
 import { call, gatewaySession } from "../support/gateway.ts";
@@ -17,6 +17,7 @@ const s = gatewaySession();
  * connection of its own, answered as status, headers and parsed body.
  */
 function rawRequest(url: string, method: string, headers: string[], body = "") {
+  // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
   return new Promise<{ status: number; headers: Headers; body: any; text: string }>((resolve, reject) => {
     // Node adds no Host to a raw header list, and a server refuses a request without one.
     const head = ["Host", new URL(url).host, ...headers, "Connection", "close"];
@@ -89,7 +90,11 @@ describe("bodies must be UTF-8", () => {
     }
     expect(await campaignNames(s.tenant.workspaceId)).not.toContainEqual(expect.stringContaining("\ufffd"));
     // Valid UTF-8 beyond ASCII is fine.
-    const ok = await call(`${s.gateway.url}/v1/campaigns`, { method: "POST", key: s.tenant.key, body: { name: "café ☕" } });
+    const ok = await call(`${s.gateway.url}/v1/campaigns`, {
+      method: "POST",
+      key: s.tenant.key,
+      body: { name: "café ☕" },
+    });
     expect(ok.status).toBe(201);
   });
 });
@@ -109,15 +114,25 @@ describe("several Authorization headers", () => {
     const weak = `Bearer ${s.tenant.key.slice(0, -1)}${s.tenant.key.endsWith("a") ? "b" : "a"}`;
     for (const base of [s.gateway.url, frontUrl]) {
       for (const pair of [[`Bearer ${s.tenant.key}`, weak], [weak, `Bearer ${s.tenant.key}`]]) {
-        const res = await rawRequest(`${base}/v1/campaigns`, "GET", ["Authorization", pair[0], "Authorization", pair[1]]);
+        const res = await rawRequest(`${base}/v1/campaigns`, "GET", [
+          "Authorization",
+          pair[0],
+          "Authorization",
+          pair[1],
+        ]);
         const error = expectError(res, 401, "missing_auth");
         expect(error.message).toMatch(/^More than one Authorization header/);
       }
       // One header still works through either, and a body goes through the front as sent, with its length or chunked.
-      expect((await rawRequest(`${base}/v1/campaigns`, "GET", ["Authorization", `Bearer ${s.tenant.key}`])).status).toBe(200);
+      expect((await rawRequest(`${base}/v1/campaigns`, "GET", ["Authorization", `Bearer ${s.tenant.key}`])).status)
+        .toBe(200);
       for (const framing of [["Content-Length", "15"], ["Transfer-Encoding", "chunked"]]) {
         const created = await rawRequest(`${base}/v1/campaigns`, "POST", [
-          "Authorization", `Bearer ${s.tenant.key}`, "Content-Type", "application/json", ...framing,
+          "Authorization",
+          `Bearer ${s.tenant.key}`,
+          "Content-Type",
+          "application/json",
+          ...framing,
         ], '{"name":"sent"}');
         expect(created.status, created.text).toBe(201);
       }
@@ -126,19 +141,26 @@ describe("several Authorization headers", () => {
 
   it("a request head over the front's limit: 431 request_header_fields_too_large in the envelope, with a request id", async () => {
     const res = await rawRequest(`${frontUrl}/v1/campaigns`, "GET", [
-      "Authorization", `Bearer ${s.tenant.key}`,
-      "X-Padding", "p".repeat(MAX_HEAD_BYTES),
+      "Authorization",
+      `Bearer ${s.tenant.key}`,
+      "X-Padding",
+      "p".repeat(MAX_HEAD_BYTES),
     ]);
     expect(res.status).toBe(431);
     expect(res.body).toEqual({
-      error: { code: "request_header_fields_too_large", message: `The request head exceeds ${MAX_HEAD_BYTES / 1024} KiB` },
+      error: {
+        code: "request_header_fields_too_large",
+        message: `The request head exceeds ${MAX_HEAD_BYTES / 1024} KiB`,
+      },
     });
     expect(res.headers.get("x-request-id")).toMatch(REQUEST_ID);
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     // Just under the limit goes through.
     const fits = await rawRequest(`${frontUrl}/v1/campaigns`, "GET", [
-      "Authorization", `Bearer ${s.tenant.key}`,
-      "X-Padding", "p".repeat(MAX_HEAD_BYTES - 1024),
+      "Authorization",
+      `Bearer ${s.tenant.key}`,
+      "X-Padding",
+      "p".repeat(MAX_HEAD_BYTES - 1024),
     ]);
     expect(fits.status).toBe(200);
   });

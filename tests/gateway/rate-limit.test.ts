@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiResponse, expectError, statusCounts } from "../support/assertions.ts";
-import type { Permission } from "../../functions/_shared/auth/permissions.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
 import { db, eventsOf, insertEndpoint, newKey, newTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { counterOf, databaseEpoch, inOneMinute, isUtcMidnight, setCounter } from "../support/rate-limit.ts";
@@ -43,7 +43,10 @@ describe("rate-limit headers", () => {
       return [await list(t.key), await list(t.key), await list(t.key)];
     });
     for (const res of seen) expect(res.status).toBe(200);
-    expect(seen.map((res) => [limitHeaders(res).limit, limitHeaders(res).remaining])).toEqual([[100, 99], [100, 98], [100, 97]]);
+    expect(seen.map((res) => [limitHeaders(res).limit, limitHeaders(res).remaining])).toEqual([[100, 99], [100, 98], [
+      100,
+      97,
+    ]]);
     const { reset } = limitHeaders(seen[0]);
     expect(isUtcMidnight(reset)).toBe(true);
     expect(reset - Date.now() / 1000).toBeGreaterThan(-5);
@@ -55,7 +58,16 @@ describe("rate-limit headers", () => {
     for (let i = 0; i < 12; i++) {
       const res = await list(t.key);
       expect(res.status).toBe(200);
-      for (const name of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit", "retry-after"]) {
+      for (
+        const name of [
+          "x-ratelimit-limit",
+          "x-ratelimit-remaining",
+          "x-ratelimit-reset",
+          "ratelimit-policy",
+          "ratelimit",
+          "retry-after",
+        ]
+      ) {
         expect(res.headers.get(name)).toBeNull();
       }
     }
@@ -103,8 +115,12 @@ describe("limits", () => {
     const { t, responses } = await inOneMinute(async () => {
       const t = await starter();
       await insertEndpoint(t.workspaceId, ["campaign.created"]);
-      const responses = await Promise.all(Array.from({ length: 25 }, (_, i) =>
-        call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name: `c${i}` } })));
+      const responses = await Promise.all(
+        Array.from(
+          { length: 25 },
+          (_, i) => call(`${gateway.url}/v1/campaigns`, { method: "POST", key: t.key, body: { name: `c${i}` } }),
+        ),
+      );
       return { t, responses };
     });
     expect(statusCounts(responses)).toEqual({ 201: 10, 429: 15 });
@@ -222,7 +238,10 @@ describe("IETF RateLimit-Policy and RateLimit fields", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("ratelimit-policy")).toBe(starterPolicy);
     }
-    expect(seen.result.map((res) => [currentLimit(res).window, currentLimit(res).r])).toEqual([["minute", 9], ["minute", 8], ["minute", 7]]);
+    expect(seen.result.map((res) => [currentLimit(res).window, currentLimit(res).r])).toEqual([["minute", 9], [
+      "minute",
+      8,
+    ], ["minute", 7]]);
     const [soonest, latest] = seen.minuteReset;
     for (const res of seen.result) {
       expect(currentLimit(res).t).toBeGreaterThanOrEqual(Math.max(soonest, 1));
@@ -262,7 +281,10 @@ describe("IETF RateLimit-Policy and RateLimit fields", () => {
     expectError(forbidden, 403, "insufficient_permissions");
     expectError(missing, 404, "campaign_not_found");
     for (const res of [forbidden, missing]) expect(res.headers.get("ratelimit-policy")).toBe(starterPolicy);
-    expect([currentLimit(forbidden), currentLimit(missing)].map(({ window, r }) => [window, r])).toEqual([["minute", 9], ["minute", 8]]);
+    expect([currentLimit(forbidden), currentLimit(missing)].map(({ window, r }) => [window, r])).toEqual([
+      ["minute", 9],
+      ["minute", 8],
+    ]);
   });
 
   it("a 429 names the exceeded window with nothing left and t equal to Retry-After, minute or day", async () => {

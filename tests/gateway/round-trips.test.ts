@@ -3,9 +3,9 @@
 // The exception: a webhook write whose URL names a host asks gateway_preflight first, so that the host is looked up
 // only for an admitted key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { generateApiKey } from "@shared/auth/api-key.ts";
 import { databaseUrl, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { setCounter } from "../support/rate-limit.ts";
@@ -73,15 +73,19 @@ describe("database round trips per request", () => {
     const lookups: string[] = [];
     const spied = await startGateway({
       db: counting,
-      resolveHost: async (host) => {
+      resolveHost: (host) => {
         lookups.push(host);
-        return host === "internal.example.com" ? ["10.0.0.7"] : ["93.184.215.14"];
+        return Promise.resolve(host === "internal.example.com" ? ["10.0.0.7"] : ["93.184.215.14"]);
       },
     });
     const post = async (key: string, url: string) => {
       calls.length = 0;
       lookups.length = 0;
-      const res = await call(`${spied.url}/v1/webhooks`, { method: "POST", key, body: { url, events: ["campaign.created"] } });
+      const res = await call(`${spied.url}/v1/webhooks`, {
+        method: "POST",
+        key,
+        body: { url, events: ["campaign.created"] },
+      });
       return { status: res.status, code: res.body?.error?.code, calls: [...calls], lookups: [...lookups] };
     };
     try {
@@ -107,7 +111,10 @@ describe("database round trips per request", () => {
 
   it("a webhook write by a key over its rate limit looks nothing up, and is answered 429", async () => {
     const lookups: string[] = [];
-    const spied = await startGateway({ db: counting, resolveHost: async (host) => (lookups.push(host), ["93.184.215.14"]) });
+    const spied = await startGateway({
+      db: counting,
+      resolveHost: (host) => Promise.resolve((lookups.push(host), ["93.184.215.14"])),
+    });
     await setCounter(tenant.workspaceId, { day: 10_000 });
     try {
       calls.length = 0;
@@ -127,7 +134,12 @@ describe("database round trips per request", () => {
   it("one for a write with an Idempotency-Key, first or replayed, reused or malformed", async () => {
     const key = crypto.randomUUID();
     const post = (body: object, idempotencyKey: string) =>
-      counted("/v1/campaigns", { method: "POST", key: tenant.key, body, headers: { "Idempotency-Key": idempotencyKey } });
+      counted("/v1/campaigns", {
+        method: "POST",
+        key: tenant.key,
+        body,
+        headers: { "Idempotency-Key": idempotencyKey },
+      });
     expect(await post({ name: "Once" }, key)).toEqual({ status: 201, calls: ["gateway_request"] });
     expect(await post({ name: "Once" }, key)).toEqual({ status: 201, calls: ["gateway_request"] });
     expect(await post({ name: "Other" }, key)).toEqual({ status: 422, calls: ["gateway_request"] });

@@ -3,13 +3,12 @@
 // list. An operation added without a declared permission, or without a fixture below that builds a request it
 // accepts, fails the first test.
 import { describe, expect, it } from "vitest";
-import type { Permission } from "../../functions/_shared/auth/permissions.ts";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
 import { db, insertCampaign, insertEndpoint } from "../support/fixtures.ts";
 import { resolveHost } from "../support/fuzz-inputs.ts";
 import { securitySuite } from "../support/security-suite.ts";
-
 
 /** A failed delivery to a fresh endpoint of the workspace, which the retry operation accepts. */
 async function failedDelivery(workspaceId: string) {

@@ -2,33 +2,39 @@
 // is given up on with a message that says so.
 import { spawn } from "node:child_process";
 import { expect, it } from "vitest";
-import { endOf } from "../../scripts/local/child-process.ts";
-import { type Supervised, supervise } from "../../scripts/local/supervisor.ts";
+import { endOf } from "@scripts/local/child-process.ts";
+import { supervise, type Supervised } from "@scripts/local/supervisor.ts";
 
 function nodeProcess(code: string): Supervised & { pid: number } {
   const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
   return {
     pid: child.pid!,
     exited: endOf(child),
-    stop: async () => void child.kill(),
+    stop: () => Promise.resolve(void child.kill()),
   };
 }
 
 it("restarts a process that was killed, and says so", async () => {
   const said: string[] = [];
   const starts: number[] = [];
-  const start = async () => {
+  const start = () => {
     const p = nodeProcess("setInterval(() => {}, 1000)");
     starts.push(p.pid);
-    return p;
+    return Promise.resolve(p);
   };
   const supervisor = supervise(await start(), start, {
-    name: "worker", say: (m) => said.push(m), stopping: () => false, giveUp: (m) => said.push(`GAVE UP ${m}`),
+    name: "worker",
+    say: (m) => said.push(m),
+    stopping: () => false,
+    giveUp: (m) => said.push(`GAVE UP ${m}`),
   });
   process.kill(starts[0], "SIGKILL");
   while (starts.length < 2) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 100));
-  expect(said).toEqual(["worker ended (signal SIGKILL); restarting in 250 ms", expect.stringMatching(/^worker restarted \(in \d+ ms\)$/)]);
+  expect(said).toEqual([
+    "worker ended (signal SIGKILL); restarting in 250 ms",
+    expect.stringMatching(/^worker restarted \(in \d+ ms\)$/),
+  ]);
   const second = supervisor.current();
   expect(second.pid).toBe(starts[1]);
   expect(() => process.kill(second.pid, 0)).not.toThrow();
@@ -37,10 +43,13 @@ it("restarts a process that was killed, and says so", async () => {
 
 it("gives up after 5 failures in a row within a minute, with the last reason", async () => {
   const said: string[] = [];
-  const start = async () => nodeProcess("process.exit(3)");
+  const start = () => Promise.resolve(nodeProcess("process.exit(3)"));
   const gaveUp = new Promise<string>((resolve) => {
     supervise(nodeProcess("process.exit(3)"), start, {
-      name: "worker", say: (m) => said.push(m), stopping: () => false, giveUp: resolve,
+      name: "worker",
+      say: (m) => said.push(m),
+      stopping: () => false,
+      giveUp: resolve,
     });
   });
   expect(await gaveUp).toBe("worker failed 5 times within 60 s (last: code 3); giving up");
@@ -57,8 +66,11 @@ it("does not restart what ends while everything is being stopped", async () => {
   let stopping = false;
   let restarts = 0;
   const first = nodeProcess("setInterval(() => {}, 1000)");
-  supervise(first, async () => (restarts++, nodeProcess("")), {
-    name: "worker", say: () => {}, stopping: () => stopping, giveUp: () => {},
+  supervise(first, () => Promise.resolve((restarts++, nodeProcess(""))), {
+    name: "worker",
+    say: () => {},
+    stopping: () => stopping,
+    giveUp: () => {},
   });
   stopping = true;
   await first.stop();

@@ -1,9 +1,9 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { ERROR_STATUS } from "../../functions/_shared/http/errors.ts";
-import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "../../functions/_shared/webhooks/events.ts";
-import { formatDocument, OPENAPI_PATH } from "../../scripts/local/openapi-file.ts";
+import { ERROR_STATUS } from "@shared/http/errors.ts";
+import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "@shared/webhooks/events.ts";
+import { formatDocument, OPENAPI_PATH } from "@scripts/local/openapi-file.ts";
 import { REQUEST_ID } from "../support/assertions.ts";
 import { gatewaySession } from "../support/gateway.ts";
 
@@ -55,7 +55,9 @@ describe("GET /openapi.json", () => {
     for (const { method, path, operation } of operations(document)) {
       if (operation["x-permission"]) {
         expect(operation.security, `${method} ${path}`).toEqual([{ workspaceKey: [] }]);
-        expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(["401", "403", "429"]));
+        expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(
+          expect.arrayContaining(["401", "403", "429"]),
+        );
       } else {
         expect(operation.security, `${method} ${path} has neither a permission nor security: []`).toEqual([]);
       }

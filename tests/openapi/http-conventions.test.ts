@@ -5,9 +5,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gatewayServicesFromEnv } from "../../functions/api-gateway/services.ts";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
-import { formatDocument } from "../../scripts/local/openapi-file.ts";
+import { gatewayServicesFromEnv } from "@gateway/services.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
+import { formatDocument } from "@scripts/local/openapi-file.ts";
 import { expectError, expectFieldErrors } from "../support/assertions.ts";
 import { databaseUrl } from "../support/fixtures.ts";
 import { call, gatewaySession, type RunningGateway, startGateway } from "../support/gateway.ts";
@@ -41,23 +41,36 @@ const queryParameters = Object.entries(document.paths ?? {}).flatMap(([path, ite
 describe("query parameters, parsed as declared", () => {
   it("covers the lists' page, per_page and include_revoked", () => {
     expect(queryParameters.map(({ path, parameter }) => `${path}?${parameter.name}`).sort()).toEqual([
-      "/v1/api-keys?include_revoked", "/v1/api-keys?page", "/v1/api-keys?per_page",
-      "/v1/campaigns?page", "/v1/campaigns?per_page", "/v1/webhooks?page", "/v1/webhooks?per_page",
+      "/v1/api-keys?include_revoked",
+      "/v1/api-keys?page",
+      "/v1/api-keys?per_page",
+      "/v1/campaigns?page",
+      "/v1/campaigns?per_page",
+      "/v1/webhooks?page",
+      "/v1/webhooks?per_page",
     ]);
   });
 
-  it.each(queryParameters)("$path: $parameter.name takes what the document allows and refuses the rest", async ({ path, parameter }) => {
-    const { name, schema } = parameter;
-    const get = (value: string) => call(`${s.gateway.url}${path}?${name}=${encodeURIComponent(value)}`, { key: s.tenant.key });
-    const accepted = schema.type === "boolean"
-      ? ["true", "false"]
-      : [String(schema.minimum), ...(schema.maximum === undefined ? ["2"] : [String(schema.maximum)])];
-    const refused = schema.type === "boolean"
-      ? ["yes", "1", ""]
-      : [String(schema.minimum! - 1), "1.5", "abc", "", ...(schema.maximum === undefined ? [] : [String(schema.maximum + 1)])];
-    for (const value of accepted) expect((await get(value)).status, `${name}=${value}`).toBe(200);
-    for (const value of refused) expectFieldErrors(await get(value), [name]);
-  });
+  it.each(queryParameters)(
+    "$path: $parameter.name takes what the document allows and refuses the rest",
+    async ({ path, parameter }) => {
+      const { name, schema } = parameter;
+      const get = (value: string) =>
+        call(`${s.gateway.url}${path}?${name}=${encodeURIComponent(value)}`, { key: s.tenant.key });
+      const accepted = schema.type === "boolean"
+        ? ["true", "false"]
+        : [String(schema.minimum), ...(schema.maximum === undefined ? ["2"] : [String(schema.maximum)])];
+      const refused = schema.type === "boolean" ? ["yes", "1", ""] : [
+        String(schema.minimum! - 1),
+        "1.5",
+        "abc",
+        "",
+        ...(schema.maximum === undefined ? [] : [String(schema.maximum + 1)]),
+      ];
+      for (const value of accepted) expect((await get(value)).status, `${name}=${value}`).toBe(200);
+      for (const value of refused) expectFieldErrors(await get(value), [name]);
+    },
+  );
 });
 
 describe("path ids", () => {
@@ -80,7 +93,9 @@ describe("401 challenge (RFC 6750)", () => {
     const invalid = await call(campaigns(), { key: "wbk_not_a_key" });
     expectError(invalid, 401, "invalid_key");
     expect(invalid.headers.get("www-authenticate")).toBe('Bearer realm="LeadLex API", error="invalid_token"');
-    const several = await call(campaigns(), { headers: { Authorization: `Bearer ${s.tenant.key}, Bearer ${s.tenant.key}` } });
+    const several = await call(campaigns(), {
+      headers: { Authorization: `Bearer ${s.tenant.key}, Bearer ${s.tenant.key}` },
+    });
     expect(several.headers.get("www-authenticate")).toBe('Bearer realm="LeadLex API", error="invalid_request"');
   });
 
@@ -90,7 +105,9 @@ describe("401 challenge (RFC 6750)", () => {
       .toBe("Authorization scheme Basic is not supported. Use: Authorization: Bearer wbk_...");
     expect(basic.headers.get("www-authenticate")).toBe('Bearer realm="LeadLex API"');
     const bare = await call(campaigns(), { headers: { Authorization: s.tenant.key } });
-    expect(expectError(bare, 401, "missing_auth").message).toMatch(/^Authorization header is not of the form Bearer <key>/);
+    expect(expectError(bare, 401, "missing_auth").message).toMatch(
+      /^Authorization header is not of the form Bearer <key>/,
+    );
   });
 });
 
@@ -162,7 +179,10 @@ describe("browsers (no CORS)", () => {
     expect(error.message).toMatch(/CORS.*call it from your server, never from a browser/);
     expect(res.headers.get("allow")).toBe("GET, POST");
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
-    const get = await call(`${s.gateway.url}/v1/campaigns`, { key: s.tenant.key, headers: { Origin: "https://app.example.com" } });
+    const get = await call(`${s.gateway.url}/v1/campaigns`, {
+      key: s.tenant.key,
+      headers: { Origin: "https://app.example.com" },
+    });
     expect(get.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
@@ -172,7 +192,7 @@ describe("servers", () => {
   beforeAll(async () => {
     const services = await gatewayServicesFromEnv(
       { DATABASE_URL: databaseUrl(), SUPABASE_URL: "http://127.0.0.1:54999/" },
-      { resolveHost: async () => [], waitUntil: () => {} },
+      { resolveHost: () => Promise.resolve([]), waitUntil: () => {} },
     );
     // Only what the configuration made of SUPABASE_URL: the document needs no database.
     configured = await startGateway({ publicUrl: services.publicUrl });
@@ -180,8 +200,13 @@ describe("servers", () => {
   afterAll(() => configured?.close());
 
   it("the committed document names production; a running gateway names the URL it is configured with", async () => {
-    expect(document.servers).toEqual([expect.objectContaining({ url: "https://{project}.supabase.co/functions/v1/api-gateway" })]);
+    expect(document.servers).toEqual([
+      expect.objectContaining({ url: "https://{project}.supabase.co/functions/v1/api-gateway" }),
+    ]);
     const served = await (await fetch(`${configured.url}/openapi.json`)).json();
-    expect(served.servers).toEqual([{ url: "http://127.0.0.1:54999/functions/v1/api-gateway", description: "This deployment" }]);
+    expect(served.servers).toEqual([{
+      url: "http://127.0.0.1:54999/functions/v1/api-gateway",
+      description: "This deployment",
+    }]);
   });
 });

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
-import { formatDocument } from "../../scripts/local/openapi-file.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
+import { formatDocument } from "@scripts/local/openapi-file.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -9,7 +9,7 @@ import { type ClientFolder, clientFolder, conformingFetch } from "../support/typ
 
 const CLIENT = path.join(import.meta.dirname, "typed-client/client.ts");
 // An offline DNS answer: the webhook's host is public, as a real receiver's would be.
-const s = gatewaySession({ resolveHost: async () => ["93.184.216.34"] });
+const s = gatewaySession({ resolveHost: () => Promise.resolve(["93.184.216.34"]) });
 let folder: ClientFolder;
 
 beforeAll(async () => {
@@ -17,7 +17,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => folder?.remove());
 
-it("the client compiles under tsc --strict, without casts, and only with the misspelt event refused", { timeout: 60_000 }, async () => {
+it("the client compiles under tsc --strict, without casts, and only with the misspelt event refused", {
+  timeout: 60_000,
+}, async () => {
   expect(await folder.compile()).toBe("");
   const source = await readFile(CLIENT, "utf8");
   expect(source).not.toMatch(/\bas\s+(?!const\b)\w|<\w+>\s*\w+\s*\)|\bany\b/);

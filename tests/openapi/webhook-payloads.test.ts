@@ -2,9 +2,9 @@
 // delivered by the real dispatcher to a real receiver, must match the payload schema and the signature headers
 // documented for it.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "../../functions/_shared/webhooks/events.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "@shared/webhooks/events.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { checkWebhookDelivery } from "../support/conformance.ts";
 import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";

@@ -20,7 +20,11 @@ describe("the functions under Deno", () => {
     const tenant = await newTenant();
     const base = `${functions!.url}/api-gateway`;
 
-    const created = await call(`${base}/v1/campaigns`, { method: "POST", key: tenant.key, body: { name: "Under Deno" } });
+    const created = await call(`${base}/v1/campaigns`, {
+      method: "POST",
+      key: tenant.key,
+      body: { name: "Under Deno" },
+    });
     expect(created.status).toBe(201);
     expect(created.body.data.campaign).toMatchObject({ name: "Under Deno", status: "draft" });
     const id = created.body.data.campaign.id;
@@ -43,13 +47,15 @@ describe("the functions under Deno", () => {
   it("the local front routes only paths that start with /functions/v1/<name>; its own 404s have the envelope and a request id", async () => {
     const origin = new URL(functions!.url).origin;
     expect((await fetch(`${origin}/functions/v1/api-gateway/health`)).status).toBe(200);
-    for (const path of [
-      "/elsewhere?next=/functions/v1/api-gateway/health",
-      "/x/functions/v1/api-gateway/health",
-      "/functions/v1/api-gatewayx/health",
-      "/functions/v1/constructor",
-      "/functions/v2/api-gateway/health",
-    ]) {
+    for (
+      const path of [
+        "/elsewhere?next=/functions/v1/api-gateway/health",
+        "/x/functions/v1/api-gateway/health",
+        "/functions/v1/api-gatewayx/health",
+        "/functions/v1/constructor",
+        "/functions/v2/api-gateway/health",
+      ]
+    ) {
       const res = await fetch(`${origin}${path}`);
       expect(res.status, path).toBe(404);
       expect(res.headers.get("x-request-id"), path).toMatch(REQUEST_ID);

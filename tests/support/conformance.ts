@@ -8,7 +8,7 @@ import addFormatsModule from "ajv-formats";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { inject } from "vitest";
-import { openApiDocument } from "../../functions/api-gateway/openapi/document.ts";
+import { openApiDocument } from "@gateway/openapi/document.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -49,7 +49,9 @@ function buildChecker(document: Document) {
   const validatorFor = (schema: object) => {
     let validate = compiled.get(schema);
     if (!validate) {
-      validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"components#/components/')));
+      validate = ajv.compile(
+        JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"components#/components/')),
+      );
       compiled.set(schema, validate);
     }
     return validate;
@@ -59,9 +61,7 @@ function buildChecker(document: Document) {
     item: item as Record<string, Operation>,
   }));
   const headerObject = (header: NonNullable<ResponseObject["headers"]>[string]) =>
-    header.$ref
-      ? (document.components?.headers?.[header.$ref.split("/").at(-1)!] as typeof header)
-      : header;
+    header.$ref ? (document.components?.headers?.[header.$ref.split("/").at(-1)!] as typeof header) : header;
   const webhooks = (document.webhooks ?? {}) as Record<
     string,
     { post: { requestBody: ResponseObject; parameters: { name: string; schema: object }[] } }
@@ -78,7 +78,9 @@ function documentChecker() {
  * Throws unless a webhook delivery, as a receiver got it, is what the document's `webhooks` declare for its event:
  * the body matches the payload schema, and every declared header is there and matches its schema.
  */
-export function checkWebhookDelivery(delivery: { headers: Record<string, string | string[] | undefined>; body: string }): void {
+export function checkWebhookDelivery(
+  delivery: { headers: Record<string, string | string[] | undefined>; body: string },
+): void {
   const { webhooks, validatorFor } = documentChecker();
   const body = JSON.parse(delivery.body);
   const event = String(body.event);
@@ -90,13 +92,17 @@ export function checkWebhookDelivery(delivery: { headers: Record<string, string 
     const value = delivery.headers[header.name.toLowerCase()];
     if (value === undefined) throw new Error(`webhook ${event}: header ${header.name} missing`);
     const check = validatorFor(header.schema);
-    if (!check(value)) throw new Error(`webhook ${event}: header ${header.name}: ${value}: ${JSON.stringify(check.errors)}`);
+    if (!check(value)) {
+      throw new Error(`webhook ${event}: header ${header.name}: ${value}: ${JSON.stringify(check.errors)}`);
+    }
   }
 }
 
 function fail(method: string, url: string, res: ReceivedResponse, problem: string): never {
   throw new Error(
-    `Response not described by the OpenAPI document: ${method} ${url} -> ${res.status}: ${problem}\n${res.text.slice(0, 500)}`,
+    `Response not described by the OpenAPI document: ${method} ${url} -> ${res.status}: ${problem}\n${
+      res.text.slice(0, 500)
+    }`,
   );
 }
 
@@ -119,7 +125,9 @@ export function checkConformance(method: string, url: string, res: ReceivedRespo
   let response: ResponseObject | undefined;
   if (operation) {
     response = operation.responses[String(res.status)];
-    if (!response) fail(method, url, res, `status not declared (declared: ${Object.keys(operation.responses).join(", ")})`);
+    if (!response) {
+      fail(method, url, res, `status not declared (declared: ${Object.keys(operation.responses).join(", ")})`);
+    }
   } else {
     // No operation: the router's own answers, in the shared error envelope (docs/api-behaviour.md).
     const expected = route ? [405, 413] : [404, 413];

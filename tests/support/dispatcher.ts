@@ -1,11 +1,11 @@
-import { type ServerType, serve } from "@hono/node-server";
+import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
-import type { LogLine } from "../../functions/_shared/runtime/config.ts";
-import type { DrainSettings, DrainSummary } from "../../functions/_shared/webhooks/drain.ts";
-import { createDispatcherApp } from "../../functions/webhook-dispatcher/app.ts";
-import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";
+import type { Database } from "@shared/db/database.ts";
+import { nodeConnect, nodeResolveHost } from "@shared/runtime/node.ts";
+import type { LogLine } from "@shared/runtime/config.ts";
+import type { DrainSettings, DrainSummary } from "@shared/webhooks/drain.ts";
+import { createDispatcherApp } from "@dispatcher/app.ts";
+import { drainSettingsFromEnv } from "@dispatcher/services.ts";
 
 export interface Kick {
   status: number;
@@ -26,7 +26,6 @@ export interface RunningDispatcher {
   settled(): Promise<void>;
   close(): Promise<void>;
 }
-
 
 /**
  * The dispatcher app behind a real HTTP server on loopback. Settings start from the environment defaults with

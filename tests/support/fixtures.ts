@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { inject } from "vitest";
-import { type Permission, PERMISSIONS } from "../../functions/_shared/auth/permissions.ts";
-import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "../../scripts/admin/provisioning.ts";
+import { type Permission, PERMISSIONS } from "@shared/auth/permissions.ts";
+import { createApiKey, createWorkspace, type Plan, type RateLimitTier } from "@scripts/admin/provisioning.ts";
 
 export const databaseUrl = (): string => inject("databaseUrl");
 

@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { denoExecutable } from "../../scripts/local/deno.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { denoExecutable } from "@scripts/local/deno.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import type { RecordedRequest } from "./management-api-recorder.ts";
 
 const run = promisify(execFile);
@@ -34,11 +34,13 @@ export async function importMapFolders(): Promise<string[]> {
     imports: Record<string, string>;
   };
   const folders = Object.values(imports).filter((target) => target.startsWith("./") && target.endsWith("/"));
-  const files = await Promise.all(folders.map(async (folder) =>
-    (await readdir(path.join(PROJECT_ROOT, folder), { recursive: true, withFileTypes: true }))
-      .filter((entry) => entry.isFile())
-      .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)))
-  ));
+  const files = await Promise.all(
+    folders.map(async (folder) =>
+      (await readdir(path.join(PROJECT_ROOT, folder), { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)))
+    ),
+  );
   return files.flat();
 }
 
@@ -53,7 +55,8 @@ export async function upload(requests: RecordedRequest[], projectRef: string, sl
     (r) => r.method === "POST" && r.url === `/v1/projects/${projectRef}/functions/deploy?slug=${slug}&bundleOnly=true`,
   );
   if (!request) throw new Error(`no deploy request for ${slug}: ${requests.map((r) => r.url).join(", ")}`);
-  const form = await new Response(new Uint8Array(request.body), { headers: { "content-type": request.contentType! } }).formData();
+  const form = await new Response(new Uint8Array(request.body), { headers: { "content-type": request.contentType! } })
+    .formData();
   const files = new Map<string, string>();
   for (const file of form.getAll("file") as File[]) files.set(file.name, await file.text());
   return { request, metadata: JSON.parse(String(form.get("metadata"))), files };

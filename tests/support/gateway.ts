@@ -1,13 +1,13 @@
 import { afterAll, beforeAll } from "vitest";
-import { type ServerType, serve } from "@hono/node-server";
+import { serve, type ServerType } from "@hono/node-server";
 import { lookup } from "node:dns/promises";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createGatewayApp } from "../../functions/api-gateway/app.ts";
-import type { Database } from "../../functions/_shared/db/database.ts";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import type { GatewayServices } from "../../functions/api-gateway/context.ts";
-import type { LogLine } from "../../functions/_shared/runtime/config.ts";
+import { createGatewayApp } from "@gateway/app.ts";
+import type { Database } from "@shared/db/database.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
+import type { GatewayServices } from "@gateway/context.ts";
+import type { LogLine } from "@shared/runtime/config.ts";
 import { checkConformance, countValidated } from "./conformance.ts";
 import { databaseUrl, newTenant, type TestTenant } from "./fixtures.ts";
 
@@ -38,7 +38,9 @@ export interface RunningGateway {
  * The gateway app behind a real HTTP server on loopback, talking to the test Postgres through the same
  * direct-driver seam `npm start` uses. `db` replaces the seam (say, with one pointed at a dead port).
  */
-export async function startGateway(overrides: Partial<GatewayServices> & { db?: Database } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  overrides: Partial<GatewayServices> & { db?: Database } = {},
+): Promise<RunningGateway> {
   const ownDb = overrides.db ? undefined : createPostgresDatabase(databaseUrl(), { maxConnections: 20 });
   const state = { logs: [] as LogLine[], kicks: 0 };
   const app = createGatewayApp({
@@ -109,6 +111,7 @@ export async function callOnOwnConnection(
   const headers: Record<string, string> = { ...init.headers, Connection: "close" };
   if (init.key) headers.Authorization = `Bearer ${init.key}`;
   if (!init.chunked) headers["Content-Length"] = String(init.body.length);
+  // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
   return await new Promise<{ status: number; headers: Headers; body: any; text: string }>((resolve, reject) => {
     let responded = false;
     const req = httpRequest(url, { method: init.method, headers, agent: false }, (res) => {

@@ -2,15 +2,14 @@ import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { prepareDatabase, startEmbeddedPostgres } from "../../scripts/local/database.ts";
-import { freePort } from "../../scripts/local/ports.ts";
+import { prepareDatabase, startEmbeddedPostgres } from "@scripts/local/database.ts";
+import { freePort } from "@scripts/local/ports.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
   }
 }
-
 
 /** The sum of the counts tests/support/conformance.ts wrote, one file per test module instance. */
 async function validatedResponses(dir: string): Promise<number> {
@@ -29,7 +28,11 @@ export default async function setup(project: TestProject) {
   if (!url) {
     const dir = await mkdtemp(path.join(tmpdir(), "leadlex-test-pg-"));
     await chmod(dir, 0o755);
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, "data"), port: await freePort(), persistent: false });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, "data"),
+      port: await freePort(),
+      persistent: false,
+    });
     url = pg.url;
     teardown = async () => {
       await pg.stop();

@@ -3,7 +3,7 @@
 // closes the connection. What the dispatcher must record for each is in `expected`.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from "node:net";
 import path from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 
@@ -33,8 +33,12 @@ export interface Expected {
 }
 
 const failed = (error: string): Expected => ({ status: "failed", status_code: null, error, response_body: null });
-const succeeded = (status_code: number, response_body: string): Expected =>
-  ({ status: "success", status_code, error: null, response_body });
+const succeeded = (status_code: number, response_body: string): Expected => ({
+  status: "success",
+  status_code,
+  error: null,
+  response_body,
+});
 
 export const HOSTILE_KINDS = {
   "dribbled head": {
@@ -111,7 +115,7 @@ export async function startHostileReceiver(kind: HostileKind): Promise<HostileRe
     socket.on("error", () => {}); // the client closing mid-write is the normal end here
     socket.once("close", () => {
       open.delete(socket);
-      if (open.size === 0) for (const resolve of onClosed.splice(0)) resolve();
+      if (open.size === 0) { for (const resolve of onClosed.splice(0)) resolve(); }
     });
     socket.once("data", () => hostile.answer(socket));
   };

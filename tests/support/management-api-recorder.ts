@@ -87,14 +87,22 @@ export async function startManagementApiRecorder(options: ManagementApiOptions =
       return json(200, [...secrets].map(([name, value]) => ({ name, value: sha256(value) })));
     }
     if (route === "POST /secrets") {
-      for (const { name, value } of JSON.parse(String(body)) as { name: string; value: string }[]) secrets.set(name, value);
+      for (const { name, value } of JSON.parse(String(body)) as { name: string; value: string }[]) {
+        secrets.set(name, value);
+      }
       return json(201, {});
     }
     if (route === "GET /functions") return json(200, [...functions.values()]);
     if (route === "POST /functions/deploy") {
       // The deployed function as the API describes it: the CLI collects these for the bulk update that follows.
       const slug = searchParams.get("slug")!;
-      const deployed = { id: `id-${slug}`, slug, name: slug, status: "ACTIVE", version: (functions.get(slug)?.version ?? 0) + 1 };
+      const deployed = {
+        id: `id-${slug}`,
+        slug,
+        name: slug,
+        status: "ACTIVE",
+        version: (functions.get(slug)?.version ?? 0) + 1,
+      };
       functions.set(slug, deployed);
       return json(201, deployed);
     }

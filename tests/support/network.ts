@@ -2,8 +2,7 @@
 // a peer that accepts and then never says a word.
 import { createServer, type Server, type Socket } from "node:net";
 
-export { freePort } from "../../scripts/local/ports.ts";
-
+export { freePort } from "@scripts/local/ports.ts";
 
 export interface TcpPeer {
   port: number;

@@ -2,7 +2,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 
 const run = promisify(execFile);
 

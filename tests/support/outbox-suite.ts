@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import type { GatewayServices } from "../../functions/api-gateway/context.ts";
-import type { Permission } from "../../functions/_shared/auth/permissions.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import type { GatewayServices } from "@gateway/context.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "./dispatcher.ts";
 import { call, type RunningGateway, startGateway } from "./gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "./private-database.ts";
@@ -15,7 +15,9 @@ export interface OutboxSuite {
   gateway: RunningGateway;
   /** Closes `thing` after the current test. */
   tracked<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T>;
-  receiver(reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>): ReturnType<typeof startReceiver>;
+  receiver(
+    reply?: (request: { body: string }, index: number) => Reply | Promise<Reply>,
+  ): ReturnType<typeof startReceiver>;
   dispatcher(options?: Omit<Parameters<typeof startDispatcher>[0], "db">): ReturnType<typeof startDispatcher>;
   /** A new workspace with an unmetered key, and `api` calling the gateway's /v1 with it. */
   tenant(permissions?: Permission[]): Promise<SuiteTenant>;

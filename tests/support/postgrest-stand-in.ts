@@ -104,7 +104,12 @@ function klass(prefix: string): (code: string) => boolean {
 }
 
 const CONNECTION_FAILURES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
 ]);
 
 interface Signature {
@@ -143,13 +148,21 @@ export async function startPostgrestStandIn(options: {
         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' and p.proname = ${fn}`;
     return rows.map((r) => ({
-      args: r.types.map((type, i) => ({ name: r.names?.[i] ?? "", type, hasDefault: i >= r.types.length - r.defaults })),
+      args: r.types.map((type, i) => ({
+        name: r.names?.[i] ?? "",
+        type,
+        hasDefault: i >= r.types.length - r.defaults,
+      })),
       readOnly: r.volatility !== "v",
       statementTimeout: r.timeout,
     }));
   }
 
-  async function call(fn: string, args: Record<string, unknown>, rawBody: string): Promise<{ status: number; body: string }> {
+  async function call(
+    fn: string,
+    args: Record<string, unknown>,
+    rawBody: string,
+  ): Promise<{ status: number; body: string }> {
     const keys = Object.keys(args);
     // PostgREST picks the overload whose parameter names match the JSON keys (parameters with defaults may be left out).
     const match = (await signatures(fn)).find((s) =>
@@ -212,7 +225,9 @@ export async function startPostgrestStandIn(options: {
     if (!match) return refuse(`not an RPC path: ${seen.path}`, 404, "PGRST125");
     if (seen.method !== "POST") return refuse(`RPC called with ${seen.method}, expected POST`, 405, "PGRST101");
     const profile = seen.headers["content-profile"];
-    if (profile !== undefined && profile !== "public") return refuse(`schema ${profile} is not exposed`, 406, "PGRST106");
+    if (profile !== undefined && profile !== "public") {
+      return refuse(`schema ${profile} is not exposed`, 406, "PGRST106");
+    }
     if (seen.headers["content-type"] !== "application/json") {
       return refuse(`Content-Type ${seen.headers["content-type"]}, expected application/json`, 415, "PGRST107");
     }
@@ -235,7 +250,8 @@ export async function startPostgrestStandIn(options: {
           code: "PGRST000",
           details: err.message ?? null,
           hint: null,
-          message: "Could not connect with the database due to an incorrect db-uri or due to the PostgreSQL service not running.",
+          message:
+            "Could not connect with the database due to an incorrect db-uri or due to the PostgreSQL service not running.",
         });
       }
       if (!err.code || !/^[0-9A-Z]{5}$/.test(err.code)) throw e;

@@ -6,7 +6,7 @@ import { copyFile, link, lstat, mkdir, mkdtemp, readlink, rm, stat, symlink } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 
 const run = promisify(execFile);
 

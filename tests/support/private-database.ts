@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { prepareDatabase } from "../../scripts/local/database.ts";
+import { prepareDatabase } from "@scripts/local/database.ts";
 import { databaseUrl } from "./fixtures.ts";
 
 export interface PrivateDatabase {

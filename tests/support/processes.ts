@@ -2,9 +2,9 @@
 // admin CLI under tsx (as `npm run admin` does).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
-import { endOf, hasExited, stopChild } from "../../scripts/local/child-process.ts";
-import { DENO_RUN_FLAGS, denoExecutable } from "../../scripts/local/deno.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { endOf, hasExited, stopChild } from "@scripts/local/child-process.ts";
+import { DENO_RUN_FLAGS, denoExecutable } from "@scripts/local/deno.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { freePort } from "./network.ts";
 
 export interface RunningFunctions {
@@ -82,7 +82,11 @@ export async function runDenoProgram(script: string, env: Record<string, string>
       denoExecutable(),
       [...DENO_RUN_FLAGS, script],
       { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`${script} failed: ${error.message}\n${stderr}`)) : resolve(stdout)),
+      (
+        error,
+        stdout,
+        stderr,
+      ) => (error ? reject(new Error(`${script} failed: ${error.message}\n${stderr}`)) : resolve(stdout)),
     );
   });
 }

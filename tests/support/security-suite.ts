@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { generateApiKey } from "../../functions/_shared/auth/api-key.ts";
-import type { Permission } from "../../functions/_shared/auth/permissions.ts";
-import type { GatewayServices } from "../../functions/api-gateway/context.ts";
-import { createApiKey } from "../../scripts/admin/provisioning.ts";
+import { generateApiKey } from "@shared/auth/api-key.ts";
+import type { Permission } from "@shared/auth/permissions.ts";
+import type { GatewayServices } from "@gateway/context.ts";
+import { createApiKey } from "@scripts/admin/provisioning.ts";
 import { expectError, expectGatewayHeaders } from "./assertions.ts";
 import { ALL_PERMISSIONS, db, newKey, newTenant } from "./fixtures.ts";
 import { call, gatewaySession } from "./gateway.ts";

@@ -35,7 +35,10 @@ export interface ClientFolder {
  * A folder holding `api.ts`, generated from `documentUrl` with openapi-typescript's default settings, and `files`
  * (name -> source path or text).
  */
-export async function clientFolder(documentUrl: string, files: Record<string, { from: string } | { text: string }>): Promise<ClientFolder> {
+export async function clientFolder(
+  documentUrl: string,
+  files: Record<string, { from: string } | { text: string }>,
+): Promise<ClientFolder> {
   await mkdir(path.join(ROOT, ".tmp"), { recursive: true });
   const dir = await mkdtemp(path.join(ROOT, ".tmp", "typed-client-"));
   const document = await (await fetch(documentUrl)).json();

@@ -8,10 +8,10 @@ import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { nodeConnector } from "../../functions/_shared/runtime/node.ts";
-import type { DrainSettings } from "../../functions/_shared/webhooks/drain.ts";
-import { createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { nodeConnector } from "@shared/runtime/node.ts";
+import type { DrainSettings } from "@shared/webhooks/drain.ts";
+import { createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
 import { TLS_DIR } from "../support/hostile-receivers.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
@@ -60,10 +60,12 @@ async function listening(server: Server | ReturnType<typeof createTcpServer>) {
   server.on("connection", () => counted.connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   counted.port = (server.address() as AddressInfo).port;
-  cleanups.push(() => new Promise((resolve) => {
-    (server as Server).closeAllConnections?.();
-    server.close(() => resolve());
-  }));
+  cleanups.push(() =>
+    new Promise((resolve) => {
+      (server as Server).closeAllConnections?.();
+      server.close(() => resolve());
+    })
+  );
   return counted;
 }
 
@@ -88,13 +90,19 @@ describe("connection reuse within a drain", () => {
 
   it("over TLS too: one handshake, the certificate checked for the URL's name against the CA given to the connector", async () => {
     const receiver = await listening(createHttpsServer(
-      { key: await readFile(path.join(TLS_DIR, "hooks.test.key")), cert: await readFile(path.join(TLS_DIR, "hooks.test.pem")) },
+      {
+        key: await readFile(path.join(TLS_DIR, "hooks.test.key")),
+        cert: await readFile(path.join(TLS_DIR, "hooks.test.pem")),
+      },
       (req, res) => answerOk(req, res),
     ));
     const endpoint = await queueDeliveries(`https://hooks.test:${receiver.port}/hooks`, 3);
 
     const ca = await readFile(path.join(TLS_DIR, "ca.pem"), "utf8");
-    const summary = await drainOneAtATime({ connect: nodeConnector({ caCerts: [ca] }), resolveHost: async () => ["127.0.0.1"] });
+    const summary = await drainOneAtATime({
+      connect: nodeConnector({ caCerts: [ca] }),
+      resolveHost: () => Promise.resolve(["127.0.0.1"]),
+    });
 
     expect(summary).toMatchObject({ claimed: 3, delivered: 3 });
     expect(await attemptsTo(endpoint)).toEqual(Array(3).fill({ status: "success", status_code: 200, error: null }));

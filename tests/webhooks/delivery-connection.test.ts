@@ -9,10 +9,10 @@ import { createServer as createTcpServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { nodeConnect } from "../../functions/_shared/runtime/node.ts";
-import type { ConnectTarget } from "../../functions/_shared/webhooks/pinned-post.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { nodeConnect } from "@shared/runtime/node.ts";
+import type { ConnectTarget } from "@shared/webhooks/pinned-post.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 import { runDenoProgram } from "../support/processes.ts";
@@ -71,7 +71,7 @@ const RUNTIMES = {
     const dispatcher = await startDispatcher({
       db: dispatcherDb,
       env: { WEBHOOK_ALLOW_PRIVATE_URLS: allowPrivate ? "1" : "0" },
-      settings: { resolveHost: async () => answers[Math.min(lookups++, answers.length - 1)] },
+      settings: { resolveHost: () => Promise.resolve(answers[Math.min(lookups++, answers.length - 1)]) },
     });
     cleanups.push(() => dispatcher.close());
     await dispatcher.drain();
@@ -103,7 +103,7 @@ async function receiver(reply?: (request: { body: string }, index: number) => Re
  * but another process may hold it on the second: then both are tried again on another port.
  */
 async function receiversOnOnePort() {
-  for (let tries = 0; ; tries++) {
+  for (let tries = 0;; tries++) {
     const checked = await receiver(() => ({ status: 200, body: "checked" }), { host: "127.0.0.2" });
     const port = new URL(checked.url).port;
     try {
@@ -141,7 +141,11 @@ describe.each(Object.entries(RUNTIMES))("delivery under %s", (_, drainOnce) => {
     await drainOnce({ answers: [["127.0.0.3", "127.0.0.1"]], allowPrivate: true });
 
     expect(live.received).toHaveLength(1);
-    expect(await attemptOf(deliveryId)).toMatchObject({ status_code: 200, error: null, response_body: "second address" });
+    expect(await attemptOf(deliveryId)).toMatchObject({
+      status_code: 200,
+      error: null,
+      response_body: "second address",
+    });
   });
 
   it("an endpoint on port 25 or 587 (registered before they were refused) is blocked_url at delivery", async () => {
@@ -158,7 +162,10 @@ describe.each(Object.entries(RUNTIMES))("delivery under %s", (_, drainOnce) => {
   it("follows no redirect, and keeps only the first 2 KB of a chunked answer", async () => {
     const elsewhere = await receiver();
     const redirecting = await receiver(() => ({ status: 302, headers: { Location: elsewhere.url } }));
-    const chatty = await receiver(() => ({ status: 500, chunks: ["a".repeat(1000), "b".repeat(1000), "c".repeat(5000)] }));
+    const chatty = await receiver(() => ({
+      status: 500,
+      chunks: ["a".repeat(1000), "b".repeat(1000), "c".repeat(5000)],
+    }));
     const redirected = await queueDelivery(redirecting.url.replace("127.0.0.1", "redirect.test"));
     const verbose = await queueDelivery(chatty.url.replace("127.0.0.1", "chatty.test"));
 
@@ -197,7 +204,11 @@ describe("delivery under Deno over TLS", () => {
     });
 
     expect(servername).toBe("hooks.test");
-    expect(await attemptOf(deliveryId)).toMatchObject({ status_code: 200, error: null, response_body: `host hooks.test:${port}` });
+    expect(await attemptOf(deliveryId)).toMatchObject({
+      status_code: 200,
+      error: null,
+      response_body: `host hooks.test:${port}`,
+    });
   });
 });
 
@@ -216,19 +227,26 @@ describe("a rebinding resolver in production mode", () => {
     const targets: ConnectTarget[] = [];
     const connect = (target: ConnectTarget, signal: AbortSignal) => {
       targets.push(target);
-      return target.address.startsWith("127.") ? nodeConnect(target, signal) : Promise.reject(new Error("ECONNREFUSED"));
+      return target.address.startsWith("127.")
+        ? nodeConnect(target, signal)
+        : Promise.reject(new Error("ECONNREFUSED"));
     };
     let lookups = 0;
     const answers = [["93.184.215.14"], ["127.0.0.1"]];
     const dispatcher = await startDispatcher({
       db: dispatcherDb,
       env: { WEBHOOK_ALLOW_PRIVATE_URLS: "0" },
-      settings: { resolveHost: async () => answers[Math.min(lookups++, 1)], connect },
+      settings: { resolveHost: () => Promise.resolve(answers[Math.min(lookups++, 1)]), connect },
     });
     cleanups.push(() => dispatcher.close());
     await dispatcher.drain();
 
-    expect(targets).toEqual([{ address: "93.184.215.14", port: Number(port), tls: true, serverName: "rebind.example.com" }]);
+    expect(targets).toEqual([{
+      address: "93.184.215.14",
+      port: Number(port),
+      tls: true,
+      serverName: "rebind.example.com",
+    }]);
     expect(loopbackConnections).toBe(0);
     expect(await attemptOf(deliveryId)).toMatchObject({ status_code: null, error: "connection_refused" });
   });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ENDPOINT_DISABLED_EVENT } from "../../functions/_shared/webhooks/events.ts";
+import { ENDPOINT_DISABLED_EVENT } from "@shared/webhooks/events.ts";
 import {
   decideRetry,
   parseDisableAfterSeconds,
   parseRetryAfter,
   RETRY_AFTER_CAP_MS,
-} from "../../functions/_shared/webhooks/retry-schedule.ts";
+} from "@shared/webhooks/retry-schedule.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 
 // Attempt outcomes, receiver back-pressure and auto-disable, through the gateway and the dispatcher with real
@@ -51,20 +51,40 @@ describe("Retry-After", () => {
 
 describe("the retry decision", () => {
   const delays = [30, 120];
-  it.each([
-    ["a plain failure spends and opens the schedule's window", { spent: 0, windowLeftMs: null }, null,
-      { retryInMs: 30_000, spends: true, windowMs: 30_000 }],
-    ["Retry-After on the first attempt spends it, retried when asked", { spent: 0, windowLeftMs: null }, 5_000,
-      { retryInMs: 5_000, spends: true, windowMs: 30_000 }],
-    ["Retry-After inside the open window spends nothing", { spent: 1, windowLeftMs: 20_000 }, 5_000,
-      { retryInMs: 5_000, spends: false, windowMs: null }],
-    ["Retry-After after the window spends the next attempt", { spent: 1, windowLeftMs: 0 }, 3_600_000,
-      { retryInMs: 3_600_000, spends: true, windowMs: 120_000 }],
-    ["a plain failure inside the window still spends", { spent: 1, windowLeftMs: 20_000 }, null,
-      { retryInMs: 120_000, spends: true, windowMs: 120_000 }],
-    ["the last attempt spent is final, Retry-After or not", { spent: 2, windowLeftMs: 0 }, 5_000,
-      { retryInMs: null, spends: true, windowMs: null }],
-  ] as const)("%s", (_, state, retryAfter, expected) => {
+  it.each(
+    [
+      ["a plain failure spends and opens the schedule's window", { spent: 0, windowLeftMs: null }, null, {
+        retryInMs: 30_000,
+        spends: true,
+        windowMs: 30_000,
+      }],
+      ["Retry-After on the first attempt spends it, retried when asked", { spent: 0, windowLeftMs: null }, 5_000, {
+        retryInMs: 5_000,
+        spends: true,
+        windowMs: 30_000,
+      }],
+      ["Retry-After inside the open window spends nothing", { spent: 1, windowLeftMs: 20_000 }, 5_000, {
+        retryInMs: 5_000,
+        spends: false,
+        windowMs: null,
+      }],
+      ["Retry-After after the window spends the next attempt", { spent: 1, windowLeftMs: 0 }, 3_600_000, {
+        retryInMs: 3_600_000,
+        spends: true,
+        windowMs: 120_000,
+      }],
+      ["a plain failure inside the window still spends", { spent: 1, windowLeftMs: 20_000 }, null, {
+        retryInMs: 120_000,
+        spends: true,
+        windowMs: 120_000,
+      }],
+      ["the last attempt spent is final, Retry-After or not", { spent: 2, windowLeftMs: 0 }, 5_000, {
+        retryInMs: null,
+        spends: true,
+        windowMs: null,
+      }],
+    ] as const,
+  )("%s", (_, state, retryAfter, expected) => {
     expect(decideRetry(state, retryAfter, delays, 0)).toEqual(expected);
   });
 
@@ -96,6 +116,7 @@ describe("attempt log", () => {
     await dueNow(endpoint.id);
     expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1 });
     const all = await t.api(`/webhooks/${endpoint.id}/logs`);
+    // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     expect(all.body.data.logs.map((l: any) => [l.attempt, l.status, l.next_attempt_at === null])).toEqual([
       [2, "success", true],
       [1, "failed", false],
@@ -132,8 +153,13 @@ describe("receiver back-pressure", () => {
     await dueNow(endpoint.id);
     expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
     const logs = (await t.api(`/webhooks/${endpoint.id}/logs?status=failed`)).body.data.logs;
+    // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     expect(logs.map((l: any) => [l.attempt, l.status_code, l.next_attempt_at === null])).toEqual([
-      [5, 429, true], [4, 429, false], [3, 429, false], [2, 429, false], [1, 429, false],
+      [5, 429, true],
+      [4, 429, false],
+      [3, 429, false],
+      [2, 429, false],
+      [1, 429, false],
     ]);
     expect(hook.received).toHaveLength(5);
     expect(await deliveriesOf(endpoint.id)).toMatchObject([{ status: "failed", spent_attempts: 2 }]);
@@ -195,13 +221,15 @@ describe("auto-disable", () => {
                    where endpoint_id = ${endpoint.id}`;
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1, disabled: 0 });
     expect((await t.api(`/webhooks/${endpoint.id}`)).body.data.webhook).toMatchObject({
-      active: true, disabled_reason: null,
+      active: true,
+      disabled_reason: null,
     });
 
     await failingFor(endpoint.id, 5.01);
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1, disabled: 1 });
     expect((await t.api(`/webhooks/${endpoint.id}`)).body.data.webhook).toMatchObject({
-      active: false, disabled_reason: "failing",
+      active: false,
+      disabled_reason: "failing",
     });
     // The notice goes out on the next drain; the disabled endpoint's own pending delivery is cancelled.
     expect(await d.drain()).toMatchObject({ claimed: 1, delivered: 1, cancelled: 1 });
@@ -247,7 +275,8 @@ describe("auto-disable", () => {
     const d = await dispatcher();
     expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1, disabled: 1 });
     expect((await t.api(`/webhooks/${endpoint.id}`)).body.data.webhook).toMatchObject({
-      active: false, disabled_reason: "gone",
+      active: false,
+      disabled_reason: "gone",
     });
     await d.drain();
     expect(notices.received.map((r) => JSON.parse(r.body).data.webhook.disabled_reason)).toEqual(["gone"]);
@@ -259,4 +288,3 @@ describe("auto-disable", () => {
     expect(manual.body.data.webhook).toMatchObject({ active: false, disabled_reason: null });
   });
 });
-

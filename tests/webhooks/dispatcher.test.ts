@@ -1,12 +1,12 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
-import { createPostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { claimDeliveries, NO_RETRY, recordAttempt } from "../../functions/_shared/webhooks/delivery-queue.ts";
-import { parseRetryDelays, retryDelayMs } from "../../functions/_shared/webhooks/retry-schedule.ts";
-import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
-import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase } from "@shared/db/postgres-database.ts";
+import { claimDeliveries, NO_RETRY, recordAttempt } from "@shared/webhooks/delivery-queue.ts";
+import { parseRetryDelays, retryDelayMs } from "@shared/webhooks/retry-schedule.ts";
+import { nodeConnect, nodeResolveHost } from "@shared/runtime/node.ts";
+import { drainSettingsFromEnv } from "@dispatcher/services.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { ISO_UTC, REQUEST_ID } from "../support/assertions.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
 import { call } from "../support/gateway.ts";
@@ -46,7 +46,9 @@ async function createCampaign(t: Tenant, name = "Spring launch") {
 }
 
 async function deliveriesOf(endpointId: string) {
-  return await outbox.pdb.sql<{ id: string; event_id: string; status: string; attempts: number; lease_expires_at: Date | null }[]>`
+  return await outbox.pdb.sql<
+    { id: string; event_id: string; status: string; attempts: number; lease_expires_at: Date | null }[]
+  >`
     select id, event_id, status, attempts, lease_expires_at from public.webhook_deliveries
      where endpoint_id = ${endpointId} order by created_at, id`;
 }
@@ -70,7 +72,12 @@ describe("retry schedule", () => {
     const delays = parseRetryDelays(undefined);
     expect(delays).toEqual([30, 120, 600, 3600, 21600]);
     expect([1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(n, delays, 0))).toEqual([
-      30_000, 120_000, 600_000, 3_600_000, 21_600_000, null,
+      30_000,
+      120_000,
+      600_000,
+      3_600_000,
+      21_600_000,
+      null,
     ]);
   });
 
@@ -90,7 +97,8 @@ describe("retry schedule", () => {
 // pg_cron posts to the dispatcher only when this says a delivery is due (migration 20261130000300). The embedded
 // Postgres has no pg_cron, so the function is called here directly, as the job calls it.
 describe("webhook_delivery_due()", () => {
-  const due = async () => (await outbox.pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
+  const due = async () =>
+    (await outbox.pdb.sql<{ due: boolean }[]>`select public.webhook_delivery_due() as due`)[0].due;
 
   it("is true exactly while a pending delivery is due and not leased by a drain", async () => {
     expect(await due()).toBe(false);
@@ -109,7 +117,13 @@ describe("webhook_delivery_due()", () => {
     expect(await due()).toBe(true);
 
     const retaken = await claimDeliveries(outbox.dispatcherDb, 10, { ...QUEUE, leaseSeconds: 3600 });
-    const failed = { statusCode: 500, error: "http_error" as const, responseBody: "", durationMs: 1, retryAfterMs: null };
+    const failed = {
+      statusCode: 500,
+      error: "http_error" as const,
+      responseBody: "",
+      durationMs: 1,
+      retryAfterMs: null,
+    };
     expect(await recordAttempt(outbox.dispatcherDb, retaken.deliveries[0], failed, retryIn(60_000), QUEUE))
       .toMatchObject({ outcome: "pending" });
     expect(await due()).toBe(false); // the retry is a minute away
@@ -194,7 +208,11 @@ describe("webhook-dispatcher", () => {
 
     const [delivery] = await deliveriesOf(endpoint.id);
     expect(delivery).toMatchObject({ status: "failed", attempts: 3 });
-    expect(hook.received.map((r) => r.headers["x-leadlex-delivery-id"])).toEqual([delivery.id, delivery.id, delivery.id]);
+    expect(hook.received.map((r) => r.headers["x-leadlex-delivery-id"])).toEqual([
+      delivery.id,
+      delivery.id,
+      delivery.id,
+    ]);
     expect(hook.received.map((r) => JSON.parse(r.body).delivery_id)).toEqual([delivery.id, delivery.id, delivery.id]);
     const attempts = await attemptsOf(delivery.id);
     expect(attempts.map((a) => [a.attempt, a.status, a.status_code, a.error, a.response_body])).toEqual([
@@ -326,14 +344,22 @@ describe("webhook-dispatcher", () => {
     await createCampaign(t, "first");
     await createCampaign(t, "second");
     const [first, second] = await deliveriesOf(endpoint.id);
-    await outbox.pdb.sql`update public.webhook_deliveries set next_attempt_at = now() + interval '1 hour' where id = ${second.id}`;
+    await outbox.pdb
+      .sql`update public.webhook_deliveries set next_attempt_at = now() + interval '1 hour' where id = ${second.id}`;
     const d = await dispatcher();
 
     expect(await d.drain()).toMatchObject({ claimed: 1, failed: 1 });
     const [row] = await outbox.pdb.sql`select active from public.webhook_endpoints where id = ${endpoint.id}`;
     expect(row.active).toBe(false);
     expect(await attemptsOf(first.id)).toMatchObject([
-      { attempt: 1, status: "failed", status_code: 410, error: "http_error", response_body: "gone", next_attempt_at: null },
+      {
+        attempt: 1,
+        status: "failed",
+        status_code: 410,
+        error: "http_error",
+        response_body: "gone",
+        next_attempt_at: null,
+      },
     ]);
 
     await dueNow(second.id);
@@ -366,9 +392,9 @@ describe("webhook-dispatcher", () => {
     const d = await dispatcher({
       settings: {
         allowPrivateUrls: false,
-        resolveHost: async (host) => {
+        resolveHost: (host) => {
           lookups.push(host);
-          return ["10.0.0.1"];
+          return Promise.resolve(["10.0.0.1"]);
         },
       },
     });
@@ -388,7 +414,7 @@ describe("webhook-dispatcher", () => {
     // localhost reaches the receiver; the check is told it resolves to the cloud metadata address instead.
     await addEndpoint(t.workspaceId, hook.url.replace("127.0.0.1", "localhost"));
     await createCampaign(t);
-    const d = await dispatcher({ settings: { resolveHost: async () => ["169.254.169.254"] } });
+    const d = await dispatcher({ settings: { resolveHost: () => Promise.resolve(["169.254.169.254"]) } });
 
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });
     expect(hook.received).toHaveLength(0);
@@ -528,7 +554,11 @@ describe("webhook-dispatcher", () => {
     await d.settled();
     expect(hook.received).toHaveLength(1);
     expect(d.logs).toContainEqual(expect.objectContaining({
-      msg: "webhook drain", request_id: deployed.headers.get("x-request-id"), claimed: 1, delivered: 1, stopped: "empty",
+      msg: "webhook drain",
+      request_id: deployed.headers.get("x-request-id"),
+      claimed: 1,
+      delivered: 1,
+      stopped: "empty",
     }));
 
     const logs = JSON.stringify([...d.logs, ...unconfigured.logs]);

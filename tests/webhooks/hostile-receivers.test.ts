@@ -5,10 +5,15 @@
 // dispatcher under Node in this process, and under real Deno with the deployed connector (tests/support/deno-drain.ts).
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
-import { HOSTILE_KINDS, type HostileKind, type HostileReceiver, startHostileReceiver } from "../support/hostile-receivers.ts";
+import {
+  HOSTILE_KINDS,
+  type HostileKind,
+  type HostileReceiver,
+  startHostileReceiver,
+} from "../support/hostile-receivers.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 import { runDenoProgram } from "../support/processes.ts";
 
@@ -47,7 +52,7 @@ const RUNTIMES = {
   node: async () => {
     const dispatcher = await startDispatcher({
       db: dispatcherDb,
-      settings: { timeoutMs: ATTEMPT_TIMEOUT_MS, resolveHost: async () => ["127.0.0.1"] },
+      settings: { timeoutMs: ATTEMPT_TIMEOUT_MS, resolveHost: () => Promise.resolve(["127.0.0.1"]) },
     });
     try {
       expect(await dispatcher.drain()).toMatchObject({ claimed: KINDS.length });
@@ -83,7 +88,9 @@ describe.each(Object.entries(RUNTIMES))("hostile receivers, dispatcher under %s"
     try {
       await drainOnce();
       // Kept-alive connections go back to the drain's pool and are closed when the drain ends.
-      const closed = await Promise.all(KINDS.map(async (kind) => [kind, await receivers.get(kind)!.allClosed(2000)] as const));
+      const closed = await Promise.all(
+        KINDS.map(async (kind) => [kind, await receivers.get(kind)!.allClosed(2000)] as const),
+      );
       closedByDispatcher = new Map(closed);
     } finally {
       await Promise.all([...receivers.values()].map((receiver) => receiver.close()));
@@ -91,7 +98,15 @@ describe.each(Object.entries(RUNTIMES))("hostile receivers, dispatcher under %s"
   });
 
   it.each(KINDS)("%s: the recorded outcome, within the attempt timeout plus 1 s, connection closed", async (kind) => {
-    const [attempt] = await pdb.sql<{ status: string; status_code: number | null; error: string | null; response_body: string | null; duration_ms: number }[]>`
+    const [attempt] = await pdb.sql<
+      {
+        status: string;
+        status_code: number | null;
+        error: string | null;
+        response_body: string | null;
+        duration_ms: number;
+      }[]
+    >`
       select status, status_code, error, response_body, duration_ms
       from public.webhook_attempts where delivery_id = ${deliveries.get(kind)!}`;
     const { duration_ms, ...outcome } = attempt;

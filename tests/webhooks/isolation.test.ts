@@ -5,13 +5,13 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { nodeConnect, nodeResolveHost } from "../../functions/_shared/runtime/node.ts";
-import { claimDeliveries } from "../../functions/_shared/webhooks/delivery-queue.ts";
-import { drainSettingsFromEnv } from "../../functions/webhook-dispatcher/services.ts";
-import { createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { endOf } from "../../scripts/local/child-process.ts";
-import { DENO_RUN_FLAGS, denoExecutable } from "../../scripts/local/deno.ts";
-import { PROJECT_ROOT } from "../../scripts/local/paths.ts";
+import { nodeConnect, nodeResolveHost } from "@shared/runtime/node.ts";
+import { claimDeliveries } from "@shared/webhooks/delivery-queue.ts";
+import { drainSettingsFromEnv } from "@dispatcher/services.ts";
+import { createWorkspace } from "@scripts/admin/provisioning.ts";
+import { endOf } from "@scripts/local/child-process.ts";
+import { DENO_RUN_FLAGS, denoExecutable } from "@scripts/local/deno.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { outboxSuite } from "../support/outbox-suite.ts";
 
 const outbox = outboxSuite({ allowPrivateWebhookUrls: true });
@@ -122,11 +122,14 @@ describe("isolation between endpoints and workspaces", () => {
     expect(waiting).toHaveLength(8);
     for (const delivery of waiting) {
       expect(delivery.waiting_on).toBe("endpoint_backoff");
-      expect(Date.parse(delivery.next_attempt_at)).toBeGreaterThanOrEqual(Math.floor(open.until.getTime() / 1000) * 1000);
+      expect(Date.parse(delivery.next_attempt_at)).toBeGreaterThanOrEqual(
+        Math.floor(open.until.getTime() / 1000) * 1000,
+      );
     }
 
     // Past the open interval (moved back here instead of waited for), one probe; its failure doubles the interval.
-    const reopen = () => outbox.pdb.sql`
+    const reopen = () =>
+      outbox.pdb.sql`
       update public.webhook_endpoints set circuit_open_until = now() - interval '1 second' where id = ${id}`;
     await reopen();
     expect(await d.drain()).toMatchObject({ claimed: 1, rescheduled: 1 });

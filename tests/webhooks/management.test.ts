@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "../../functions/_shared/webhooks/events.ts";
-import type { Webhook } from "../../functions/api-gateway/routes/v1/webhooks/schema.ts";
+import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "@shared/webhooks/events.ts";
+import type { Webhook } from "@gateway/routes/v1/webhooks/schema.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { db, newTenant, type TestTenant } from "../support/fixtures.ts";
 
@@ -9,7 +9,7 @@ const DNS: Record<string, string[]> = {
   "receiver.example.com": ["93.184.216.34"],
   "intranet.example.com": ["10.0.0.5"],
 };
-const resolveHost = async (host: string) => DNS[host] ?? [];
+const resolveHost = (host: string) => Promise.resolve(DNS[host] ?? []);
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const hookUrl = () => `https://receiver.example.com/hooks/${crypto.randomUUID()}`;
@@ -28,7 +28,11 @@ function hooks(path = "", init: Parameters<typeof call>[1] = {}, base = gateway.
 }
 
 async function createHook(t: TestTenant = tenant, body: Record<string, unknown> = {}) {
-  const res = await hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"], ...body } });
+  const res = await hooks("", {
+    method: "POST",
+    key: t.key,
+    body: { url: hookUrl(), events: ["campaign.created"], ...body },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data.webhook as Webhook & { secret: string };
 }
@@ -113,7 +117,11 @@ describe("POST /v1/webhooks", () => {
     ["cloud metadata through NAT64", "https://[64:ff9b::169.254.169.254]/latest", "is a link-local address"],
     ["a benchmarking address", "https://198.18.0.1/hook", "is a special-purpose address"],
     ["localhost", "https://localhost/hook", "localhost"],
-    ["a host resolving to a private address", "https://intranet.example.com/hook", "intranet.example.com resolves to a private address"],
+    [
+      "a host resolving to a private address",
+      "https://intranet.example.com/hook",
+      "intranet.example.com resolves to a private address",
+    ],
     ["a host that does not resolve", "https://nowhere.example.com/hook", "Cannot resolve nowhere.example.com"],
     ["the SMTP port 25", "https://receiver.example.com:25/hook", "Port 25 is not allowed"],
     ["the SMTP submission port 587", "https://receiver.example.com:587/hook", "Port 587 is not allowed"],
@@ -128,7 +136,10 @@ describe("POST /v1/webhooks", () => {
   });
 
   it("a refusal names the rule, never what our resolver answered", async () => {
-    const res = await hooks("", { method: "POST", body: { url: "https://intranet.example.com/", events: ["campaign.created"] } });
+    const res = await hooks("", {
+      method: "POST",
+      body: { url: "https://intranet.example.com/", events: ["campaign.created"] },
+    });
     expect(res.body.error.code).toBe("invalid_url");
     expect(res.text).not.toContain("10.0.0.5");
   });
@@ -228,9 +239,12 @@ describe("POST /v1/webhooks", () => {
   it("5 concurrent creates of one URL: exactly one 201, four 409", async () => {
     const t = await newTenant();
     const url = hookUrl();
-    const statuses = (await Promise.all(Array.from({ length: 5 }, () =>
-      hooks("", { method: "POST", key: t.key, body: { url, events: ["campaign.created"] } })
-    ))).map((r) => r.status);
+    const statuses = (await Promise.all(
+      Array.from(
+        { length: 5 },
+        () => hooks("", { method: "POST", key: t.key, body: { url, events: ["campaign.created"] } }),
+      ),
+    )).map((r) => r.status);
     expect(statuses.sort()).toEqual([201, 409, 409, 409, 409]);
     expect(await db()`select 1 from public.webhook_endpoints where workspace_id = ${t.workspaceId}`).toHaveLength(1);
   });
@@ -243,12 +257,19 @@ describe("POST /v1/webhooks", () => {
     await db()`update public.workspaces set webhook_endpoint_limit = 3 where id = ${t.workspaceId}`;
     const first = await createHook(t);
     // Four at once for the two places left: exactly two get them.
-    const statuses = (await Promise.all(Array.from({ length: 4 }, () =>
-      hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"] } })
-    ))).map((r) => r.status);
+    const statuses = (await Promise.all(
+      Array.from(
+        { length: 4 },
+        () => hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"] } }),
+      ),
+    )).map((r) => r.status);
     expect(statuses.sort()).toEqual([201, 201, 409, 409]);
 
-    const refused = await hooks("", { method: "POST", key: t.key, body: { url: hookUrl(), events: ["campaign.created"] } });
+    const refused = await hooks("", {
+      method: "POST",
+      key: t.key,
+      body: { url: hookUrl(), events: ["campaign.created"] },
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({
       code: "webhook_limit_reached",
@@ -304,7 +325,10 @@ describe("GET /v1/webhooks", () => {
     expect(page1.body.meta).toEqual({ page: 1, per_page: 2, total: 3 });
     expect(page1.body.data.webhooks.map((w: { id: string }) => w.id)).toEqual([third.id, second.id]);
     const listedSecond = page1.body.data.webhooks.find((w: { id: string }) => w.id === second.id);
-    expect(listedSecond).toMatchObject({ last_delivery_status: "success", last_delivery_at: "2026-01-01T00:00:30.250Z" });
+    expect(listedSecond).toMatchObject({
+      last_delivery_status: "success",
+      last_delivery_at: "2026-01-01T00:00:30.250Z",
+    });
     expect(listedSecond).not.toHaveProperty("secret");
     const listedThird = page1.body.data.webhooks.find((w: { id: string }) => w.id === third.id);
     expect(listedThird).toMatchObject({ last_delivery_status: null, last_delivery_at: null });
@@ -443,13 +467,23 @@ describe("GET /v1/webhooks/{id}/logs", () => {
     first = await insertDelivery(t, webhookId, "failed", "campaign.started");
     second = await insertDelivery(t, webhookId, "success", "campaign.paused");
     await insertAttempt(first, webhookId, {
-      attempt: 1, status: "pending", status_code: 500, error: "http_error", created_at: "2026-01-01T00:00:01.000Z",
+      attempt: 1,
+      status: "pending",
+      status_code: 500,
+      error: "http_error",
+      created_at: "2026-01-01T00:00:01.000Z",
     });
     await insertAttempt(first, webhookId, {
-      attempt: 2, status: "failed", error: "timeout", created_at: "2026-01-01T00:00:03.000Z",
+      attempt: 2,
+      status: "failed",
+      error: "timeout",
+      created_at: "2026-01-01T00:00:03.000Z",
     });
     await insertAttempt(second, webhookId, {
-      attempt: 1, status: "success", status_code: 200, created_at: "2026-01-01T00:00:02.000Z",
+      attempt: 1,
+      status: "success",
+      status_code: 200,
+      created_at: "2026-01-01T00:00:02.000Z",
     });
   });
 
@@ -461,17 +495,39 @@ describe("GET /v1/webhooks/{id}/logs", () => {
     expect(res.body.meta).toEqual({ page: 1, per_page: 50, total: 3 });
     expect(res.body.data.logs).toEqual([
       {
-        delivery_id: first, event: "campaign.started", attempt: 2, status: "failed", status_code: null,
-        error: "timeout", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:03.000Z",
+        delivery_id: first,
+        event: "campaign.started",
+        attempt: 2,
+        status: "failed",
+        status_code: null,
+        error: "timeout",
+        response_body: null,
+        duration_ms: 42,
+        created_at: "2026-01-01T00:00:03.000Z",
         next_attempt_at: null,
       },
       {
-        delivery_id: second, event: "campaign.paused", attempt: 1, status: "success", status_code: 200, error: null,
-        response_body: "ok", duration_ms: 42, created_at: "2026-01-01T00:00:02.000Z", next_attempt_at: null,
+        delivery_id: second,
+        event: "campaign.paused",
+        attempt: 1,
+        status: "success",
+        status_code: 200,
+        error: null,
+        response_body: "ok",
+        duration_ms: 42,
+        created_at: "2026-01-01T00:00:02.000Z",
+        next_attempt_at: null,
       },
       {
-        delivery_id: first, event: "campaign.started", attempt: 1, status: "pending", status_code: 500,
-        error: "http_error", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:01.000Z",
+        delivery_id: first,
+        event: "campaign.started",
+        attempt: 1,
+        status: "pending",
+        status_code: 500,
+        error: "http_error",
+        response_body: null,
+        duration_ms: 42,
+        created_at: "2026-01-01T00:00:01.000Z",
         next_attempt_at: "2026-01-01T01:00:00.000Z",
       },
     ]);
@@ -525,13 +581,23 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
     await db()`update public.webhook_deliveries set created_at = '2026-01-03T00:00:00Z', next_attempt_at = '2026-01-03T00:10:00Z'
                 where id = ${pending}`;
     await insertAttempt(failed, webhookId, {
-      attempt: 1, status: "failed", status_code: 500, error: "http_error", created_at: "2026-01-01T00:00:01.000Z",
+      attempt: 1,
+      status: "failed",
+      status_code: 500,
+      error: "http_error",
+      created_at: "2026-01-01T00:00:01.000Z",
     });
     await insertAttempt(failed, webhookId, {
-      attempt: 2, status: "failed", error: "timeout", created_at: "2026-01-01T00:00:09.000Z",
+      attempt: 2,
+      status: "failed",
+      error: "timeout",
+      created_at: "2026-01-01T00:00:09.000Z",
     });
     await insertAttempt(succeeded, webhookId, {
-      attempt: 1, status: "success", status_code: 204, created_at: "2026-01-02T00:00:01.000Z",
+      attempt: 1,
+      status: "success",
+      status_code: 204,
+      created_at: "2026-01-02T00:00:01.000Z",
     });
   });
 
@@ -544,20 +610,38 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
       data: {
         deliveries: [
           {
-            delivery_id: pending, event: "campaign.deleted", status: "pending", attempts: 0, last_status_code: null,
-            next_attempt_at: "2026-01-03T00:10:00.000Z", created_at: "2026-01-03T00:00:00.000Z", completed_at: null,
+            delivery_id: pending,
+            event: "campaign.deleted",
+            status: "pending",
+            attempts: 0,
+            last_status_code: null,
+            next_attempt_at: "2026-01-03T00:10:00.000Z",
+            created_at: "2026-01-03T00:00:00.000Z",
+            completed_at: null,
             // insertDelivery leases it, so that no dispatcher sharing this database takes it.
             waiting_on: "in_flight",
           },
           {
-            delivery_id: succeeded, event: "campaign.paused", status: "success", attempts: 1, last_status_code: 204,
-            next_attempt_at: null, waiting_on: null, created_at: "2026-01-02T00:00:00.000Z",
+            delivery_id: succeeded,
+            event: "campaign.paused",
+            status: "success",
+            attempts: 1,
+            last_status_code: 204,
+            next_attempt_at: null,
+            waiting_on: null,
+            created_at: "2026-01-02T00:00:00.000Z",
             completed_at: "2026-01-02T00:00:01.000Z",
           },
           {
             // The latest attempt timed out: no status code, though an earlier one had one.
-            delivery_id: failed, event: "campaign.started", status: "failed", attempts: 2, last_status_code: null,
-            next_attempt_at: null, waiting_on: null, created_at: "2026-01-01T00:00:00.000Z",
+            delivery_id: failed,
+            event: "campaign.started",
+            status: "failed",
+            attempts: 2,
+            last_status_code: null,
+            next_attempt_at: null,
+            waiting_on: null,
+            created_at: "2026-01-01T00:00:00.000Z",
             completed_at: "2026-01-01T00:00:09.000Z",
           },
         ],
@@ -567,7 +651,12 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
   });
 
   it("filters by the delivery's status and paginates", async () => {
-    for (const [status, expected] of [["pending", [pending]], ["success", [succeeded]], ["failed", [failed]], ["cancelled", []]]) {
+    for (
+      const [status, expected] of [["pending", [pending]], ["success", [succeeded]], ["failed", [failed]], [
+        "cancelled",
+        [],
+      ]]
+    ) {
       const res = await deliveries(`?status=${status}`);
       expect(res.body.meta.total, String(status)).toBe(expected.length);
       expect(res.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual(expected);
@@ -584,13 +673,27 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
     expect(res.body.data.delivery).toEqual(listed);
     expect(res.body.data.attempts).toEqual([
       {
-        delivery_id: failed, event: "campaign.started", attempt: 1, status: "failed", status_code: 500,
-        error: "http_error", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:01.000Z",
+        delivery_id: failed,
+        event: "campaign.started",
+        attempt: 1,
+        status: "failed",
+        status_code: 500,
+        error: "http_error",
+        response_body: null,
+        duration_ms: 42,
+        created_at: "2026-01-01T00:00:01.000Z",
         next_attempt_at: null,
       },
       {
-        delivery_id: failed, event: "campaign.started", attempt: 2, status: "failed", status_code: null,
-        error: "timeout", response_body: null, duration_ms: 42, created_at: "2026-01-01T00:00:09.000Z",
+        delivery_id: failed,
+        event: "campaign.started",
+        attempt: 2,
+        status: "failed",
+        status_code: null,
+        error: "timeout",
+        response_body: null,
+        duration_ms: 42,
+        created_at: "2026-01-01T00:00:09.000Z",
         next_attempt_at: null,
       },
     ]);
@@ -638,7 +741,10 @@ describe("POST /v1/webhooks/{id}/test", () => {
        where d.workspace_id = ${t.workspaceId}`;
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({
-      id: res.body.data.delivery_id, endpoint_id: target.id, status: "pending", event: TEST_EVENT,
+      id: res.body.data.delivery_id,
+      endpoint_id: target.id,
+      status: "pending",
+      event: TEST_EVENT,
     });
     expect(deliveries[0].data.webhook).toMatchObject({ id: target.id, url: target.url });
     expect(JSON.stringify(deliveries[0].data)).not.toContain(target.secret);
@@ -674,16 +780,19 @@ describe("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", () => {
     expect(row).toEqual({ status: "pending", attempts: 0, lease_expires_at: null, completed_at: null, due: true });
   });
 
-  it.each(["pending", "success", "cancelled"])("409 delivery_not_failed for a %s delivery, unchanged", async (status) => {
-    const webhook = await createHook();
-    const delivery = await insertDelivery(tenant, webhook.id, status);
-    const res = await retry(webhook.id, delivery);
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("delivery_not_failed");
-    expect(res.body.error.details).toEqual({ status });
-    const [row] = await db()`select status, attempts from public.webhook_deliveries where id = ${delivery}`;
-    expect(row).toEqual({ status, attempts: 6 });
-  });
+  it.each(["pending", "success", "cancelled"])(
+    "409 delivery_not_failed for a %s delivery, unchanged",
+    async (status) => {
+      const webhook = await createHook();
+      const delivery = await insertDelivery(tenant, webhook.id, status);
+      const res = await retry(webhook.id, delivery);
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("delivery_not_failed");
+      expect(res.body.error.details).toEqual({ status });
+      const [row] = await db()`select status, attempts from public.webhook_deliveries where id = ${delivery}`;
+      expect(row).toEqual({ status, attempts: 6 });
+    },
+  );
 
   it("404 delivery_not_found / webhook_not_found", async () => {
     const webhook = await createHook();

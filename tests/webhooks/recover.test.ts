@@ -20,7 +20,8 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     for (const name of ["old", "a", "b"]) await t.campaign(name);
     expect(await d.drain()).toMatchObject({ claimed: 3, failed: 3 });
     const [old, ...recent] = await statuses(hook.id);
-    await outbox.pdb.sql`update public.webhook_deliveries set created_at = now() - interval '2 days' where id = ${old.id}`;
+    await outbox.pdb
+      .sql`update public.webhook_deliveries set created_at = now() - interval '2 days' where id = ${old.id}`;
     const since = new Date(Date.now() - 86_400_000).toISOString();
     const recover = (body: unknown) => t.api(`/webhooks/${hook.id}/recover`, { method: "POST", body });
 
@@ -82,7 +83,10 @@ describe("POST /v1/webhooks/{id}/recover", () => {
     const d = await outbox.dispatcher({ settings: { retryDelaysSeconds: [] } });
     await owner.campaign("x");
     expect(await d.drain()).toMatchObject({ failed: 1 });
-    const res = await other.api(`/webhooks/${hook.id}/recover`, { method: "POST", body: { since: "2000-01-01T00:00:00Z" } });
+    const res = await other.api(`/webhooks/${hook.id}/recover`, {
+      method: "POST",
+      body: { since: "2000-01-01T00:00:00Z" },
+    });
     expectError(res, 404, "webhook_not_found");
     expect((await statuses(hook.id)).map((r) => r.status)).toEqual(["failed"]);
   });

@@ -9,15 +9,25 @@ import {
   MalformedResponseError,
   readResponse,
   type ResponseLimits,
-} from "../../functions/_shared/webhooks/http-response.ts";
+} from "@shared/webhooks/http-response.ts";
 
 const LIMITS: ResponseLimits = {
-  headBytes: 16 * 1024, headers: 100, reads: 64, interim: 5, bodyPrefix: 2048, bodyBytes: 64 * 1024, reuse: true,
+  headBytes: 16 * 1024,
+  headers: 100,
+  reads: 64,
+  interim: 5,
+  bodyPrefix: 2048,
+  bodyBytes: 64 * 1024,
+  reuse: true,
 };
 const encoder = new TextEncoder();
 
 /** Hands out `bytes` cut at `cuts`, then (when `endless`) the same again forever; counts what it handed out. */
-function source(bytes: Uint8Array, cuts: number[], endless = false): ByteSource & { handed: number; last: number; reads: number } {
+function source(
+  bytes: Uint8Array,
+  cuts: number[],
+  endless = false,
+): ByteSource & { handed: number; last: number; reads: number } {
   const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
   const pieces = [0, ...points, bytes.length].flatMap((from, i, all) =>
     i + 1 < all.length && all[i + 1] > from ? [bytes.subarray(from, all[i + 1])] : []
@@ -27,13 +37,13 @@ function source(bytes: Uint8Array, cuts: number[], endless = false): ByteSource 
     handed: 0,
     last: 0,
     reads: 0,
-    read: async () => {
+    read: () => {
       counter.reads++;
       if (next === pieces.length && endless && pieces.length > 0) next = 0;
       const piece = pieces[next++];
       counter.last = piece?.length ?? 0;
       counter.handed += counter.last;
-      return piece;
+      return Promise.resolve(piece);
     },
   };
   return counter;
@@ -61,7 +71,10 @@ type Valid = typeof validResponse extends fc.Arbitrary<infer T> ? T : never;
 
 function serialize(r: Valid): { bytes: Uint8Array; body: Uint8Array } {
   const noBody = r.status === 204 || r.status === 304;
-  const head = [...r.interim.map((status) => `HTTP/1.1 ${status} Interim\r\n\r\n`), `HTTP/1.${r.minor} ${r.status} Some Reason\r\n`];
+  const head = [
+    ...r.interim.map((status) => `HTTP/1.1 ${status} Interim\r\n\r\n`),
+    `HTTP/1.${r.minor} ${r.status} Some Reason\r\n`,
+  ];
   for (const [name, value] of r.fields) head.push(`${name}: ${value}\r\n`);
   if (r.retryAfter) head.push(`Retry-After: ${r.retryAfter}\r\n`);
   if (r.closes) head.push("Connection: close\r\n");
@@ -92,7 +105,11 @@ function openEnded(text: string): ByteSource {
 describe("the delivery's response reader", () => {
   it.each([
     ["101 header fields", `HTTP/1.1 200 OK\r\n${"X-A: 1\r\n".repeat(101)}\r\n`, "more than 100 header fields"],
-    ["six interim answers", `${"HTTP/1.1 100 Continue\r\n\r\n".repeat(6)}HTTP/1.1 200 OK\r\n\r\n`, "more than 5 interim"],
+    [
+      "six interim answers",
+      `${"HTTP/1.1 100 Continue\r\n\r\n".repeat(6)}HTTP/1.1 200 OK\r\n\r\n`,
+      "more than 5 interim",
+    ],
     ["a head past 16 KB", `HTTP/1.1 200 OK\r\nX-Pad: ${"p".repeat(16 * 1024)}\r\n\r\n`, "no line end within"],
     ["an invalid Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 12, 13\r\n\r\n", "invalid Content-Length"],
     ["a line that is not a field", "HTTP/1.1 200 OK\r\nnot a field\r\n\r\n", "not a field"],
@@ -107,9 +124,18 @@ describe("the delivery's response reader", () => {
     ["204", "HTTP/1.1 204 No Content\r\n\r\n", 204],
     ["304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 120\r\n\r\n", 304],
     ["Content-Length: 0", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200],
-    ["five interim answers, then 204", `${"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(5)}HTTP/1.1 204 No Content\r\n\r\n`, 204],
+    [
+      "five interim answers, then 204",
+      `${"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(5)}HTTP/1.1 204 No Content\r\n\r\n`,
+      204,
+    ],
   ])("a response without a body (%s) ends at its head, though the connection stays open", async (_, text, status) => {
-    expect(await readResponse(openEnded(text), LIMITS)).toEqual({ status, retryAfter: null, body: new Uint8Array(0), reusable: true });
+    expect(await readResponse(openEnded(text), LIMITS)).toEqual({
+      status,
+      retryAfter: null,
+      body: new Uint8Array(0),
+      reusable: true,
+    });
   });
 
   it("parses a valid response to the same result however it is split across reads", async () => {
@@ -131,14 +157,30 @@ describe("the delivery's response reader", () => {
 
   it("ends on any bytes, repeated forever, with a response or its own error, within its caps", async () => {
     // Small caps, so that garbage reaches them; the chunk size line (1 KiB) and its CRLFs are the reader's own.
-    const limits: ResponseLimits = { headBytes: 256, headers: 8, reads: 16, interim: 2, bodyPrefix: 32, bodyBytes: 512, reuse: true };
+    const limits: ResponseLimits = {
+      headBytes: 256,
+      headers: 8,
+      reads: 16,
+      interim: 2,
+      bodyPrefix: 32,
+      bodyBytes: 512,
+      reuse: true,
+    };
     const bound = (limits.interim + 1) * (limits.headBytes + 4) + limits.bodyBytes + 1026 + 2;
-    const starts = ["", "HTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-      "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.0 200 OK\r\nContent-Length: 99999\r\n\r\n"];
+    const starts = [
+      "",
+      "HTTP/1.1 200 OK\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "HTTP/1.1 100 Continue\r\n\r\n",
+      "HTTP/1.0 200 OK\r\nContent-Length: 99999\r\n\r\n",
+    ];
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...starts),
-        fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 600 }), fc.stringMatching(/^[0-9a-fA-F;\r\n :HTP\/.]{1,60}$/).map((s) => encoder.encode(s))),
+        fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 600 }),
+          fc.stringMatching(/^[0-9a-fA-F;\r\n :HTP\/.]{1,60}$/).map((s) => encoder.encode(s)),
+        ),
         fc.array(fc.nat(), { maxLength: 20 }),
         fc.boolean(),
         async (start, garbage, cuts, reuse) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createApiKey, createWorkspace } from "../../scripts/admin/provisioning.ts";
-import { pruneLimitsFromEnv, pruneWebhookHistory, startRetentionTicker } from "../../scripts/local/retention.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
+import { pruneLimitsFromEnv, pruneWebhookHistory, startRetentionTicker } from "@scripts/local/retention.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 
@@ -68,7 +68,11 @@ it("deletes events, deliveries and attempts past the retention in bounded batche
   const small = { keepDays: 30, batch: 3, rounds: 1 };
   expect(await pruneWebhookHistory(pdb.sql, small)).toEqual({ attempts: 3, deliveries: 3, events: 3 });
   expect(await old.counts()).toEqual({ attempts: 4, deliveries: 4, events: 4 });
-  expect(await pruneWebhookHistory(pdb.sql, { ...small, rounds: 5 })).toEqual({ attempts: 4, deliveries: 4, events: 4 });
+  expect(await pruneWebhookHistory(pdb.sql, { ...small, rounds: 5 })).toEqual({
+    attempts: 4,
+    deliveries: 4,
+    events: 4,
+  });
   expect(await pruneWebhookHistory(pdb.sql, small)).toEqual({ attempts: 0, deliveries: 0, events: 0 });
 
   expect(await old.counts()).toEqual({ attempts: 0, deliveries: 0, events: 0 });
@@ -89,7 +93,11 @@ it("keeps 30 days unless WEBHOOK_RETENTION_DAYS says otherwise, in the productio
 it("the local runner's ticker prunes as soon as it starts", async () => {
   const old = await history("8 days", "success", 2);
   const reports: string[] = [];
-  const stop = startRetentionTicker(pdb.url, pruneLimitsFromEnv({ WEBHOOK_RETENTION_DAYS: "7" }), (m) => reports.push(m));
+  const stop = startRetentionTicker(
+    pdb.url,
+    pruneLimitsFromEnv({ WEBHOOK_RETENTION_DAYS: "7" }),
+    (m) => reports.push(m),
+  );
   try {
     await vi.waitFor(async () => expect(await old.counts()).toEqual({ attempts: 0, deliveries: 0, events: 0 }));
   } finally {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createPostgresDatabase, type PostgresDatabase } from "../../functions/_shared/db/postgres-database.ts";
-import { createWorkspace } from "../../scripts/admin/provisioning.ts";
+import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
+import { createWorkspace } from "@scripts/admin/provisioning.ts";
 import { type RunningDispatcher, startDispatcher } from "../support/dispatcher.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 import { type RunningReceiver, startReceiver } from "../support/webhook-receiver.ts";
@@ -98,8 +98,7 @@ it("4 dispatchers draining at once under load send no attempt twice, retries inc
 });
 
 it("the schedule asks for one invocation per 250 due deliveries, at most 4, none when nothing is due", async () => {
-  const fanOut = async () =>
-    (await pdb.sql<{ n: number }[]>`select public.webhook_dispatch_fan_out(250, 4) as n`)[0].n;
+  const fanOut = async () => (await pdb.sql<{ n: number }[]>`select public.webhook_dispatch_fan_out(250, 4) as n`)[0].n;
   await pdb.sql`update public.webhook_deliveries set status = 'cancelled' where status = 'pending'`;
   expect(await fanOut()).toBe(0);
   const receiver = await startReceiver();

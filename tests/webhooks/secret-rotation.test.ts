@@ -126,8 +126,13 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
   ])("400 validation_error for an overlap that is %s; the secret stays", async (_, body) => {
     const t = await outbox.tenant();
     const created = await t.hook("http://127.0.0.1:9/hooks");
-    expectError(await t.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body }), 400, "validation_error");
-    const [row] = await outbox.pdb.sql`select secret, previous_secret from public.webhook_endpoints where id = ${created.id}`;
+    expectError(
+      await t.api(`/webhooks/${created.id}/rotate-secret`, { method: "POST", body }),
+      400,
+      "validation_error",
+    );
+    const [row] = await outbox.pdb
+      .sql`select secret, previous_secret from public.webhook_endpoints where id = ${created.id}`;
     expect(row).toEqual({ secret: created.secret, previous_secret: null });
   });
 

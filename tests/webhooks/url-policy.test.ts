@@ -4,7 +4,7 @@
 // Each row: the block, an address in it, and the registry's "Globally Reachable" column. Only globally reachable
 // unicast is allowed; "N/A" blocks are decided in the comments.
 import { describe, expect, it } from "vitest";
-import { blockedAddressRule, checkWebhookUrl } from "../../functions/_shared/webhooks/url-policy.ts";
+import { blockedAddressRule, checkWebhookUrl } from "@shared/webhooks/url-policy.ts";
 
 const IPV4_REGISTRY: [block: string, sample: string, global: boolean][] = [
   ["0.0.0.0/8", "0.1.2.3", false],
@@ -99,17 +99,34 @@ describe("address policy", () => {
   });
 
   it("WEBHOOK_ALLOW_PRIVATE_URLS admits loopback and private only, never link-local, multicast, unspecified", () => {
-    const admitted = ["127.0.0.1", "10.1.1.1", "172.16.0.1", "192.168.0.1", "100.64.0.1", "fd00::1", "::1",
-      "::ffff:127.0.0.1"];
+    const admitted = [
+      "127.0.0.1",
+      "10.1.1.1",
+      "172.16.0.1",
+      "192.168.0.1",
+      "100.64.0.1",
+      "fd00::1",
+      "::1",
+      "::ffff:127.0.0.1",
+    ];
     for (const ip of admitted) expect(blockedAddressRule(ip, true), ip).toBeUndefined();
-    const refused = ["169.254.169.254", "fe80::1", "224.0.0.1", "ff02::1", "0.0.0.0", "::", "64:ff9b::a9fe:a9fe",
-      "198.18.0.1", "2001:db8::1"];
+    const refused = [
+      "169.254.169.254",
+      "fe80::1",
+      "224.0.0.1",
+      "ff02::1",
+      "0.0.0.0",
+      "::",
+      "64:ff9b::a9fe:a9fe",
+      "198.18.0.1",
+      "2001:db8::1",
+    ];
     for (const ip of refused) expect(blockedAddressRule(ip, true), ip).toBeDefined();
   });
 
   it("refuses the ports the platform blocks (25, 587), before any lookup; other ports pass", async () => {
     const lookups: string[] = [];
-    const resolve = async (host: string) => (lookups.push(host), ["93.184.216.34"]);
+    const resolve = (host: string) => Promise.resolve((lookups.push(host), ["93.184.216.34"]));
     for (const port of [25, 587]) {
       expect(await checkWebhookUrl(`https://mail.example.com:${port}/in`, resolve, false)).toEqual({
         ok: false,
@@ -124,7 +141,15 @@ describe("address policy", () => {
   });
 
   it("refusals name the rule, never the address a name resolved to", async () => {
-    const verdict = await checkWebhookUrl("https://vm.example.com/x", async () => ["8.8.8.8", "127.0.0.1"], false);
-    expect(verdict).toEqual({ ok: false, error: "blocked_url", reason: "vm.example.com resolves to a loopback address" });
+    const verdict = await checkWebhookUrl(
+      "https://vm.example.com/x",
+      () => Promise.resolve(["8.8.8.8", "127.0.0.1"]),
+      false,
+    );
+    expect(verdict).toEqual({
+      ok: false,
+      error: "blocked_url",
+      reason: "vm.example.com resolves to a loopback address",
+    });
   });
 });

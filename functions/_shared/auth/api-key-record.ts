@@ -1,7 +1,7 @@
 // An API key as the database keeps it. The gateway's /v1/api-keys routes and the operator CLI both create keys
 // through the create_api_key RPC, so they share the rules for its settable fields and the shape it returns.
 import { z } from "zod";
-import { ISO_TIME_PROBLEM, isIsoTime } from "../http/iso-time.ts";
+import { isIsoTime, ISO_TIME_PROBLEM } from "../http/iso-time.ts";
 import { nameList } from "../http/name-list.ts";
 import { type Permission, PERMISSIONS } from "./permissions.ts";
 

@@ -7,7 +7,9 @@ import { bearerToken } from "./bearer.ts";
 export type SecretVerdict = "ok" | "missing" | "invalid";
 
 /** A checker for `Authorization: Bearer <secret>`. With no secret configured, every caller is refused. */
-export function bearerSecretChecker(secret: string | undefined): (authorization: string | undefined) => Promise<SecretVerdict> {
+export function bearerSecretChecker(
+  secret: string | undefined,
+): (authorization: string | undefined) => Promise<SecretVerdict> {
   const expected = secret ? sha256(secret) : undefined;
   return async (authorization) => {
     const token = bearerToken(authorization);

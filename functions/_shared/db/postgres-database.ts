@@ -7,8 +7,16 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 // Failures of the connection itself, beside the SQLSTATEs that say so: driver codes for refused, dropped or
 // silent connections.
 const UNREACHABLE_DRIVER_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "EPIPE",
-  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
 ]);
 
 // The client deadline sits just past statement_timeout: a live server answers (if only with 57014) before it.

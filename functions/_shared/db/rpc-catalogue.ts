@@ -48,12 +48,28 @@ export const RPC_ARGUMENTS = {
   recover_webhook_deliveries: ["p_workspace_id", "p_id", "p_since", "p_until", "p_dry_run"],
   rotate_webhook_secret: ["p_workspace_id", "p_id", "p_secret", "p_overlap_seconds"],
   claim_webhook_deliveries: [
-    "p_limit", "p_lease_seconds", "p_endpoint_limit", "p_workspace_limit", "p_max_lost", "p_circuit_after",
-    "p_circuit_base_seconds", "p_circuit_max_seconds",
+    "p_limit",
+    "p_lease_seconds",
+    "p_endpoint_limit",
+    "p_workspace_limit",
+    "p_max_lost",
+    "p_circuit_after",
+    "p_circuit_base_seconds",
+    "p_circuit_max_seconds",
   ],
   record_webhook_attempt: [
-    "p_delivery_id", "p_attempt", "p_status_code", "p_error", "p_response_body", "p_duration_ms", "p_retry_in_ms",
-    "p_spends", "p_window_ms", "p_disable_after_seconds", "p_circuit_after", "p_circuit_base_seconds",
+    "p_delivery_id",
+    "p_attempt",
+    "p_status_code",
+    "p_error",
+    "p_response_body",
+    "p_duration_ms",
+    "p_retry_in_ms",
+    "p_spends",
+    "p_window_ms",
+    "p_disable_after_seconds",
+    "p_circuit_after",
+    "p_circuit_base_seconds",
     "p_circuit_max_seconds",
   ],
   prune_webhook_history: ["p_keep_days", "p_batch", "p_rounds"],
@@ -174,7 +190,9 @@ export type CreateWebhookOutcome =
   | { outcome: "ok"; webhook: Webhook }
   | { outcome: "duplicate" }
   | { outcome: "limit_reached"; limit: number };
-export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | { outcome: "duplicate" };
+export type UpdateWebhookOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" } | {
+  outcome: "duplicate";
+};
 export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook } | { outcome: "not_found" };
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
@@ -230,11 +248,20 @@ export interface RpcCatalogue {
     result: GatewayAnswer;
   };
   /** Whether gateway_request would admit the key for the permission, without counting (ok), or why not. */
-  gateway_preflight: { args: { p_key_hash: string; p_permission: Permission }; result: "ok" | "invalid_key" | "refused" };
+  gateway_preflight: {
+    args: { p_key_hash: string; p_permission: Permission };
+    result: "ok" | "invalid_key" | "refused";
+  };
 
   create_api_key: {
     /** p_creator_key_id: the key making this one, which bounds it; null only for operators (admin CLI). */
-    args: { p_workspace_id: Uuid; p_key_hash: string; p_prefix: string; p_fields: ApiKeyFields; p_creator_key_id: Uuid | null };
+    args: {
+      p_workspace_id: Uuid;
+      p_key_hash: string;
+      p_prefix: string;
+      p_fields: ApiKeyFields;
+      p_creator_key_id: Uuid | null;
+    };
     result: CreateApiKeyOutcome;
   };
   list_api_keys: {

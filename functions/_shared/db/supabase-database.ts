@@ -26,7 +26,11 @@ export interface SupabaseDatabaseOptions {
 }
 
 /** The production side of the seam: `POST /rest/v1/rpc/<name>` through supabase-js with the secret key. */
-export function createSupabaseDatabase(url: string, secretKey: string, options: SupabaseDatabaseOptions = {}): Database {
+export function createSupabaseDatabase(
+  url: string,
+  secretKey: string,
+  options: SupabaseDatabaseOptions = {},
+): Database {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
   const client = createClient(url, secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -40,7 +44,9 @@ export function createSupabaseDatabase(url: string, secretKey: string, options: 
       const { data, error, status } = await client.rpc(name, args).abortSignal(deadline);
       if (!error) return data as T;
       if (status === 0 && deadline.aborted) {
-        throw new DatabaseUnavailableError(`rpc ${name}: timed out, no answer in ${timeoutMs} ms`, { unanswered: true });
+        throw new DatabaseUnavailableError(`rpc ${name}: timed out, no answer in ${timeoutMs} ms`, {
+          unanswered: true,
+        });
       }
       const code = error.code ?? "";
       const unreachable = UNREACHABLE_STATUSES.has(status) || UNREACHABLE_SQLSTATES.test(code) ||

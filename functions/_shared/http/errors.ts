@@ -91,7 +91,10 @@ export function classifyError(err: unknown): { error: ApiError; failure?: string
     };
   }
   return {
-    error: new ApiError("internal_error", "An internal error occurred. Quote the X-Request-ID when contacting support."),
+    error: new ApiError(
+      "internal_error",
+      "An internal error occurred. Quote the X-Request-ID when contacting support.",
+    ),
     failure: err instanceof Error ? (err.stack ?? err.message) : String(err),
   };
 }

@@ -14,7 +14,9 @@ export function excerpt(text: string): string {
 
 /** The first EXCERPT_MAX_ITEMS values as JSON, each string cut by `excerpt`, and how many more there were. */
 export function excerptList(values: readonly unknown[]): string {
-  const shown = values.slice(0, EXCERPT_MAX_ITEMS).map((v) => excerpt(typeof v === "string" ? v : JSON.stringify(v) ?? String(v)));
+  const shown = values.slice(0, EXCERPT_MAX_ITEMS).map((v) =>
+    excerpt(typeof v === "string" ? v : JSON.stringify(v) ?? String(v))
+  );
   const more = values.length - shown.length;
   return `${JSON.stringify(shown)}${more > 0 ? ` and ${more} more` : ""}`;
 }

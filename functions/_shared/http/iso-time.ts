@@ -1,8 +1,7 @@
 // Times a caller sends: ISO 8601 with a zone, checked as real calendar dates and normalised to UTC.
 import { z } from "zod";
 
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
 
 /**
  * A real calendar date, or one with a time and `Z` or an offset (never a local time). `new Date` alone takes
@@ -12,11 +11,15 @@ const ISO_8601 =
 export function isIsoTime(value: string): boolean {
   const match = ISO_8601.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = match.slice(1).map((p) => Number(p ?? 0));
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = match.slice(1).map((p) =>
+    Number(p ?? 0)
+  );
   const lastDay = new Date(0);
   lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month: the last day of this one
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= lastDay.getUTCDate() &&
-    hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59)) return false;
+  if (
+    !(month >= 1 && month <= 12 && day >= 1 && day <= lastDay.getUTCDate() &&
+      hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59)
+  ) return false;
   // In UTC, within years 1 to 9999: Postgres has no year 0, and toISOString writes the years around these with a
   // sign and six digits, which no timestamptz parses (the fuzz suite's `0000-01-01T00:00:00Z` was a 500).
   const utcYear = new Date(value).getUTCFullYear();

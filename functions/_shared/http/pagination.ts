@@ -17,7 +17,10 @@ function queryInteger(min: number, max?: number) {
 
 /** A query parameter the document declares as a boolean: `true` or `false`, as a client's serializer writes them. */
 export const queryBoolean = () =>
-  z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean("Must be true or false"));
+  z.preprocess(
+    (value) => (value === "true" ? true : value === "false" ? false : value),
+    z.boolean("Must be true or false"),
+  );
 
 /**
  * `page` (>= 1, default 1) and `per_page` (1..100, default 50), as every list in the contract takes them.

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { ApiError, type ErrorCode } from "./errors.ts";
-import { EXCERPT_MAX_FIELDS, excerpt } from "./excerpt.ts";
+import { excerpt, EXCERPT_MAX_FIELDS } from "./excerpt.ts";
 
 /**
  * Field path -> first problem, as the contract's `details.fields`: at most EXCERPT_MAX_FIELDS of them, each path
@@ -31,7 +31,9 @@ export function validationError(
   specificCodes: Partial<Record<string, ErrorCode>> = {},
 ): ApiError {
   const fields = fieldProblems(error);
-  const codes = new Set(Object.keys(fields).map((f) => (Object.hasOwn(specificCodes, f) && specificCodes[f]) || "validation_error"));
+  const codes = new Set(
+    Object.keys(fields).map((f) => (Object.hasOwn(specificCodes, f) && specificCodes[f]) || "validation_error"),
+  );
   const code = codes.size === 1 ? [...codes][0] : "validation_error";
   const message = code === "validation_error" ? `Invalid ${what}` : Object.values(fields)[0];
   return new ApiError(code, message, { details: { fields } });

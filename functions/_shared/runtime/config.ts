@@ -46,7 +46,8 @@ async function seamFromEnv(env: Env): Promise<Database> {
   return createSupabaseDatabase(url, key);
 }
 
-const SECRET_KEYS_SHAPE = 'SUPABASE_SECRET_KEYS must be a JSON object of key name to secret key, like {"default":"sb_secret_..."}';
+const SECRET_KEYS_SHAPE =
+  'SUPABASE_SECRET_KEYS must be a JSON object of key name to secret key, like {"default":"sb_secret_..."}';
 
 /**
  * The platform provides SUPABASE_SECRET_KEYS as a JSON object of key name to secret key (the CLI's local stack

@@ -1,7 +1,7 @@
 // Node glue for the parts of the functions that differ by runtime, used where the functions run under Node: the
 // tests and the benchmark. The deployed functions use runtime/deno.ts.
 import { lookup } from "node:dns/promises";
-import { isIP, connect as tcpConnect, type Socket } from "node:net";
+import { connect as tcpConnect, isIP, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { type Connect, TlsError } from "../webhooks/pinned-post.ts";
@@ -19,7 +19,12 @@ export function nodeConnector(options: { caCerts?: string[] } = {}): Connect {
     new Promise((resolve, reject) => {
       const socket: Socket = tls
         // A server name that is an IP literal is not sent as SNI (RFC 6066); the certificate is checked against it.
-        ? tlsConnect({ host: address, port, ca: options.caCerts, ...(isIP(serverName) ? {} : { servername: serverName }) })
+        ? tlsConnect({
+          host: address,
+          port,
+          ca: options.caCerts,
+          ...(isIP(serverName) ? {} : { servername: serverName }),
+        })
         : tcpConnect({ host: address, port });
       // Once TCP is up, what can still fail before secureConnect is the TLS handshake.
       let connected = false;

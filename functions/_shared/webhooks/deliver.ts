@@ -36,7 +36,6 @@ function bodyText(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes).replaceAll("\u0000", "");
 }
 
-
 /** Why a request that got no usable answer failed; the deadline wins over whatever its closing the connection caused. */
 function errorOf(error: unknown, signal: AbortSignal): AttemptError {
   if (signal.aborted) return "timeout";
@@ -55,7 +54,10 @@ export async function attemptDelivery(
   pool?: ConnectionPool,
 ): Promise<AttemptResult> {
   const started = performance.now();
-  const finish = (result: Omit<AttemptResult, "durationMs" | "retryAfterMs">, retryAfterMs: number | null = null): AttemptResult => ({
+  const finish = (
+    result: Omit<AttemptResult, "durationMs" | "retryAfterMs">,
+    retryAfterMs: number | null = null,
+  ): AttemptResult => ({
     ...result,
     retryAfterMs,
     durationMs: Math.round(performance.now() - started),

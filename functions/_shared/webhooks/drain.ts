@@ -112,8 +112,17 @@ export async function drain(
 ): Promise<DrainSummary> {
   const started = performance.now();
   const summary: DrainSummary = {
-    claimed: 0, cancelled: 0, lost: 0, delivered: 0, rescheduled: 0, failed: 0, stale: 0, unrecorded: 0, disabled: 0,
-    stopped: "empty", duration_ms: 0,
+    claimed: 0,
+    cancelled: 0,
+    lost: 0,
+    delivered: 0,
+    rescheduled: 0,
+    failed: 0,
+    stale: 0,
+    unrecorded: 0,
+    disabled: 0,
+    stopped: "empty",
+    duration_ms: 0,
   };
   const refillAt = Math.ceil(settings.concurrency / 2);
   const inFlight = new Set<Promise<void>>();

@@ -17,10 +17,14 @@ export const createWebhookBody = z.strictObject({
   // what is stored, not what was typed.
   url: z.string(URL_PROBLEM).min(1, URL_PROBLEM).max(WEBHOOK_URL_MAX_BYTES, URL_LENGTH_PROBLEM).meta({
     format: "uri",
-    description: `https:// only, at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised; must resolve to public addresses only`,
+    description:
+      `https:// only, at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised; must resolve to public addresses only`,
   }),
   events,
-  description: z.string().max(WEBHOOK_DESCRIPTION_MAX_LENGTH, `Must be at most ${WEBHOOK_DESCRIPTION_MAX_LENGTH} characters`)
+  description: z.string().max(
+    WEBHOOK_DESCRIPTION_MAX_LENGTH,
+    `Must be at most ${WEBHOOK_DESCRIPTION_MAX_LENGTH} characters`,
+  )
     .nullable().optional(),
   active: z.boolean().optional(),
 }, { error: "Expected a JSON object" }).meta({ id: "WebhookCreate" });

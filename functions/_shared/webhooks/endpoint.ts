@@ -59,7 +59,6 @@ export const listedWebhookObject = webhookObject.extend({
   last_delivery_at: z.string().meta({ format: "date-time" }).nullable(),
 }).meta({ id: "ListedWebhook" });
 
-
 /** One row of `GET /v1/webhooks/{id}/logs`: a delivery attempt. */
 export const attemptLogObject = z.strictObject({
   delivery_id: z.string().meta({ format: "uuid" }),

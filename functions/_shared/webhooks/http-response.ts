@@ -64,7 +64,9 @@ class Input {
 
   async pull(): Promise<boolean> {
     if (this.#ended) return false;
-    if (this.#reads++ === this.maxReads) throw new MalformedResponseError(`the response took more than ${this.maxReads} reads`);
+    if (this.#reads++ === this.maxReads) {
+      throw new MalformedResponseError(`the response took more than ${this.maxReads} reads`);
+    }
     const chunk = await this.source.read();
     if (chunk === undefined) {
       this.#ended = true;
@@ -109,7 +111,10 @@ class Input {
     let from = this.#start;
     for (;;) {
       // Only where a whole delimiter could sit: not past the limit nor into the free end of the buffer.
-      const view = this.#buffer.subarray(0, Math.max(0, Math.min(this.#end, this.#start + limit + length) - length + 1));
+      const view = this.#buffer.subarray(
+        0,
+        Math.max(0, Math.min(this.#end, this.#start + limit + length) - length + 1),
+      );
       for (let at = view.indexOf(CR, from); at >= 0; at = view.indexOf(CR, at + 1)) {
         if (this.#buffer[at + 1] !== LF) continue;
         if (blankLine && (this.#buffer[at + 2] !== CR || this.#buffer[at + 3] !== LF)) continue;

@@ -105,7 +105,13 @@ async function exchange(
 export async function postToAddress(
   url: URL,
   addresses: string[],
-  request: { headers: Record<string, string>; body: string; bodyLimit: number; signal: AbortSignal; pool?: ConnectionPool },
+  request: {
+    headers: Record<string, string>;
+    body: string;
+    bodyLimit: number;
+    signal: AbortSignal;
+    pool?: ConnectionPool;
+  },
   connect: Connect,
 ): Promise<HttpResponse> {
   const tls = url.protocol === "https:";
@@ -120,7 +126,12 @@ export async function postToAddress(
 
   let refused: unknown;
   for (const address of addresses) {
-    const target = { address, port: Number(url.port || (tls ? 443 : 80)), tls, serverName: url.hostname.replace(/^\[|\]$/g, "") };
+    const target = {
+      address,
+      port: Number(url.port || (tls ? 443 : 80)),
+      tls,
+      serverName: url.hostname.replace(/^\[|\]$/g, ""),
+    };
     const options = { ...request, target };
     const pooled = request.pool?.take(target);
     if (pooled) {

@@ -44,7 +44,10 @@ export async function signatureHeaders(
   const signed = await Promise.all(secrets.map((secret) =>
     Promise.all([
       hmac(hmacKey(`leadlex:${secret}`, () => encoder.encode(secret)), body),
-      hmac(hmacKey(`standard:${secret}`, () => fromBase64(secret.replace(/^whsec_/, ""))), `${deliveryId}.${timestamp}.${body}`),
+      hmac(
+        hmacKey(`standard:${secret}`, () => fromBase64(secret.replace(/^whsec_/, ""))),
+        `${deliveryId}.${timestamp}.${body}`,
+      ),
     ])
   ));
   return {

@@ -51,7 +51,13 @@ function parseIPv6(text: string): bigint | undefined {
 
 /** Why an address may not be a webhook target, in words a refusal can show (never the address itself). */
 export type AddressRule =
-  | "loopback" | "private" | "link-local" | "multicast" | "unspecified" | "special-purpose" | "not global unicast";
+  | "loopback"
+  | "private"
+  | "link-local"
+  | "multicast"
+  | "unspecified"
+  | "special-purpose"
+  | "not global unicast";
 
 /** Allowed with WEBHOOK_ALLOW_PRIVATE_URLS=1, for receivers on a developer's machine; the rest never. */
 const LOCAL_DEVELOPMENT_RULES: readonly AddressRule[] = ["loopback", "private"];
@@ -66,19 +72,42 @@ const v6 = (text: string, bits: number, rule: Entry[1]): Entry => [[parseIPv6(te
 // TURN anycast, AS112, AMT, ORCHIDv2, DETs) stay allowed. Prefixes that embed an IPv4 address are unwrapped
 // before this table is consulted (see embeddedIPv4).
 const SPECIAL: readonly Entry[] = [
-  v4("0.0.0.0", 8, "unspecified"), v4("10.0.0.0", 8, "private"), v4("100.64.0.0", 10, "private"),
-  v4("127.0.0.0", 8, "loopback"), v4("169.254.0.0", 16, "link-local"), v4("172.16.0.0", 12, "private"),
-  v4("192.0.0.0", 24, "special-purpose"), v4("192.0.0.9", 32, "global"), v4("192.0.0.10", 32, "global"),
-  v4("192.0.2.0", 24, "special-purpose"), v4("192.88.99.0", 24, "special-purpose"), v4("192.168.0.0", 16, "private"),
-  v4("198.18.0.0", 15, "special-purpose"), v4("198.51.100.0", 24, "special-purpose"),
-  v4("203.0.113.0", 24, "special-purpose"), v4("224.0.0.0", 4, "multicast"), v4("240.0.0.0", 4, "special-purpose"),
-  v6("::", 128, "unspecified"), v6("::1", 128, "loopback"), v6("64:ff9b:1::", 48, "special-purpose"),
-  v6("100::", 64, "special-purpose"), v6("100:0:0:1::", 64, "special-purpose"),
-  v6("2001::", 23, "special-purpose"), v6("2001:1::1", 128, "global"), v6("2001:1::2", 128, "global"),
-  v6("2001:1::3", 128, "global"), v6("2001:3::", 32, "global"), v6("2001:4:112::", 48, "global"),
-  v6("2001:20::", 28, "global"), v6("2001:30::", 28, "global"), v6("2001:db8::", 32, "special-purpose"),
-  v6("3fff::", 20, "special-purpose"), v6("5f00::", 16, "special-purpose"), v6("fc00::", 7, "private"),
-  v6("fe80::", 10, "link-local"), v6("ff00::", 8, "multicast"),
+  v4("0.0.0.0", 8, "unspecified"),
+  v4("10.0.0.0", 8, "private"),
+  v4("100.64.0.0", 10, "private"),
+  v4("127.0.0.0", 8, "loopback"),
+  v4("169.254.0.0", 16, "link-local"),
+  v4("172.16.0.0", 12, "private"),
+  v4("192.0.0.0", 24, "special-purpose"),
+  v4("192.0.0.9", 32, "global"),
+  v4("192.0.0.10", 32, "global"),
+  v4("192.0.2.0", 24, "special-purpose"),
+  v4("192.88.99.0", 24, "special-purpose"),
+  v4("192.168.0.0", 16, "private"),
+  v4("198.18.0.0", 15, "special-purpose"),
+  v4("198.51.100.0", 24, "special-purpose"),
+  v4("203.0.113.0", 24, "special-purpose"),
+  v4("224.0.0.0", 4, "multicast"),
+  v4("240.0.0.0", 4, "special-purpose"),
+  v6("::", 128, "unspecified"),
+  v6("::1", 128, "loopback"),
+  v6("64:ff9b:1::", 48, "special-purpose"),
+  v6("100::", 64, "special-purpose"),
+  v6("100:0:0:1::", 64, "special-purpose"),
+  v6("2001::", 23, "special-purpose"),
+  v6("2001:1::1", 128, "global"),
+  v6("2001:1::2", 128, "global"),
+  v6("2001:1::3", 128, "global"),
+  v6("2001:3::", 32, "global"),
+  v6("2001:4:112::", 48, "global"),
+  v6("2001:20::", 28, "global"),
+  v6("2001:30::", 28, "global"),
+  v6("2001:db8::", 32, "special-purpose"),
+  v6("3fff::", 20, "special-purpose"),
+  v6("5f00::", 16, "special-purpose"),
+  v6("fc00::", 7, "private"),
+  v6("fe80::", 10, "link-local"),
+  v6("ff00::", 8, "multicast"),
 ];
 const GLOBAL_UNICAST_V6: Range = [parseIPv6("2000::")!, 3, 128];
 
@@ -164,10 +193,18 @@ export async function checkWebhookUrl(
     return { ok: false, error: "invalid_url", reason: "Webhook URLs must not contain credentials" };
   }
   if (BLOCKED_PORTS.includes(url.port)) {
-    return { ok: false, error: "invalid_url", reason: `Port ${url.port} is not allowed: the platform blocks outbound SMTP ports (25, 587)` };
+    return {
+      ok: false,
+      error: "invalid_url",
+      reason: `Port ${url.port} is not allowed: the platform blocks outbound SMTP ports (25, 587)`,
+    };
   }
   if (utf8Length(url.href) > WEBHOOK_URL_MAX_BYTES) {
-    return { ok: false, error: "invalid_url", reason: `Must be at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised` };
+    return {
+      ok: false,
+      error: "invalid_url",
+      reason: `Must be at most ${WEBHOOK_URL_MAX_BYTES} bytes once normalised`,
+    };
   }
   const host = url.hostname.replace(/^\[|\]$/g, "");
   let addresses: string[];
@@ -191,7 +228,11 @@ export async function checkWebhookUrl(
     const rule = blockedAddressRule(address, allowPrivate);
     if (rule) {
       const which = rule === "not global unicast" ? "an address that is not global unicast" : `a ${rule} address`;
-      return { ok: false, error: "blocked_url", reason: `${excerpt(host)} ${isIpLiteral(url.hostname) ? "is" : "resolves to"} ${which}` };
+      return {
+        ok: false,
+        error: "blocked_url",
+        reason: `${excerpt(host)} ${isIpLiteral(url.hostname) ? "is" : "resolves to"} ${which}`,
+      };
     }
   }
   return { ok: true, url, addresses };

@@ -1,9 +1,10 @@
 import type { GatewayContext } from "../context.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { EXCERPT_MAX_FIELDS, excerpt } from "@shared/http/excerpt.ts";
+import { excerpt, EXCERPT_MAX_FIELDS } from "@shared/http/excerpt.ts";
 
 // Postgres text and jsonb cannot hold U+0000, and jsonb refuses unpaired UTF-16 surrogates ("\ud800"). JSON
 // allows both, so without this check such a string would fail deep inside an RPC as a 500.
+// deno-lint-ignore no-control-regex -- U+0000 is the character this looks for.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UNSTORABLE_PROBLEM = "Must not contain NUL characters or unpaired surrogates";
 

@@ -25,11 +25,13 @@ export async function serveDocument(json: string): Promise<ServedDocument> {
 
 /** Whether `Accept-Encoding` admits gzip: named, or `*`, with a quality above 0. */
 function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  const quality = new Map((acceptEncoding ?? "").split(",").map((entry) => {
-    const [coding, ...parameters] = entry.split(";").map((part) => part.trim().toLowerCase());
-    const q = parameters.find((parameter) => parameter.startsWith("q="));
-    return [coding, q === undefined ? 1 : Number(q.slice(2))] as const;
-  }));
+  const quality = new Map(
+    (acceptEncoding ?? "").split(",").map((entry) => {
+      const [coding, ...parameters] = entry.split(";").map((part) => part.trim().toLowerCase());
+      const q = parameters.find((parameter) => parameter.startsWith("q="));
+      return [coding, q === undefined ? 1 : Number(q.slice(2))] as const;
+    }),
+  );
   return (quality.get("gzip") ?? quality.get("x-gzip") ?? quality.get("*") ?? 0) > 0;
 }
 

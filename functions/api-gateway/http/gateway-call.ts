@@ -49,7 +49,9 @@ function notBearer(authorization: string | undefined): string {
   const scheme = /^\s*(\S+)\s+\S/.exec(authorization ?? "")?.[1];
   const use = "Use: Authorization: Bearer wbk_...";
   if (!authorization?.trim()) return `Missing Authorization header. ${use}`;
-  if (scheme && scheme.toLowerCase() !== "bearer") return `Authorization scheme ${excerpt(scheme)} is not supported. ${use}`;
+  if (scheme && scheme.toLowerCase() !== "bearer") {
+    return `Authorization scheme ${excerpt(scheme)} is not supported. ${use}`;
+  }
   return `Authorization header is not of the form Bearer <key>. ${use}`;
 }
 
@@ -58,9 +60,13 @@ export async function presentedKey(c: GatewayContext): Promise<string> {
   const authorization = c.req.header("authorization");
   // The runtime joins repeated headers with ", "; which of them would win depends on the proxy in between.
   if (hasSeveralCredentials(authorization)) {
-    throw new ApiError("missing_auth", "More than one Authorization header. Send exactly one: Authorization: Bearer wbk_...", {
-      headers: challenge("invalid_request"),
-    });
+    throw new ApiError(
+      "missing_auth",
+      "More than one Authorization header. Send exactly one: Authorization: Bearer wbk_...",
+      {
+        headers: challenge("invalid_request"),
+      },
+    );
   }
   const token = bearerToken(authorization);
   if (token === undefined) throw new ApiError("missing_auth", notBearer(authorization), { headers: challenge() });

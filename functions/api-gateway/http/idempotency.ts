@@ -57,7 +57,12 @@ function canonicalJson(value: unknown): string {
  * route template; the path the request came in on varies with the mount point), path ids and the validated body.
  * A malformed header is a 400; the request's call still comes first, so 401, 429 and 403 win over it.
  */
-export async function readIdempotency(c: GatewayContext, method: string, operationId: string, body: unknown): Promise<void> {
+export async function readIdempotency(
+  c: GatewayContext,
+  method: string,
+  operationId: string,
+  body: unknown,
+): Promise<void> {
   const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
   if (key === undefined) return;
   const fingerprint = await sha256Hex(canonicalJson([method.toUpperCase(), operationId, c.req.param(), body]));
@@ -92,11 +97,13 @@ export async function sealSecret(c: GatewayContext, secret: string): Promise<voi
   const idempotency = c.get("idempotency");
   if (!idempotency) return;
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: encoder.encode(idempotency.fingerprint) },
-    await sealingKey(idempotency),
-    encoder.encode(secret),
-  ));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: encoder.encode(idempotency.fingerprint) },
+      await sealingKey(idempotency),
+      encoder.encode(secret),
+    ),
+  );
   idempotency.sealed = toBase64(new Uint8Array([...iv, ...sealed]));
 }
 

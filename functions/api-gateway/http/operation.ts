@@ -34,8 +34,13 @@ export interface Input<P extends string, Q, B> {
   body: Out<B>;
 }
 
-export interface OperationSpec<P extends string, Q extends ZodObjectType | undefined, B extends z.ZodType | undefined, X, N extends RpcName>
-  extends Omit<DocumentedSpec, "params" | "query" | "body" | "permission"> {
+export interface OperationSpec<
+  P extends string,
+  Q extends ZodObjectType | undefined,
+  B extends z.ZodType | undefined,
+  X,
+  N extends RpcName,
+> extends Omit<DocumentedSpec, "params" | "query" | "body" | "permission"> {
   permission: Permission;
   params?: PathParams<P>;
   query?: Q;
@@ -100,7 +105,12 @@ async function readInput<P extends string, Q extends ZodObjectType | undefined, 
  * found the key valid but refused leaves the answer to the request's call; should that call admit the key after
  * all (a minute window rolled over in between), the client is asked to retry.
  */
-async function inputOrRefusal<P extends string, Q extends ZodObjectType | undefined, B extends z.ZodType | undefined, X>(
+async function inputOrRefusal<
+  P extends string,
+  Q extends ZodObjectType | undefined,
+  B extends z.ZodType | undefined,
+  X,
+>(
   c: GatewayContext,
   spec: OperationSpec<P, Q, B, X, RpcName>,
   keyHash: string,

@@ -8,7 +8,9 @@ import { HEADER } from "../openapi/components.ts";
  * is the exceeded window, the one Retry-After counts down).
  */
 function closestToExhaustion(windows: readonly RateLimitWindow[]): RateLimitWindow {
-  return windows.reduce((a, b) => b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_in > a.reset_in) ? b : a);
+  return windows.reduce((a, b) =>
+    b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_in > a.reset_in) ? b : a
+  );
 }
 
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {

@@ -57,7 +57,8 @@ const HEADER_OBJECTS: Record<string, HeaderObject> = {
     schema: { type: "string", pattern: "^req_[0-9A-HJKMNP-TV-Z]{26}$" },
   },
   [HEADER.wwwAuthenticate]: {
-    description: `RFC 6750's challenge: \`Bearer realm="${AUTH_REALM}"\`, followed by \`error="invalid_token"\` when the ` +
+    description:
+      `RFC 6750's challenge: \`Bearer realm="${AUTH_REALM}"\`, followed by \`error="invalid_token"\` when the ` +
       'key presented is not valid, or `error="invalid_request"` when the request held several credentials',
     required: true,
     schema: { type: "string", pattern: `^Bearer realm="${AUTH_REALM}"(, error="(invalid_token|invalid_request)")?$` },
@@ -105,5 +106,7 @@ export function registerSharedComponents(registry: OpenAPIHono["openAPIRegistry"
     bearerFormat: "wbk_...",
     description: "A workspace API key: `Authorization: Bearer wbk_...`. Its permissions decide what it may do.",
   });
-  for (const [name, header] of Object.entries(HEADER_OBJECTS)) registry.registerComponent("headers", name, header as never);
+  for (const [name, header] of Object.entries(HEADER_OBJECTS)) {
+    registry.registerComponent("headers", name, header as never);
+  }
 }

@@ -23,7 +23,8 @@ const INFO = {
     "Not for browsers: keys are secret, so the API sends no CORS headers, and a preflight (`OPTIONS`) is answered",
     "`405 method_not_allowed` saying so. Call it from your server.",
     "",
-    "Rate limits, per workspace (keys on the `high` tier: " + `${HIGH_TIER_FACTOR} times these; \`unmetered\` keys: none):`,
+    "Rate limits, per workspace (keys on the `high` tier: " +
+    `${HIGH_TIER_FACTOR} times these; \`unmetered\` keys: none):`,
     "",
     "| plan | per day | per minute |",
     "|---|---|---|",
@@ -44,7 +45,9 @@ const PRODUCTION_SERVER = {
  */
 const DELIVERY_HEADERS = z.object({
   "webhook-id": z.uuid().meta({ description: "Standard Webhooks: the delivery id, the same on every attempt" }),
-  "webhook-timestamp": z.string().regex(/^\d+$/).meta({ description: "Standard Webhooks: Unix seconds of this attempt" }),
+  "webhook-timestamp": z.string().regex(/^\d+$/).meta({
+    description: "Standard Webhooks: Unix seconds of this attempt",
+  }),
   "webhook-signature": z.string().regex(/^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$/).meta({
     description: "Standard Webhooks: `v1,<base64>`, HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed " +
       "with the base64-decoded part of the secret after `whsec_`; one entry per valid secret, space-separated, newest first",

@@ -67,7 +67,9 @@ function crossCuttingCodes(spec: DocumentedSpec): ErrorCode[] {
 
 function errorResponses(codes: ErrorCode[], metered: boolean, replayable: boolean): RouteConfig["responses"] {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set(codes)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const code of new Set(codes)) {
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  }
   const responses: RouteConfig["responses"] = {};
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers = status === 429
@@ -106,9 +108,7 @@ export function documentOperation(spec: DocumentedSpec): DocumentedOperation {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
       ...(replayable ? { headers: z.object({ [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_PARAMETER }) } : {}),
-      ...(spec.body
-        ? { body: { required: true, content: { "application/json": { schema: spec.body.schema } } } }
-        : {}),
+      ...(spec.body ? { body: { required: true, content: { "application/json": { schema: spec.body.schema } } } } : {}),
     },
     responses: {
       [spec.success.status]: {

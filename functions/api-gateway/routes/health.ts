@@ -2,7 +2,7 @@ import { UNAVAILABLE_HEADERS } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
 import { definePublicOperation } from "../http/operation.ts";
-import { headerRefs, HEADER } from "../openapi/components.ts";
+import { HEADER, headerRefs } from "../openapi/components.ts";
 
 /** No auth: load balancers and uptime checks call it. Answers 503 whenever the database does not. */
 export const health = definePublicOperation({

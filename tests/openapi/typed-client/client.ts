@@ -19,20 +19,24 @@ export async function tour(baseUrl: string, key: string, fetch: typeof globalThi
   const names = ["Spring launch", "Summer sale", "Autumn newsletter"];
   const ids: string[] = [];
   for (const name of names) {
-    const created = ok(await leadlex.POST("/v1/campaigns", {
-      params: { header: { "Idempotency-Key": crypto.randomUUID() } },
-      body: { name, daily_send_limit: 100, sending_timezone: "Europe/Berlin" },
-    }));
+    const created = ok(
+      await leadlex.POST("/v1/campaigns", {
+        params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+        body: { name, daily_send_limit: 100, sending_timezone: "Europe/Berlin" },
+      }),
+    );
     ids.push(created.data.campaign.id);
   }
   const [spring, summer, autumn] = ids;
   const secondPage = ok(await leadlex.GET("/v1/campaigns", { params: { query: { page: 2, per_page: 2 } } }));
   const drafts = ok(await leadlex.GET("/v1/campaigns", { params: { query: { status: "draft" } } }));
   const fetched = ok(await leadlex.GET("/v1/campaigns/{id}", { params: { path: { id: spring } } }));
-  const renamed = ok(await leadlex.PATCH("/v1/campaigns/{id}", {
-    params: { path: { id: spring } },
-    body: { name: "Spring launch (EU)", send_on_weekends: true },
-  }));
+  const renamed = ok(
+    await leadlex.PATCH("/v1/campaigns/{id}", {
+      params: { path: { id: spring } },
+      body: { name: "Spring launch (EU)", send_on_weekends: true },
+    }),
+  );
   const started = ok(await leadlex.POST("/v1/campaigns/{id}/start", { params: { path: { id: summer } } }));
   const paused = ok(await leadlex.POST("/v1/campaigns/{id}/pause", { params: { path: { id: summer } } }));
   const deleted = ok(await leadlex.DELETE("/v1/campaigns/{id}", { params: { path: { id: autumn } } }));
@@ -44,27 +48,41 @@ export async function tour(baseUrl: string, key: string, fetch: typeof globalThi
     // @ts-expect-error "campaign.craeted" is no event name, so this line does not compile
     body: { url, events: ["campaign.craeted"] },
   });
-  const webhook = ok(await leadlex.POST("/v1/webhooks", {
-    body: { url, events: ["campaign.created", "campaign.deleted"], description: "CRM sync" },
-  })).data.webhook;
+  const webhook = ok(
+    await leadlex.POST("/v1/webhooks", {
+      body: { url, events: ["campaign.created", "campaign.deleted"], description: "CRM sync" },
+    }),
+  ).data.webhook;
   const path = { id: webhook.id };
   ok(await leadlex.POST("/v1/campaigns", { body: { name: "Winter teaser" } }));
-  const deliveries = ok(await leadlex.GET("/v1/webhooks/{id}/deliveries", { params: { path, query: { status: "pending" } } }));
-  const delivery = ok(await leadlex.GET("/v1/webhooks/{id}/deliveries/{delivery_id}", {
-    params: { path: { id: webhook.id, delivery_id: deliveries.data.deliveries[0].delivery_id } },
-  }));
-  const logs = ok(await leadlex.GET("/v1/webhooks/{id}/logs", { params: { path, query: { status: "failed", page: 1 } } }));
-  const rotated = ok(await leadlex.POST("/v1/webhooks/{id}/rotate-secret", { params: { path }, body: { overlap_seconds: 3600 } }));
-  const recovered = ok(await leadlex.POST("/v1/webhooks/{id}/recover", {
-    params: { path },
-    body: { since: "2026-01-01T00:00:00Z", dry_run: true },
-  }));
+  const deliveries = ok(
+    await leadlex.GET("/v1/webhooks/{id}/deliveries", { params: { path, query: { status: "pending" } } }),
+  );
+  const delivery = ok(
+    await leadlex.GET("/v1/webhooks/{id}/deliveries/{delivery_id}", {
+      params: { path: { id: webhook.id, delivery_id: deliveries.data.deliveries[0].delivery_id } },
+    }),
+  );
+  const logs = ok(
+    await leadlex.GET("/v1/webhooks/{id}/logs", { params: { path, query: { status: "failed", page: 1 } } }),
+  );
+  const rotated = ok(
+    await leadlex.POST("/v1/webhooks/{id}/rotate-secret", { params: { path }, body: { overlap_seconds: 3600 } }),
+  );
+  const recovered = ok(
+    await leadlex.POST("/v1/webhooks/{id}/recover", {
+      params: { path },
+      body: { since: "2026-01-01T00:00:00Z", dry_run: true },
+    }),
+  );
   const hooks = ok(await leadlex.GET("/v1/webhooks", { params: { query: { per_page: 10 } } }));
 
   // API keys: a read-only key for a dashboard, revoked again.
-  const dashboard = ok(await leadlex.POST("/v1/api-keys", {
-    body: { name: "Dashboard", permissions: ["campaigns:read", "webhooks:read"] },
-  })).data.api_key;
+  const dashboard = ok(
+    await leadlex.POST("/v1/api-keys", {
+      body: { name: "Dashboard", permissions: ["campaigns:read", "webhooks:read"] },
+    }),
+  ).data.api_key;
   const revoked = await leadlex.DELETE("/v1/api-keys/{id}", { params: { path: { id: dashboard.id } } });
   const keys = ok(await leadlex.GET("/v1/api-keys", { params: { query: { include_revoked: true } } }));
 

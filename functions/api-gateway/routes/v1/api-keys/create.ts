@@ -1,9 +1,9 @@
 import { generateApiKey, hashApiKey } from "@shared/auth/api-key.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { invalidKey } from "../../../http/gateway-call.ts";
-import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { invalidKey } from "@gateway/http/gateway-call.ts";
+import { replayedSecret, sealSecret } from "@gateway/http/idempotency.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { createApiKeyBody, createdApiKeyResponse, keyExceedsCaller, TAG } from "./schema.ts";
 
 export const createApiKey = defineOperation({

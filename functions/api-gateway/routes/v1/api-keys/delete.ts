@@ -1,8 +1,8 @@
 import type { Permission } from "@shared/auth/permissions.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
-import { invalidKey } from "../../../http/gateway-call.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
+import { invalidKey } from "@gateway/http/gateway-call.ts";
 import { apiKeyNotFound, apiKeyPath, keyExceedsCaller, TAG } from "./schema.ts";
 
 /** At least one active key of a workspace must keep this, or nobody could manage its keys through the API. */

@@ -1,4 +1,4 @@
-import type { Operation } from "../../../http/operation.ts";
+import type { Operation } from "@gateway/http/operation.ts";
 import { createApiKey } from "./create.ts";
 import { revokeApiKey } from "./delete.ts";
 import { listApiKeys } from "./list.ts";

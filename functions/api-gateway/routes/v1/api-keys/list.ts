@@ -1,5 +1,5 @@
 import { respondList } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { apiKeyListResponse, listApiKeysQuery, TAG } from "./schema.ts";
 
 export const listApiKeys = defineOperation({

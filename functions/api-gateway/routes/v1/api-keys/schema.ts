@@ -8,7 +8,7 @@ import {
 } from "@shared/auth/api-key-record.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { listMeta, pagination, queryBoolean } from "@shared/http/pagination.ts";
-import { uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "@gateway/http/params.ts";
 
 export const TAG = "API keys";
 
@@ -25,12 +25,18 @@ export function keyExceedsCaller(excess: ExceedsCaller, action: "create" | "revo
   const problems = [
     ...(excess.permissions.length ? [`permissions the caller does not hold (${excess.permissions.join(", ")})`] : []),
     ...(excess.tier_exceeds
-      ? [action === "create" && excess.rate_limit_tier === OPERATOR_ONLY_TIER
-        ? `the ${OPERATOR_ONLY_TIER} tier, which only operators grant (admin CLI)`
-        : `a tier above the caller's (${excess.rate_limit_tier} > ${excess.caller_rate_limit_tier})`]
+      ? [
+        action === "create" && excess.rate_limit_tier === OPERATOR_ONLY_TIER
+          ? `the ${OPERATOR_ONLY_TIER} tier, which only operators grant (admin CLI)`
+          : `a tier above the caller's (${excess.rate_limit_tier} > ${excess.caller_rate_limit_tier})`,
+      ]
       : []),
     ...(excess.expires_exceeds
-      ? [`a lifetime beyond the caller's (the key ${own(excess.expires_at)}, the caller ${own(excess.caller_expires_at)})`]
+      ? [
+        `a lifetime beyond the caller's (the key ${own(excess.expires_at)}, the caller ${
+          own(excess.caller_expires_at)
+        })`,
+      ]
       : []),
   ];
   const lead = action === "create"

@@ -1,5 +1,5 @@
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { CAMPAIGN_FIELD_CODES, campaignResponse, createCampaignBody, TAG } from "./schema.ts";
 
 export const createCampaign = defineOperation({

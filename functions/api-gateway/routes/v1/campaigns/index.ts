@@ -1,4 +1,4 @@
-import type { Operation } from "../../../http/operation.ts";
+import type { Operation } from "@gateway/http/operation.ts";
 import { createCampaign } from "./create.ts";
 import { deleteCampaign } from "./delete.ts";
 import { getCampaign } from "./get.ts";
@@ -8,5 +8,11 @@ import { startCampaign } from "./start.ts";
 import { updateCampaign } from "./update.ts";
 
 export const campaignOperations: readonly Operation[] = [
-  listCampaigns, createCampaign, getCampaign, updateCampaign, startCampaign, pauseCampaign, deleteCampaign,
+  listCampaigns,
+  createCampaign,
+  getCampaign,
+  updateCampaign,
+  startCampaign,
+  pauseCampaign,
+  deleteCampaign,
 ];

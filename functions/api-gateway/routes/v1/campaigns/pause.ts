@@ -1,7 +1,7 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { campaignNotFound, campaignPath, TAG } from "./schema.ts";
 
 export const pauseCampaign = defineOperation({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { CAMPAIGN_STATUSES, campaignObject } from "@shared/campaigns/campaign.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "@gateway/http/params.ts";
 
 export { type Campaign, type CampaignStatus } from "@shared/campaigns/campaign.ts";
 export { createCampaignBody, updateCampaignBody } from "@shared/campaigns/campaign-fields.ts";

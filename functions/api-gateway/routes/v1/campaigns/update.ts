@@ -1,13 +1,14 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import {
   CAMPAIGN_FIELD_CODES,
   campaignNotFound,
   campaignPath,
   campaignResponse,
   TAG,
-  updateCampaignBody } from "./schema.ts";
+  updateCampaignBody,
+} from "./schema.ts";
 
 export const updateCampaign = defineOperation({
   method: "patch",

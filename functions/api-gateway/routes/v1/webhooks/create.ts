@@ -1,15 +1,16 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
-import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { replayedSecret, sealSecret } from "@gateway/http/idempotency.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import {
   createdWebhookResponse,
   createWebhookBody,
   duplicateWebhook,
   TAG,
   WEBHOOK_FIELD_CODES,
-  withAllowedUrl } from "./schema.ts";
+  withAllowedUrl,
+} from "./schema.ts";
 
 export const createWebhook = defineOperation({
   method: "post",

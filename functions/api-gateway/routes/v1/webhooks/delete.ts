@@ -1,6 +1,6 @@
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const deleteWebhook = defineOperation({

@@ -1,7 +1,7 @@
 import { respond } from "@shared/http/respond.ts";
 import { attemptLogObject, deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { deliveryNotFound, deliveryPath, TAG, webhookNotFound } from "./schema.ts";
 
 export const getWebhookDelivery = defineOperation({

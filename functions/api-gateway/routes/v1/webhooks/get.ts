@@ -1,5 +1,5 @@
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { TAG, webhookNotFound, webhookPath, webhookResponse } from "./schema.ts";
 
 export const getWebhook = defineOperation({

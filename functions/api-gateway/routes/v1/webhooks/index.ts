@@ -1,4 +1,4 @@
-import type { Operation } from "../../../http/operation.ts";
+import type { Operation } from "@gateway/http/operation.ts";
 import { createWebhook } from "./create.ts";
 import { deleteWebhook } from "./delete.ts";
 import { getWebhook } from "./get.ts";
@@ -13,7 +13,16 @@ import { testWebhook } from "./test.ts";
 import { updateWebhook } from "./update.ts";
 
 export const webhookOperations: readonly Operation[] = [
-  listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, listWebhookLogs,
-  listWebhookDeliveries, getWebhookDelivery, testWebhook, retryWebhookDelivery,
-  recoverWebhook, rotateWebhookSecret,
+  listWebhooks,
+  createWebhook,
+  getWebhook,
+  updateWebhook,
+  deleteWebhook,
+  listWebhookLogs,
+  listWebhookDeliveries,
+  getWebhookDelivery,
+  testWebhook,
+  retryWebhookDelivery,
+  recoverWebhook,
+  rotateWebhookSecret,
 ];

@@ -2,7 +2,7 @@ import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { TAG, webhookDeliveriesQuery, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const listWebhookDeliveries = defineOperation({

@@ -1,5 +1,5 @@
 import { respondList } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
 
 export const listWebhooks = defineOperation({

@@ -2,7 +2,7 @@ import { listMeta } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { attemptLogObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { TAG, webhookLogsQuery, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const listWebhookLogs = defineOperation({

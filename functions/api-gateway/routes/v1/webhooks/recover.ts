@@ -1,7 +1,7 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
 import { z } from "zod";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { recoverWebhookBody, TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const recoverWebhook = defineOperation({

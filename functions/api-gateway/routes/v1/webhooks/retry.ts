@@ -1,13 +1,7 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
-import {
-  deliveryNotFound,
-  deliveryPath,
-  queuedDeliveryResponse,
-  TAG,
-  webhookNotFound,
-} from "./schema.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
+import { deliveryNotFound, deliveryPath, queuedDeliveryResponse, TAG, webhookNotFound } from "./schema.ts";
 
 export const retryWebhookDelivery = defineOperation({
   method: "post",

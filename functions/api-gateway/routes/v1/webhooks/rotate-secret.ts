@@ -1,14 +1,8 @@
 import { respond } from "@shared/http/respond.ts";
 import { newSigningSecret } from "@shared/webhooks/signing.ts";
-import { replayedSecret, sealSecret } from "../../../http/idempotency.ts";
-import { defineOperation } from "../../../http/operation.ts";
-import {
-  createdWebhookResponse,
-  rotateSecretBody,
-  TAG,
-  webhookNotFound,
-  webhookPath,
-} from "./schema.ts";
+import { replayedSecret, sealSecret } from "@gateway/http/idempotency.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
+import { createdWebhookResponse, rotateSecretBody, TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const rotateWebhookSecret = defineOperation({
   method: "post",

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import type { GatewayContext } from "../../../context.ts";
+import type { GatewayContext } from "@gateway/context.ts";
 import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, pagination } from "@shared/http/pagination.ts";
-import { uuidPathParams } from "../../../http/params.ts";
+import { uuidPathParams } from "@gateway/http/params.ts";
 import {
   ATTEMPT_STATUSES,
   DELIVERY_STATUSES,
+  listedWebhookObject,
   SECRET_OVERLAP_DEFAULT_SECONDS,
   SECRET_OVERLAP_MAX_SECONDS,
-  listedWebhookObject,
   webhookObject,
 } from "@shared/webhooks/endpoint.ts";
 import { checkWebhookUrl } from "@shared/webhooks/url-policy.ts";

@@ -1,6 +1,6 @@
 import { respond } from "@shared/http/respond.ts";
 import { TEST_EVENT } from "@shared/webhooks/events.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import { queuedDeliveryResponse, TAG, webhookNotFound, webhookPath } from "./schema.ts";
 
 export const testWebhook = defineOperation({

@@ -1,5 +1,5 @@
 import { respond } from "@shared/http/respond.ts";
-import { defineOperation } from "../../../http/operation.ts";
+import { defineOperation } from "@gateway/http/operation.ts";
 import {
   duplicateWebhook,
   TAG,
@@ -8,7 +8,8 @@ import {
   webhookNotFound,
   webhookPath,
   webhookResponse,
-  withAllowedUrl } from "./schema.ts";
+  withAllowedUrl,
+} from "./schema.ts";
 
 export const updateWebhook = defineOperation({
   method: "patch",
