@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-/** The same aliases as deno.json's import map and tsconfig's paths; vitest.faults.config.ts uses them too. */
+/**
+ * The same aliases as tsconfig's paths; deno.json's import map has those the functions use (it is deployed with
+ * them). vitest.faults.config.ts uses them too.
+ */
 export const alias = Object.fromEntries(
   Object.entries({
     "@shared/": "./functions/_shared/",
