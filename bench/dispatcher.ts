@@ -134,6 +134,33 @@ export async function subscribedTenant(sql: postgres.Sql, url: string) {
   return { tenant, endpointId: endpoint.id };
 }
 
+// A backlog as production has it: spread over many endpoints of several workspaces. Each endpoint holds at most 4
+// attempts in flight and each workspace 16 (functions/webhook-dispatcher/services.ts), so one endpoint's backlog
+// measures that limit, not the dispatcher.
+const BACKLOG_WORKSPACES = 10;
+const BACKLOG_ENDPOINTS_PER_WORKSPACE = 4;
+
+/**
+ * `count` deliveries queued at once to BACKLOG_WORKSPACES x BACKLOG_ENDPOINTS_PER_WORKSPACE endpoints at `url`;
+ * their ids.
+ */
+export async function spreadBacklog(sql: postgres.Sql, url: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const events = Math.ceil(count / (BACKLOG_WORKSPACES * BACKLOG_ENDPOINTS_PER_WORKSPACE));
+  for (let w = 0; w < BACKLOG_WORKSPACES; w++) {
+    const { tenant, endpointId } = await subscribedTenant(sql, `${url}w${w}/e0`);
+    for (let e = 1; e < BACKLOG_ENDPOINTS_PER_WORKSPACE; e++) {
+      await sql`insert into public.webhook_endpoints (workspace_id, url, events, secret)
+                select workspace_id, ${`${url}w${w}/e${e}`}, events, secret
+                  from public.webhook_endpoints where id = ${endpointId}`;
+    }
+    await queueBacklog(sql, tenant.workspaceId, events);
+    ids.push(...(await sql<{ id: string }[]>`
+      select id from public.webhook_deliveries where workspace_id = ${tenant.workspaceId}`).map((r) => r.id));
+  }
+  return ids;
+}
+
 /** `count` deliveries committed at once, through the same SQL the RPCs use. */
 export async function queueBacklog(sql: postgres.Sql, workspaceId: string, count: number): Promise<void> {
   await sql`
@@ -183,10 +210,7 @@ async function runScaleOut(sql: postgres.Sql, databaseUrl: string, deliveries: n
     const dispatchers = await startDispatchers(databaseUrl, count);
     const receiver = await startReceiver();
     try {
-      const { tenant, endpointId } = await subscribedTenant(sql, receiver.url);
-      await queueBacklog(sql, tenant.workspaceId, deliveries);
-      const ids = (await sql<{ id: string }[]>`
-        select id from public.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id);
+      const ids = await spreadBacklog(sql, receiver.url, deliveries);
       const kickAll = () =>
         dispatchers.urls.forEach((url) => kick(url, dispatchers.secret).then((res) => res.body?.cancel(), () => {}));
       const started = wallNow();
@@ -203,7 +227,7 @@ async function runScaleOut(sql: postgres.Sql, databaseUrl: string, deliveries: n
       await new Promise((r) => setTimeout(r, 500));
       const [{ duplicated }] = await sql<{ duplicated: number }[]>`
         select count(*)::int as duplicated from (
-          select 1 from public.webhook_attempts where endpoint_id = ${endpointId}
+          select 1 from public.webhook_attempts where delivery_id = any(${ids}::uuid[])
            group by delivery_id, attempt having count(*) > 1) as twice`;
       rows.push({
         dispatchers: count,
@@ -258,13 +282,11 @@ export async function runDispatcherBench(options: {
   const ticker = setInterval(tick, DISPATCH_INTERVAL_MS);
   onCleanup({ name: "dispatcher ticker", run: () => Promise.resolve(clearInterval(ticker)) });
   try {
-    // Phase 1: a backlog queued in one transaction through the same SQL the RPCs use, then one kick.
+    // Phase 1: a backlog over 40 endpoints of 10 workspaces, queued through the same SQL the RPCs use, then one kick.
     say(`> dispatcher drain: ${options.deliveries} deliveries queued at once`);
-    await queueBacklog(sql, tenant.workspaceId, options.deliveries);
+    const drainIds = await spreadBacklog(sql, receiver.url, options.deliveries);
     const committed = wallNow();
     tick();
-    const drainIds = (await sql<{ id: string }[]>`
-      select id from public.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id);
     await waitForReceipts(receiver, drainIds, WAIT_LIMIT_MS);
     const drainReceived = drainIds.filter((id) => receiver.receipts.has(id));
     const lastReceipt = Math.max(committed, ...drainReceived.map((id) => receiver.receipts.get(id)!));

@@ -64,6 +64,9 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
   });
 }
 
+/** RFC 6750's challenge for a presented key that is not valid, as the gateway sends it. */
+const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="LeadLex API", error="invalid_token"' };
+
 const failure = (status: number, code: string, message: string, headers?: Record<string, string>) =>
   reply(status, { error: { code, message } }, headers);
 
@@ -113,7 +116,7 @@ async function handle(request: Request): Promise<Response> {
     : undefined;
   if (!operation) return failure(404, "not_found", "No such route");
   const key = KEY.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (!key || !checksumHolds(key)) return failure(401, "invalid_key", "Invalid or expired API key");
+  if (!key || !checksumHolds(key)) return failure(401, "invalid_key", "Invalid or expired API key", CHALLENGE);
 
   let args: Record<string, unknown> = { p_id: id };
   let idempotency: Record<string, unknown> | null = null;
@@ -134,7 +137,7 @@ async function handle(request: Request): Promise<Response> {
       p_rpc => ${operation.rpc}, p_args => ${sql.json(args as postgres.JSONValue)},
       p_idempotency => ${idempotency && sql.json(idempotency as postgres.JSONValue)}) as answer`;
   const auth = answer.auth;
-  if (auth.outcome === "invalid_key") return failure(401, "invalid_key", "Invalid or expired API key");
+  if (auth.outcome === "invalid_key") return failure(401, "invalid_key", "Invalid or expired API key", CHALLENGE);
   const limits = rateLimitHeaders(auth.rate_limit);
   if (auth.outcome === "rate_limited") {
     return failure(429, "rate_limited", `Rate limit exceeded. Resets at ${auth.reset_at}`, {
