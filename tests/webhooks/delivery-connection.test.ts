@@ -2,7 +2,6 @@
 // keeps the host name for TLS and the Host header, follows no redirect and reads only a prefix of the answer.
 // Each case runs the dispatcher under Node (in this process) and under real Deno (tests/support/deno-drain.ts,
 // the deployed connector), with the resolver injected as the deployed functions inject theirs.
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type Server } from "node:net";
@@ -12,11 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
 import { nodeConnect } from "@shared/runtime/node.ts";
 import type { ConnectTarget } from "@shared/webhooks/pinned-post.ts";
-import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 import { runDenoProgram } from "../support/processes.ts";
 import { type Reply, startReceiver } from "../support/webhook-receiver.ts";
+import { queueDelivery as queueDeliveryIn } from "@support/queue-delivery.ts";
 
 let pdb: PrivateDatabase;
 let dispatcherDb: PostgresDatabase;
@@ -36,19 +35,7 @@ afterAll(async () => {
 });
 
 /** One delivery of a fresh event, due now, to `url`; its id. */
-async function queueDelivery(url: string): Promise<string> {
-  const workspace = await createWorkspace(pdb.sql, { name: "connection test", plan: "org" });
-  await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ["campaigns:read"] });
-  const secret = `whsec_${randomBytes(32).toString("base64")}`;
-  const [row] = await pdb.sql<{ id: string }[]>`
-    with endpoint as (insert into public.webhook_endpoints (workspace_id, url, events, secret)
-                      values (${workspace.id}, ${url}, '{campaign.created}', ${secret}) returning id),
-         event as (insert into public.webhook_events (workspace_id, event, data)
-                   values (${workspace.id}, 'campaign.created', '{"campaign":{}}') returning id)
-    insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id)
-    select ${workspace.id}, event.id, endpoint.id from endpoint, event returning id`;
-  return row.id;
-}
+const queueDelivery = (url: string) => queueDeliveryIn(pdb.sql, url);
 
 async function attemptOf(deliveryId: string) {
   const [attempt] = await pdb.sql<{ status_code: number | null; error: string | null; response_body: string | null }[]>`

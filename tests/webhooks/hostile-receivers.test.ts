@@ -3,10 +3,8 @@
 // has closed every connection it opened once its drain is over (under Node, where the dispatcher outlives the
 // drain; the Deno program exits). One drain per runtime sends one delivery to each receiver at once: the
 // dispatcher under Node in this process, and under real Deno with the deployed connector (tests/support/deno-drain.ts).
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
-import { createApiKey, createWorkspace } from "@scripts/admin/provisioning.ts";
 import { startDispatcher } from "../support/dispatcher.ts";
 import {
   HOSTILE_KINDS,
@@ -16,6 +14,7 @@ import {
 } from "../support/hostile-receivers.ts";
 import { createPrivateDatabase, type PrivateDatabase } from "../support/private-database.ts";
 import { runDenoProgram } from "../support/processes.ts";
+import { queueDelivery as queueDeliveryIn } from "@support/queue-delivery.ts";
 
 const ATTEMPT_TIMEOUT_MS = 1500;
 const KINDS = Object.keys(HOSTILE_KINDS) as HostileKind[];
@@ -32,20 +31,8 @@ afterAll(async () => {
   await pdb?.drop();
 });
 
-/** One delivery of a fresh event, due now, to `url`, in a workspace of its own; its id. */
-async function queueDelivery(url: string): Promise<string> {
-  const workspace = await createWorkspace(pdb.sql, { name: "hostile receiver", plan: "org" });
-  await createApiKey(pdb.sql, { workspaceId: workspace.id, permissions: ["campaigns:read"] });
-  const secret = `whsec_${randomBytes(32).toString("base64")}`;
-  const [row] = await pdb.sql<{ id: string }[]>`
-    with endpoint as (insert into public.webhook_endpoints (workspace_id, url, events, secret)
-                      values (${workspace.id}, ${url}, '{campaign.created}', ${secret}) returning id),
-         event as (insert into public.webhook_events (workspace_id, event, data)
-                   values (${workspace.id}, 'campaign.created', '{"campaign":{}}') returning id)
-    insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id)
-    select ${workspace.id}, event.id, endpoint.id from endpoint, event returning id`;
-  return row.id;
-}
+/** One delivery of a fresh event, due now, to `url`; its id. */
+const queueDelivery = (url: string) => queueDeliveryIn(pdb.sql, url);
 
 /** One drain, every receiver's name (hooks.test) resolving to 127.0.0.1. */
 const RUNTIMES = {
