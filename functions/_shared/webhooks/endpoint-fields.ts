@@ -2,7 +2,8 @@
 // the webhook RPCs receive them (functions/_shared/db/rpc-catalogue.ts).
 import { z } from "zod";
 import { nameList } from "../http/name-list.ts";
-import { WEBHOOK_DESCRIPTION_MAX_LENGTH, WEBHOOK_URL_MAX_BYTES } from "./endpoint.ts";
+import { WEBHOOK_DESCRIPTION_MAX_LENGTH } from "./endpoint.ts";
+import { WEBHOOK_URL_MAX_BYTES } from "./url-policy.ts";
 import { SUBSCRIBABLE_EVENTS } from "./events.ts";
 
 const URL_PROBLEM = "Must be an https:// URL";

@@ -2,10 +2,9 @@
 // API shows. tests/db/shared-facts.test.ts compares the lists with the database.
 import { z } from "zod";
 import { SUBSCRIBABLE_EVENTS } from "./events.ts";
+import { WEBHOOK_URL_MAX_BYTES } from "./url-policy.ts";
 
 export const WEBHOOK_DESCRIPTION_MAX_LENGTH = 200;
-/** Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. */
-export const WEBHOOK_URL_MAX_BYTES = 2048;
 
 /** How long a rotated-out signing secret keeps signing deliveries: 0 to 7 days, 24 h unless the caller says. */
 export const SECRET_OVERLAP_MAX_SECONDS = 7 * 24 * 3600;

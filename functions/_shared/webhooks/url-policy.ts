@@ -1,7 +1,13 @@
 // Which webhook URLs we are willing to POST to. Checked at registration and again before every attempt, since a
 // hostname can start resolving somewhere else after it was registered (DNS rebinding).
 import { excerpt } from "../http/excerpt.ts";
-import { WEBHOOK_URL_MAX_BYTES } from "./endpoint.ts";
+
+/**
+ * Webhook URLs are limited in UTF-8 bytes of their normalised form (URL.href), which is what is stored. Declared
+ * here, where no zod is loaded: the dispatcher checks URLs and would otherwise load zod for this one number.
+ */
+export const WEBHOOK_URL_MAX_BYTES = 2048;
+
 /** Resolves a hostname to its IPv4 and IPv6 addresses (injected: Deno and Node do it differently). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
