@@ -53,9 +53,10 @@ export function createDispatcherApp(services: DispatcherServices): Hono<{ Variab
   const app = new Hono<{ Variables: { requestId: string } }>();
   // Every answer, errors included, carries a request id the log lines name too.
   app.use(async (c, next) => {
-    c.set("requestId", newRequestId());
+    const requestId = newRequestId();
+    c.set("requestId", requestId);
+    c.header("X-Request-ID", requestId);
     await next();
-    c.res.headers.set("X-Request-ID", c.var.requestId);
   });
 
   for (const path of [`/${FUNCTION_NAME}`, `/functions/v1/${FUNCTION_NAME}`]) {
