@@ -86,8 +86,8 @@ async function main(): Promise<void> {
   const replay = {
     fields: replayFields,
     idempotency: {
-      key_hash: await hashApiKey("scale replay key"),
-      fingerprint: await hashApiKey("scale replay request"),
+      key_hash: hashApiKey("scale replay key"),
+      fingerprint: hashApiKey("scale replay request"),
       sealed: null,
     },
   };

@@ -64,7 +64,7 @@ export async function createTenant(
     permissions: options.permissions,
     tier: options.tier,
   });
-  return { workspaceId: workspace.id, key: created.key, keyHash: await hashApiKey(created.key) };
+  return { workspaceId: workspace.id, key: created.key, keyHash: hashApiKey(created.key) };
 }
 
 /** `count` fresh drafts in one statement; returns a cursor that hands each id out once. */

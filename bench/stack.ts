@@ -122,6 +122,8 @@ interface FunctionsProcess {
   baseUrl: string;
   pid: number;
   tail: string[];
+  /** The V8 inspector's WebSocket URL, when started with `--inspect`. */
+  inspectorUrl?: string;
   /** Stops the process now rather than at the end of the run. */
   stop(): Promise<void>;
 }
@@ -136,6 +138,7 @@ export async function spawnFunctions(
   env: Record<string, string>,
   trace?: GcTrace,
   checkout: string = PROJECT_ROOT,
+  denoFlags: string[] = [],
 ): Promise<FunctionsProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -145,6 +148,7 @@ export async function spawnFunctions(
     port,
     trace,
     checkout,
+    denoFlags,
     env: { SUPABASE_URL: baseUrl, ...env, FUNCTIONS: names, HOST: "127.0.0.1" },
     probe: `${baseUrl}/functions/v1/${names.split(",")[0]}`,
   });
@@ -165,12 +169,14 @@ async function spawnDeno(options: {
   probe: string;
   trace?: GcTrace;
   checkout?: string;
+  denoFlags?: string[];
 }): Promise<FunctionsProcess> {
   const { label, trace } = options;
   const baseUrl = `http://127.0.0.1:${options.port}`;
   say(`starting ${label} under Deno on ${baseUrl}`);
   const v8Flags = trace ? ["--v8-flags=--trace-gc-nvp"] : [];
-  const child: ChildProcess = spawn(denoExecutable(), [...DENO_RUN_FLAGS, ...v8Flags, options.script], {
+  const flags = [...DENO_RUN_FLAGS, ...v8Flags, ...(options.denoFlags ?? [])];
+  const child: ChildProcess = spawn(denoExecutable(), [...flags, options.script], {
     cwd: options.checkout ?? PROJECT_ROOT,
     stdio: ["ignore", trace ? "pipe" : "ignore", "pipe"],
     env: { ...process.env, ...options.env, PORT: String(options.port) },
@@ -202,7 +208,8 @@ async function spawnDeno(options: {
     if (i > 600) throw new Error(`${label} did not start at ${options.probe}:\n${tail.join("")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { baseUrl, pid: child.pid!, tail, stop };
+  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(tail.join(""))?.[1];
+  return { baseUrl, pid: child.pid!, tail, stop, ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 /**

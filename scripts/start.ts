@@ -32,7 +32,7 @@ async function demoKey(sql: postgres.Sql): Promise<{ key: string; workspaceId: s
     const saved = JSON.parse(await readFile(DEMO_KEY_FILE, "utf8")) as { key: string; workspace_id: string };
     const [live] = await sql`
       select 1 from public.api_keys
-       where key_hash = decode(${await hashApiKey(saved.key)}, 'hex') and revoked_at is null
+       where key_hash = decode(${hashApiKey(saved.key)}, 'hex') and revoked_at is null
          and (expires_at is null or expires_at > now())`;
     if (live) return { key: saved.key, workspaceId: saved.workspace_id };
   } catch {

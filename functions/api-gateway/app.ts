@@ -1,15 +1,12 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { GatewayEnv, GatewayServices } from "./context.ts";
 import { notFoundHandler, onError } from "./http/error-handler.ts";
-import { ApiError } from "@shared/http/errors.ts";
 import { requestLog } from "./http/request-log.ts";
 import { documentResponse, type ServedDocument, serveDocument } from "./http/document-response.ts";
 import { resourceApp } from "./http/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
 
 export const FUNCTION_NAME = "api-gateway";
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Every operation, mounted where the document says it is (paths relative to the function's base URL). */
 function apiRoutes(): Hono<GatewayEnv> {
@@ -45,12 +42,6 @@ export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
     await next();
   });
   app.use(requestLog);
-  app.use(bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", "Request body exceeds the 1 MiB limit");
-    },
-  }));
   app.route(`/${FUNCTION_NAME}`, api);
   app.route(`/functions/v1/${FUNCTION_NAME}`, api);
   app.onError(onError);

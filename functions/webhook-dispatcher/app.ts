@@ -60,9 +60,9 @@ export function createDispatcherApp(services: DispatcherServices): Hono<{ Variab
   });
 
   for (const path of [`/${FUNCTION_NAME}`, `/functions/v1/${FUNCTION_NAME}`]) {
-    app.post(path, async (c) => {
+    app.post(path, (c) => {
       const requestId = c.var.requestId;
-      const verdict = await checkSecret(c.req.header("authorization"));
+      const verdict = checkSecret(c.req.header("authorization"));
       if (verdict !== "ok") {
         services.log({ level: "warn", msg: "dispatcher call refused", request_id: requestId, reason: verdict });
         return respondError(

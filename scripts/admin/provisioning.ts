@@ -85,7 +85,7 @@ export async function createApiKey(sql: postgres.Sql, input: ApiKeyInput): Promi
   const fields = parsed.data;
   await requireWorkspace(sql, input.workspaceId);
   const [{ result }] = await sql<{ result: CreateApiKeyOutcome }[]>`
-    select public.create_api_key(${input.workspaceId}, ${await hashApiKey(key)}, ${prefix},
+    select public.create_api_key(${input.workspaceId}, ${hashApiKey(key)}, ${prefix},
                                  ${sql.json(fields)}, null) as result`;
   if (result.outcome === "duplicate_name") {
     throw new ProvisioningError(`an active key named "${fields.name}" already exists in this workspace`);

@@ -101,7 +101,7 @@ describe("create_api_key in SQL", () => {
     return await db().begin(async (tx) => {
       await tx`set local role service_role`;
       const [{ result }] = await tx`
-        select public.create_api_key(${workspaceId}, ${await hashApiKey(key)}, ${prefix}, ${tx.json({ ...fields })},
+        select public.create_api_key(${workspaceId}, ${hashApiKey(key)}, ${prefix}, ${tx.json({ ...fields })},
                                      ${creatorKeyId}) as result`;
       return result;
     });

@@ -51,7 +51,7 @@ async function arrangeRows(sql: postgres.Sql) {
   return {
     ws,
     adminKeyId: admin.id,
-    adminKeyHash: await hashApiKey(admin.key),
+    adminKeyHash: hashApiKey(admin.key),
     readerKeyId: reader.id,
     draft: await campaign("draft"),
     doomed: await campaign("draft"),

@@ -95,7 +95,7 @@ describe("what supabase-js sends (as PostgREST receives it)", () => {
 describe("both sides give the same results", () => {
   it("resolve_api_key: a known key, an unknown hash", async () => {
     const [s, p] = await throughBoth<Record<string, unknown>>("resolve_api_key", {
-      p_key_hash: await hashApiKey(tenant.key),
+      p_key_hash: hashApiKey(tenant.key),
     });
     expect(s).toEqual(p);
     expect(s).toMatchObject({
@@ -111,7 +111,7 @@ describe("both sides give the same results", () => {
 
   it("resolve_api_key counts a metered key through PostgREST too (it writes, so it must run read-write)", async () => {
     const metered = await newTenant({ plan: "starter", tier: "standard" });
-    const hash = await hashApiKey(metered.key);
+    const hash = hashApiKey(metered.key);
     const [s, p] = await throughBoth<{ rate_limit: RateLimitState }>("resolve_api_key", { p_key_hash: hash });
     const { limit, reset, remaining } = p.rate_limit;
     expect(s.rate_limit).toMatchObject({ limit, reset, remaining: remaining + 1 });
@@ -337,7 +337,7 @@ describe("end to end: the gateway built on the supabase seam", () => {
       // One round trip: the key, its count and permission, and the operation, for the key's own workspace.
       expect(standIn.requests.slice(before).map((r) => [r.path, JSON.parse(r.body)])).toEqual([
         ["/rest/v1/rpc/gateway_request", {
-          p_key_hash: await hashApiKey(tenant.key),
+          p_key_hash: hashApiKey(tenant.key),
           p_permission: "campaigns:write",
           p_rpc: "delete_campaign",
           p_args: { p_id: id },

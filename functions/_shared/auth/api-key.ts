@@ -67,6 +67,6 @@ export function displayPrefix(key: string): string {
 }
 
 /** Hex SHA-256 of the key: the only form of it the database ever sees. */
-export function hashApiKey(key: string): Promise<string> {
+export function hashApiKey(key: string): string {
   return sha256Hex(key);
 }

@@ -20,7 +20,7 @@ export async function serveDocument(json: string): Promise<ServedDocument> {
   const identity = new TextEncoder().encode(json);
   const compressed = new Blob([identity]).stream().pipeThrough(new CompressionStream("gzip"));
   const gzip = new Uint8Array(await new Response(compressed).arrayBuffer());
-  return { identity, gzip, version: (await sha256Hex(json)).slice(0, 32) };
+  return { identity, gzip, version: sha256Hex(json).slice(0, 32) };
 }
 
 /** Whether `Accept-Encoding` admits gzip: named, or `*`, with a quality above 0. */

@@ -56,7 +56,7 @@ function notBearer(authorization: string | undefined): string {
 }
 
 /** The SHA-256 of the bearer key, once its form and checksum are right; 401 otherwise, without a database call. */
-export async function presentedKey(c: GatewayContext): Promise<string> {
+export function presentedKey(c: GatewayContext): string {
   const authorization = c.req.header("authorization");
   // The runtime joins repeated headers with ", "; which of them would win depends on the proxy in between.
   if (hasSeveralCredentials(authorization)) {
@@ -72,7 +72,7 @@ export async function presentedKey(c: GatewayContext): Promise<string> {
   if (token === undefined) throw new ApiError("missing_auth", notBearer(authorization), { headers: challenge() });
   if (!isWellFormedApiKey(token)) throw invalidKey();
   c.set("logIdentity", { keyPrefix: displayPrefix(token) });
-  return await hashApiKey(token);
+  return hashApiKey(token);
 }
 
 /**

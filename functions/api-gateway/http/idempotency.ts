@@ -57,16 +57,11 @@ function canonicalJson(value: unknown): string {
  * route template; the path the request came in on varies with the mount point), path ids and the validated body.
  * A malformed header is a 400; the request's call still comes first, so 401, 429 and 403 win over it.
  */
-export async function readIdempotency(
-  c: GatewayContext,
-  method: string,
-  operationId: string,
-  body: unknown,
-): Promise<void> {
+export function readIdempotency(c: GatewayContext, method: string, operationId: string, body: unknown): void {
   const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
   if (key === undefined) return;
-  const fingerprint = await sha256Hex(canonicalJson([method.toUpperCase(), operationId, c.req.param(), body]));
-  c.set("idempotency", { key, keyHash: await sha256Hex(key), fingerprint, sealed: null });
+  const fingerprint = sha256Hex(canonicalJson([method.toUpperCase(), operationId, c.req.param(), body]));
+  c.set("idempotency", { key, keyHash: sha256Hex(key), fingerprint, sealed: null });
 }
 
 const encoder = new TextEncoder();

@@ -92,7 +92,7 @@ async function readInput<P extends string, Q extends ZodObjectType | undefined, 
 ): Promise<Input<P, Q, B>> {
   const { body, query, params } = spec;
   const parsedBody = body ? parseOrThrow(body.schema, await readJsonBody(c), body.what, body.fieldCodes) : undefined;
-  if (isIdempotentWrite(spec)) await readIdempotency(c, spec.method, spec.operationId, parsedBody);
+  if (isIdempotentWrite(spec)) readIdempotency(c, spec.method, spec.operationId, parsedBody);
   return {
     body: parsedBody as Out<B>,
     query: (query ? parseOrThrow(query, queryObject(c), "query parameters") : undefined) as Out<Q>,
@@ -147,7 +147,7 @@ export function defineOperation<
     documented,
     register(app) {
       app.on([spec.method], [routingPath(spec.path)], async (c: GatewayContext) => {
-        const keyHash = await presentedKey(c);
+        const keyHash = presentedKey(c);
         const checked = await inputOrRefusal(c, spec, keyHash);
         const call = "input" in checked ? { rpc: spec.call.rpc, args: spec.call.args(checked.input) } : null;
         const result = await callGateway(c, keyHash, spec.permission, call);

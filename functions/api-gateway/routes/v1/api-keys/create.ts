@@ -23,7 +23,7 @@ export const createApiKey = defineOperation({
     const { key, prefix } = generateApiKey();
     // Never stored in clear: a replay of this request decrypts it with the client's Idempotency-Key.
     await sealSecret(c, key);
-    return { key, prefix, hash: await hashApiKey(key) };
+    return { key, prefix, hash: hashApiKey(key) };
   },
   // create_api_key checks the bounds against the creating key under the workspace lock (docs/api-behaviour.md).
   call: {
