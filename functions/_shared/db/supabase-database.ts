@@ -12,7 +12,7 @@ const POSTGREST_CONNECTION_ERRORS = /^PGRST00/;
 /**
  * The headers supabase-js 2.109 sent PostgREST for a secret key (SupabaseClient's constructor and lib/fetch.ts in
  * packages/core/supabase-js of github.com/supabase/supabase-js): the key as `apikey` and as the bearer token (no
- * session, so no user token), and an X-Client-Info naming the client, there `supabase-js/2.109.0; runtime=deno`;
+ * session, so no user token), and an X-Client-Info naming the client (`supabase-js/2.109.0; runtime=deno; ...`);
  * postgrest-js itself adds `Content-Profile: public` and `Content-Type: application/json` to the POST. The seam
  * imports postgrest-js alone: supabase-js also loaded its auth, realtime, storage and functions clients, 41 more
  * modules parsed at every cold start, for the one `rpc` call. X-Client-Info now names postgrest-js and the version
