@@ -3,7 +3,7 @@
 // process.cpuUsage() of this Deno process around each case, against receivers the bench runs in its own process.
 // BENCH_ATTEMPT_CASES (JSON) lists the cases; one JSON line per case goes to stdout.
 import process from "node:process";
-import { denoConnector } from "../functions/_shared/runtime/deno.ts";
+import { denoConnector } from "../functions/_shared/runtime/deno-connect.ts";
 import { ConnectionPool } from "../functions/_shared/webhooks/connection-pool.ts";
 import { attemptDelivery, type AttemptResult } from "../functions/_shared/webhooks/deliver.ts";
 import type { ClaimedDelivery } from "../functions/_shared/webhooks/delivery-request.ts";

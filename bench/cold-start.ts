@@ -18,7 +18,7 @@ import { setting } from "./stack.ts";
 import { summarize } from "./stats.ts";
 
 const STARTS = Math.round(setting("BENCH_STARTS", 10));
-/** Nothing listens here: the deployed seam (supabase-js) is created at start-up but first used by a request. */
+/** Nothing listens here: the deployed seam (postgrest-js) is created at start-up but first used by a request. */
 const DEPLOYED_ENV = {
   SUPABASE_URL: "http://127.0.0.1:9",
   SUPABASE_SECRET_KEYS: JSON.stringify({ default: "sb_secret_cold_start" }),
@@ -64,11 +64,11 @@ const TARGETS: Target[] = [
     method: "POST",
     status: 401,
   },
-  // Local runs and the bench use the postgres.js seam instead of supabase-js; it too connects only on a request.
+  // Local runs and the bench use the postgres.js seam instead of postgrest-js; it too connects only on a request.
   gateway(" (DATABASE_URL seam)", { ...DEPLOYED_ENV, DATABASE_URL: "postgres://cold:start@127.0.0.1:9/none" }),
   // What each of the largest dependencies costs a start on its own.
   hello("zod"),
-  hello("@supabase/supabase-js"),
+  hello("@supabase/postgrest-js"),
   hello("hono"),
   hello("postgres"),
 ];

@@ -1,4 +1,5 @@
-import { denoConnect, denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
+import { denoConnect } from "../_shared/runtime/deno-connect.ts";
+import { denoResolveHost, waitUntil } from "../_shared/runtime/deno.ts";
 import { createDispatcherApp } from "./app.ts";
 import { dispatcherServicesFromEnv } from "./services.ts";
 

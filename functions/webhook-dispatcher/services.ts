@@ -6,8 +6,8 @@ import type { Connect } from "../_shared/webhooks/pinned-post.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 
 /**
- * How the runtime resolves names, opens connections and keeps work alive after the response (runtime/deno.ts
- * deployed, runtime/node.ts in tests).
+ * How the runtime resolves names, opens connections and keeps work alive after the response (runtime/deno.ts and
+ * runtime/deno-connect.ts deployed, runtime/node.ts in tests).
  */
 export interface DispatcherPlatform {
   resolveHost: ResolveHost;

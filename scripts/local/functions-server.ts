@@ -5,7 +5,8 @@
 import { ApiError } from "@shared/http/errors.ts";
 import { newRequestId } from "@shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
-import { denoConnect, denoResolveHost, waitUntil } from "@shared/runtime/deno.ts";
+import { denoConnect } from "@shared/runtime/deno-connect.ts";
+import { denoResolveHost, waitUntil } from "@shared/runtime/deno.ts";
 import { localDocsResponse } from "./reference-page.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;

@@ -1,7 +1,7 @@
 // The database goes away under load and comes back: callers get 503 service_unavailable with Retry-After at once
 // (the circuit breaker answers, not a timeout), /health says so, and the full answer returns by itself once the
 // database is back, with more concurrent callers than pool slots. Both seams, over real sockets: a TCP path in front
-// of the test Postgres (direct driver) or in front of the PostgREST stand-in (supabase-js) is switched off and on.
+// of the test Postgres (direct driver) or in front of the PostgREST stand-in (postgrest-js) is switched off and on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withCircuitBreaker } from "@shared/db/circuit-breaker.ts";
 import type { Database } from "@shared/db/database.ts";
@@ -33,7 +33,7 @@ const seams: [string, () => Promise<Setup>][] = [
     const seam = createPostgresDatabase(withPort(databaseUrl(), path.port), { maxConnections: 2, timeoutMs: 1_000 });
     return { path, db: seam, close: async () => (await path.close(), await seam.close()) };
   }],
-  ["PostgREST (supabase-js)", async () => {
+  ["PostgREST (postgrest-js)", async () => {
     const standIn: PostgrestStandIn = await startPostgrestStandIn({ databaseUrl: databaseUrl(), key: SECRET_KEY });
     const path = await startSwitchablePath(Number(new URL(standIn.url).port));
     const seam = createSupabaseDatabase(withPort(standIn.url, path.port), SECRET_KEY, { timeoutMs: 1_000 });

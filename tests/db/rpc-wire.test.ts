@@ -1,4 +1,4 @@
-// Every catalogued RPC over the production seam: the gateway and the dispatcher, built on supabase-js, talk to
+// Every catalogued RPC over the production seam: the gateway and the dispatcher, built on postgrest-js, talk to
 // the PostgREST stand-in (tests/support/postgrest-stand-in.ts, the suite's one fake, which runs each call as
 // service_role), on a database of its own bootstrapped with today's hosted defaults. One customer's session
 // touches every route and has a webhook delivered, failed, retried and delivered to a receiver on loopback.
@@ -46,7 +46,7 @@ afterAll(async () => {
 const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
   call(`${gateway.url}${path}`, { ...init, key });
 
-describe("through supabase-js and PostgREST, as service_role on hosted defaults", () => {
+describe("through postgrest-js and PostgREST, as service_role on hosted defaults", () => {
   it("a session over every route and a webhook delivery sends every catalogued RPC, each answered 200", async () => {
     expect((await call(`${gateway.url}/health`)).status).toBe(200);
 

@@ -1,14 +1,17 @@
-// The production side of the database seam (supabase-js -> PostgREST) against the direct-driver side that local
-// runs and the other suites use. PostgREST cannot run on this machine, so supabase-js talks to a stand-in for it
+// The production side of the database seam (postgrest-js -> PostgREST) against the direct-driver side that local
+// runs and the other suites use. PostgREST cannot run on this machine, so postgrest-js talks to a stand-in for it
 // (tests/support/postgrest-stand-in.ts, the suite's one fake) that checks the wire exchange and runs every call on
 // the real test Postgres. Both sides must give the same values, the same errors and the same "unavailable".
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "@shared/auth/api-key.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "@shared/db/database.ts";
 import { type RateLimitState, RPC_NAMES } from "@shared/db/rpc-catalogue.ts";
 import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
-import { createSupabaseDatabase } from "@shared/db/supabase-database.ts";
+import { CLIENT_INFO, createSupabaseDatabase } from "@shared/db/supabase-database.ts";
 import { DatabaseUnavailableError } from "@shared/db/unavailable.ts";
+import { PROJECT_ROOT } from "@scripts/local/paths.ts";
 import { expectError } from "../support/assertions.ts";
 import { databaseUrl, db, insertCampaign, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, startGateway } from "../support/gateway.ts";
@@ -60,8 +63,8 @@ const withoutIdentity = (c: Record<string, unknown>) => ({
   updated_at: undefined,
 });
 
-describe("what supabase-js sends (as PostgREST receives it)", () => {
-  it("POST /rest/v1/rpc/<fn>, the key as apikey and bearer token, and the arguments as one JSON object", async () => {
+describe("what the seam sends (as PostgREST receives it)", () => {
+  it("POST /rest/v1/rpc/<fn> with supabase-js's headers, and the arguments as one JSON object", async () => {
     const fields = { name: "Wire check", send_on_weekends: true, daily_send_limit: 20 };
     await viaSupabase.rpc("create_campaign", { p_workspace_id: tenant.workspaceId, p_fields: fields });
     const req = lastRequest();
@@ -70,9 +73,16 @@ describe("what supabase-js sends (as PostgREST receives it)", () => {
     expect(req.headers.apikey).toBe(SECRET_KEY);
     expect(req.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
     expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["content-profile"]).toBe("public");
+    expect(req.headers["x-client-info"]).toBe(CLIENT_INFO);
     // jsonb arguments travel as nested JSON, not as strings.
     expect(JSON.parse(req.body)).toEqual({ p_workspace_id: tenant.workspaceId, p_fields: fields });
     expect(req.status).toBe(200);
+  });
+
+  it("X-Client-Info names the postgrest-js version package.json pins", async () => {
+    const pkg = JSON.parse(await readFile(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+    expect(CLIENT_INFO).toBe(`postgrest-js/${pkg.dependencies["@supabase/postgrest-js"]}`);
   });
 
   it("a wrong secret key is refused (401): a plain Error, a misconfiguration rather than 'unavailable'", async () => {

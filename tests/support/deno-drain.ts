@@ -3,7 +3,7 @@
 // RESOLVER_ANSWERS (a JSON list of answer lists, one per lookup, the last one repeated) so a test can make a name
 // change its answer between lookups (DNS rebinding), and the attempt timeout, which ATTEMPT_TIMEOUT_MS may shorten
 // so that a test of receivers that never finish takes seconds. Prints the drain's summary as JSON.
-import { denoConnect } from "@shared/runtime/deno.ts";
+import { denoConnect } from "@shared/runtime/deno-connect.ts";
 import { createDispatcherApp } from "@dispatcher/app.ts";
 import { dispatcherServicesFromEnv } from "@dispatcher/services.ts";
 

@@ -1,9 +1,9 @@
 // THE ONE FAKE IN THE SUITE. PostgREST cannot run here (no Docker, and no PostgREST binary or package is reachable
 // from this machine), so this is a stand-in for it: a real HTTP server that plays Supabase's API front + PostgREST
 // for `POST /rest/v1/rpc/<fn>` only. What it fakes is the HTTP layer; what it answers is real: it checks each
-// request exactly as PostgREST receives it from supabase-js, runs the function on the real test Postgres the way
-// PostgREST does (one transaction, `service_role`, read-only for STABLE/IMMUTABLE functions, arguments converted
-// by Postgres from the JSON body) and answers with PostgREST's bodies and status codes.
+// request exactly as PostgREST receives it from the seam (postgrest-js), runs the function on the real test Postgres
+// the way PostgREST does (one transaction, `service_role`, read-only for STABLE/IMMUTABLE functions, arguments
+// converted by Postgres from the JSON body) and answers with PostgREST's bodies and status codes.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
@@ -19,7 +19,7 @@ export interface SeenRequest {
 }
 
 export interface PostgrestStandIn {
-  /** The project URL to hand to supabase-js, e.g. http://127.0.0.1:PORT */
+  /** The project URL to hand to the seam, e.g. http://127.0.0.1:PORT */
   url: string;
   /** Every request received, in order. */
   requests: SeenRequest[];

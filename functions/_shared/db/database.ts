@@ -2,7 +2,7 @@ import type { RpcArgs, RpcName, RpcResult } from "./rpc-catalogue.ts";
 
 /**
  * The seam between the functions and Postgres: every database call is an RPC that takes named arguments and
- * returns one JSON value. Production goes through PostgREST (supabase-js), local runs and tests through a direct
+ * returns one JSON value. Production goes through PostgREST (postgrest-js), local runs and tests through a direct
  * Postgres driver; both must mean exactly the same thing.
  *
  * Argument values are JSON scalars or objects/arrays; the SQL side declares the latter as `jsonb`. Names, arguments

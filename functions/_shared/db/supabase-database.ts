@@ -1,4 +1,4 @@
-import { createClient } from "@supabase/supabase-js";
+import { PostgrestClient } from "@supabase/postgrest-js";
 import { BUSY_SQLSTATES, DatabaseUnavailableError, UNREACHABLE_SQLSTATES } from "./unavailable.ts";
 import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "./database.ts";
 
@@ -10,32 +10,30 @@ const UNREACHABLE_STATUSES = new Set([0, 502, 503, 504, 520]);
 const POSTGREST_CONNECTION_ERRORS = /^PGRST00/;
 
 /**
- * The seam only talks to PostgREST, but supabase-js builds a Realtime client too, and on a runtime without a global
- * WebSocket (Node 20: the tests, the benchmark) that constructor throws unless it is handed a transport. This one
- * is never used; it fails loudly if anything ever tries to open a Realtime socket through the seam's client.
+ * The headers supabase-js 2.109 sent PostgREST for a secret key (SupabaseClient's constructor and lib/fetch.ts in
+ * packages/core/supabase-js of github.com/supabase/supabase-js): the key as `apikey` and as the bearer token (no
+ * session, so no user token), and an X-Client-Info naming the client (`supabase-js/2.109.0; runtime=deno; ...`);
+ * postgrest-js itself adds `Content-Profile: public` and `Content-Type: application/json` to the POST. The seam
+ * imports postgrest-js alone: supabase-js also loaded its auth, realtime, storage and functions clients, 41 more
+ * modules parsed at every cold start, for the one `rpc` call. X-Client-Info now names postgrest-js and the version
+ * in package.json (tests/db/supabase-seam.test.ts holds the two equal).
  */
-class NoRealtimeTransport {
-  constructor() {
-    throw new Error("the database seam does not use Supabase Realtime");
-  }
-}
+export const CLIENT_INFO = "postgrest-js/2.109.0";
 
 export interface SupabaseDatabaseOptions {
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
-/** The production side of the seam: `POST /rest/v1/rpc/<name>` through supabase-js with the secret key. */
+/** The production side of the seam: `POST /rest/v1/rpc/<name>` through postgrest-js with the secret key. */
 export function createSupabaseDatabase(
   url: string,
   secretKey: string,
   options: SupabaseDatabaseOptions = {},
 ): Database {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const client = createClient(url, secretKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: options.fetch ? { fetch: options.fetch } : {},
-    realtime: { transport: NoRealtimeTransport as unknown as typeof WebSocket },
+  const client = new PostgrestClient(new URL("rest/v1", url.endsWith("/") ? url : `${url}/`).href, {
+    headers: { apikey: secretKey, Authorization: `Bearer ${secretKey}`, "X-Client-Info": CLIENT_INFO },
+    schema: "public",
   });
 
   return {

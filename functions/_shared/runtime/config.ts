@@ -28,9 +28,8 @@ export async function databaseFromEnv(env: Env): Promise<Database> {
 }
 
 /**
- * Only the seam in use is loaded: a deployed isolate never runs postgres.js and a local one never runs supabase-js
- * (35 modules with its auth, realtime and storage clients: 2.3 MB of the gateway's heap after start-up), and
- * whatever is imported is parsed at every cold start and kept on the heap.
+ * Only the seam in use is loaded: a deployed isolate never runs postgres.js (10 modules) and a local one never
+ * runs postgrest-js, and whatever is imported is parsed at every cold start and kept on the heap.
  */
 async function seamFromEnv(env: Env): Promise<Database> {
   if (env.DATABASE_URL) {

@@ -25,7 +25,7 @@ export interface DeliverySettings {
   timeoutMs: number;
   allowPrivateUrls: boolean;
   resolveHost: ResolveHost;
-  /** Opens the connection to the address the URL check passed (runtime/deno.ts, runtime/node.ts). */
+  /** Opens the connection to the address the URL check passed (runtime/deno-connect.ts, runtime/node.ts). */
   connect: Connect;
 }
 

@@ -2,10 +2,10 @@
 // name that answered a public address to the URL check could answer 127.0.0.1 to the connection (DNS rebinding).
 // Here the caller resolves once, checks every address, and the connection goes to a checked one; the host name is
 // kept for TLS (SNI and certificate verification) and the Host header. The runtimes differ only in how they open
-// the connection, so that is injected (runtime/deno.ts, runtime/node.ts) and this module runs on both.
+// the connection, so that is injected (runtime/deno-connect.ts, runtime/node.ts) and this module runs on both.
 // The answer is read by our own bounded reader (http-response.ts) because Deno's fetch, the only HTTP client on
-// the edge runtime, cannot be given the connection or the address (see runtime/deno.ts); a client that dials the
-// name itself would reopen the rebinding hole, so the parser comes with the pinned connection.
+// the edge runtime, cannot be given the connection or the address (see runtime/deno-connect.ts); a client that
+// dials the name itself would reopen the rebinding hole, so the parser comes with the pinned connection.
 import { type ConnectionPool, Wire } from "./connection-pool.ts";
 import { type HttpResponse, readResponse } from "./http-response.ts";
 
