@@ -23,6 +23,8 @@ export const queryBoolean = () =>
     z.boolean("Must be true or false"),
   );
 
+const NOT_A_CURSOR = "Must be the meta.next_cursor of an earlier page, unchanged";
+
 /**
  * `page` (>= 1, 1 when absent), `per_page` (1..100, default 50) and `cursor`, as every list takes them. `page` may
  * be any safe integer (a page past the end is simply empty), so list RPCs take it as `bigint` and compute the offset
@@ -47,8 +49,6 @@ const pagination = {
         "Pages by cursor carry no `total`, and cost the same however deep they go. Not with `page`",
     }),
 };
-
-const NOT_A_CURSOR = "Must be the meta.next_cursor of an earlier page, unchanged";
 
 /** The paging part of a list's query, after parsing: a cursor replaces the page. */
 export interface Paging {
