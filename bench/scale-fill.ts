@@ -133,10 +133,12 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
                                     then 'success' else 'failed' end as status) s0,
                lateral (select s0.status, case when s0.status = 'success' then 200 else 503 end as code,
                                case when s0.status = 'success' then null else 'http_error' end as error) s`;
-      await tx`insert into public.idempotency_keys (workspace_id, key_hash, fingerprint, result, created_at)
-        select w.id, sha256(convert_to(${label} || w.n || '/' || g, 'UTF8')), sha256(convert_to(g::text, 'UTF8')),
+      // Each stored for the workspace's one key, as a replay is bound to the key that made the request.
+      await tx`insert into public.idempotency_keys (workspace_id, api_key_id, key_hash, fingerprint, result, created_at)
+        select w.id, k.id, sha256(convert_to(${label} || w.n || '/' || g, 'UTF8')), sha256(convert_to(g::text, 'UTF8')),
                '{"outcome":"ok"}'::json, now() - g * interval '1 second'
-          from fill_ws w, generate_series(1, ${counts.idempotencyKeysPerWorkspace}::int) g`;
+          from fill_ws w join public.api_keys k on k.workspace_id = w.id,
+               generate_series(1, ${counts.idempotencyKeysPerWorkspace}::int) g`;
     });
   });
 }
@@ -180,8 +182,9 @@ export async function prepareWork(sql: postgres.Sql, workspaceId: string, endpoi
       select id, ${workspaceId}, event_id, ${endpointId}, 'success', 1, at, at from old_dl`;
     await tx`insert into public.webhook_attempts (delivery_id, endpoint_id, attempt, status, status_code, duration_ms, created_at)
       select id, ${endpointId}, 1, 'success', 200, 20, at from old_dl`;
-    await tx`insert into public.idempotency_keys (workspace_id, key_hash, fingerprint, created_at)
-      select ${workspaceId}, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), sha256('\\x00'::bytea),
+    await tx`insert into public.idempotency_keys (workspace_id, api_key_id, key_hash, fingerprint, created_at)
+      select ${workspaceId}, (select id from public.api_keys where workspace_id = ${workspaceId} limit 1),
+             sha256(convert_to(gen_random_uuid()::text, 'UTF8')), sha256('\\x00'::bytea),
              now() - interval '25 hours' - g * interval '1 second'
         from generate_series(1, ${prunable}::int) g`;
   });

@@ -15,8 +15,33 @@ export interface Subject {
   replay: { fields: Record<string, unknown>; idempotency: { key_hash: string; fingerprint: string; sealed: null } };
   /** Fresh drafts, one per delete. */
   nextDraft(): string;
-  /** Pages at this phase, as the API counts them (50 a page, its default). */
-  lastPage: { campaigns: number; deliveries: number; logs: number };
+  /** Where a client that walked to each list's last page stands, found once the deletes have run. */
+  lastPage: { campaigns: () => Promise<LastPage>; deliveries: () => Promise<LastPage>; logs: () => Promise<LastPage> };
+}
+
+/** A list's last page as a client reaches it: by its number (offset), or by the cursor the page before gave. */
+export interface LastPage {
+  page: number;
+  /** The position of the page before's last row, as the gateway passes a cursor's; null with a single page. */
+  after: { p_after_created_at: string; p_after_id: string } | null;
+}
+
+/** The last page of the rows of `table` whose `column` is `value`, in the lists' order (50 a page, the default). */
+export async function lastPageOf(
+  sql: postgres.Sql,
+  table: "campaigns" | "webhook_deliveries" | "webhook_attempts",
+  column: "workspace_id" | "endpoint_id",
+  value: string,
+): Promise<LastPage> {
+  const [{ n }] = await sql.unsafe(`select count(*)::int as n from public.${table} where ${column} = $1`, [value]);
+  const page = Math.max(1, Math.ceil(n / PER_PAGE));
+  if (page === 1) return { page, after: null };
+  const [{ p }] = await sql.unsafe(
+    `select public.list_position(created_at, id) as p from public.${table} where ${column} = $1
+      order by created_at desc, id desc offset $2 limit 1`,
+    [value, (page - 1) * PER_PAGE - 1],
+  );
+  return { page, after: { p_after_created_at: p.created_at, p_after_id: p.id } };
 }
 
 export interface HotPath {
@@ -83,8 +108,20 @@ export function hotPaths(s: Subject): HotPath[] {
         p_retry_in_ms => null) as recorded`;
     if (recorded.outcome !== "success") throw new Error(`record: ${JSON.stringify(recorded)}`);
   };
-  const page = (p: number) => ({ p_status: null, p_page: p, p_per_page: PER_PAGE });
+  const NO_POSITION = { p_after_created_at: null, p_after_id: null };
+  const page = (p: number) => ({ p_status: null, p_page: p, p_per_page: PER_PAGE, ...NO_POSITION });
   const webhookPage = (p: number) => ({ p_id: s.endpointId, ...page(p) });
+  const after = (last: LastPage) => ({
+    p_status: null,
+    p_page: null,
+    p_per_page: PER_PAGE,
+    ...(last.after ?? NO_POSITION),
+  });
+  // Each list's last page, found before its first call (untimed) and kept for the phase.
+  const last: Partial<Record<keyof Subject["lastPage"], LastPage>> = {};
+  const findLast = (list: keyof Subject["lastPage"]) => async () => {
+    last[list] ??= await s.lastPage[list]();
+  };
   return [
     {
       name: "delete (gateway_request: delete_campaign)",
@@ -102,9 +139,16 @@ export function hotPaths(s: Subject): HotPath[] {
       call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(1)),
     },
     {
-      name: "list campaigns, last page",
+      name: "list campaigns, last page by offset",
       calls: 100,
-      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(s.lastPage.campaigns)),
+      before: findLast("campaigns"),
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(last.campaigns!.page)),
+    },
+    {
+      name: "list campaigns, last page by cursor",
+      calls: 100,
+      before: findLast("campaigns"),
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", after(last.campaigns!)),
     },
     {
       name: "replay (gateway_request: create_campaign, stored)",
@@ -132,10 +176,21 @@ export function hotPaths(s: Subject): HotPath[] {
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(1)),
     },
     {
-      name: "deliveries view, last page",
+      name: "deliveries view, last page by offset",
       calls: 100,
+      before: findLast("deliveries"),
       call: (sql) =>
-        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(s.lastPage.deliveries)),
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(last.deliveries!.page)),
+    },
+    {
+      name: "deliveries view, last page by cursor",
+      calls: 100,
+      before: findLast("deliveries"),
+      call: (sql) =>
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", {
+          p_id: s.endpointId,
+          ...after(last.deliveries!),
+        }),
     },
     {
       name: "logs view, first page",
@@ -143,9 +198,17 @@ export function hotPaths(s: Subject): HotPath[] {
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(1)),
     },
     {
-      name: "logs view, last page",
+      name: "logs view, last page by offset",
       calls: 100,
-      call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(s.lastPage.logs)),
+      before: findLast("logs"),
+      call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(last.logs!.page)),
+    },
+    {
+      name: "logs view, last page by cursor",
+      calls: 100,
+      before: findLast("logs"),
+      call: (sql) =>
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", { p_id: s.endpointId, ...after(last.logs!) }),
     },
     {
       name: `dispatcher claim (claim_webhook_deliveries, ${CLAIM_LIMIT})`,

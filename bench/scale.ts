@@ -15,7 +15,7 @@ import {
   AUTO_EXPLAIN,
   explainCall,
   hotPaths,
-  PER_PAGE,
+  lastPageOf,
   PRUNE_BATCH,
   PRUNE_CALLS,
   seqScans,
@@ -112,7 +112,6 @@ async function main(): Promise<void> {
        where relnamespace = 'public'::regnamespace and relkind = 'r' and reltuples > ${LARGE_TABLE_ROWS}`)
       .map((r) => r.relname));
     const drafts = await insertDrafts(sql, tenant.workspaceId, 400);
-    const lastPage = (n: number) => Math.max(1, Math.ceil(n / PER_PAGE));
     const subject: Subject = {
       keyHash: tenant.keyHash,
       limitedKeyHash: limited.keyHash,
@@ -124,7 +123,11 @@ async function main(): Promise<void> {
         if (!id) throw new Error("out of drafts");
         return id;
       },
-      lastPage: { campaigns: lastPage(c + 400), deliveries: lastPage(d), logs: lastPage(l) },
+      lastPage: {
+        campaigns: () => lastPageOf(sql, "campaigns", "workspace_id", tenant.workspaceId),
+        deliveries: () => lastPageOf(sql, "webhook_deliveries", "endpoint_id", endpointId),
+        logs: () => lastPageOf(sql, "webhook_attempts", "endpoint_id", endpointId),
+      },
     };
     say(`${name}: measured workspace ${c} campaigns, endpoint ${d} deliveries, ${l} attempts`);
     const phase: Phase = { name, p50: new Map(), seqScans: new Map(), plans: new Map() };

@@ -26,7 +26,7 @@ create table public.api_keys (
   constraint api_keys_pkey PRIMARY KEY (id),
   constraint api_keys_key_hash_key UNIQUE (key_hash)
 );
-CREATE INDEX api_keys_workspace_idx ON public.api_keys USING btree (workspace_id);
+CREATE INDEX api_keys_workspace_idx ON public.api_keys USING btree (workspace_id, created_at DESC, id DESC);
 alter table public.api_keys enable row level security;
 grant insert, select, update on public.api_keys to service_role;
 
@@ -156,7 +156,7 @@ create table public.webhook_deliveries (
 CREATE INDEX webhook_deliveries_created_idx ON public.webhook_deliveries USING btree (created_at) WHERE (status <> 'pending'::text);
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 CREATE INDEX webhook_deliveries_endpoint_due_idx ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'pending'::text);
-CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC);
+CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX webhook_deliveries_event_idx ON public.webhook_deliveries USING btree (event_id);
 CREATE INDEX webhook_deliveries_leased_idx ON public.webhook_deliveries USING btree (lease_expires_at) INCLUDE (endpoint_id, workspace_id) WHERE ((status = 'pending'::text) AND (lease_expires_at IS NOT NULL));
 CREATE INDEX webhook_deliveries_workspace_idx ON public.webhook_deliveries USING btree (workspace_id);
@@ -627,15 +627,15 @@ begin
     when 'get_webhook_delivery' then
       return public.get_webhook_delivery(p_workspace_id, (a ->> 'p_id')::uuid, (a ->> 'p_delivery_id')::uuid);
     when 'list_api_keys' then
-      return public.list_api_keys(p_workspace_id, (a ->> 'p_include_revoked')::boolean, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
+      return public.list_api_keys(p_workspace_id, (a ->> 'p_include_revoked')::boolean, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer, (a ->> 'p_after_created_at')::timestamp with time zone, (a ->> 'p_after_id')::uuid);
     when 'list_campaigns' then
-      return public.list_campaigns(p_workspace_id, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
+      return public.list_campaigns(p_workspace_id, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer, (a ->> 'p_after_created_at')::timestamp with time zone, (a ->> 'p_after_id')::uuid);
     when 'list_webhook_deliveries' then
-      return public.list_webhook_deliveries(p_workspace_id, (a ->> 'p_id')::uuid, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
+      return public.list_webhook_deliveries(p_workspace_id, (a ->> 'p_id')::uuid, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer, (a ->> 'p_after_created_at')::timestamp with time zone, (a ->> 'p_after_id')::uuid);
     when 'list_webhook_logs' then
-      return public.list_webhook_logs(p_workspace_id, (a ->> 'p_id')::uuid, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
+      return public.list_webhook_logs(p_workspace_id, (a ->> 'p_id')::uuid, (a ->> 'p_status')::text, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer, (a ->> 'p_after_created_at')::timestamp with time zone, (a ->> 'p_after_id')::bigint);
     when 'list_webhooks' then
-      return public.list_webhooks(p_workspace_id, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer);
+      return public.list_webhooks(p_workspace_id, (a ->> 'p_page')::bigint, (a ->> 'p_per_page')::integer, (a ->> 'p_after_created_at')::timestamp with time zone, (a ->> 'p_after_id')::uuid);
     when 'pause_campaign' then
       return public.pause_campaign(p_workspace_id, (a ->> 'p_id')::uuid);
     when 'recover_webhook_deliveries' then
@@ -983,76 +983,127 @@ end;
 $function$;
 grant execute on function public.key_identity(p_id uuid, p_workspace_id uuid, p_prefix text, p_permissions text[]) to service_role;
 
-CREATE OR REPLACE FUNCTION public.list_api_keys(p_workspace_id uuid, p_include_revoked boolean, p_page bigint, p_per_page integer)
+CREATE OR REPLACE FUNCTION public.list_api_keys(p_workspace_id uuid, p_include_revoked boolean, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid)
  RETURNS json
  LANGUAGE sql
  STABLE
  SET search_path TO ''
  SET statement_timeout TO '4s'
 AS $function$
+  with fetched as (
+    select * from public.api_keys
+     where workspace_id = p_workspace_id and (p_include_revoked or revoked_at is null)
+       and (created_at, id) < (coalesce(p_after_created_at, 'infinity'),
+                               coalesce(p_after_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+     order by created_at desc, id desc
+     limit p_per_page + 1 offset coalesce(p_page - 1, 0) * p_per_page
+  ), page as (
+    select * from fetched order by created_at desc, id desc limit p_per_page
+  )
   select json_build_object(
-    'api_keys', coalesce((
-      select json_agg(public.api_key_json(k) order by k.created_at desc, k.id desc)
-        from (select * from public.api_keys
-               where workspace_id = p_workspace_id and (p_include_revoked or revoked_at is null)
-               order by created_at desc, id desc
-               limit p_per_page offset (p_page - 1) * p_per_page) as k), '[]'::json),
-    'total', (select count(*) from public.api_keys
-               where workspace_id = p_workspace_id and (p_include_revoked or revoked_at is null)))
+    'api_keys', coalesce((select json_agg(public.api_key_json(k) order by k.created_at desc, k.id desc)
+                            from page k), '[]'::json),
+    'next', (select public.list_position(k.created_at, k.id) from page k
+              where (select count(*) from fetched) > p_per_page
+              order by k.created_at, k.id limit 1),
+    'total', case when p_page is not null
+                  then (select count(*) from public.api_keys
+                         where workspace_id = p_workspace_id and (p_include_revoked or revoked_at is null)) end)
 $function$;
-grant execute on function public.list_api_keys(p_workspace_id uuid, p_include_revoked boolean, p_page bigint, p_per_page integer) to service_role;
+grant execute on function public.list_api_keys(p_workspace_id uuid, p_include_revoked boolean, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.list_campaigns(p_workspace_id uuid, p_status text, p_page bigint, p_per_page integer)
+CREATE OR REPLACE FUNCTION public.list_campaigns(p_workspace_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid)
  RETURNS json
  LANGUAGE sql
  STABLE
  SET search_path TO ''
  SET statement_timeout TO '4s'
 AS $function$
+  with fetched as (
+    select * from public.campaigns
+     where workspace_id = p_workspace_id and (p_status is null or status = p_status)
+       and (created_at, id) < (coalesce(p_after_created_at, 'infinity'),
+                               coalesce(p_after_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+     order by created_at desc, id desc
+     limit p_per_page + 1 offset coalesce(p_page - 1, 0) * p_per_page
+  ), page as (
+    select * from fetched order by created_at desc, id desc limit p_per_page
+  )
   select json_build_object(
-    'campaigns', coalesce((
-      select json_agg(public.campaign_json(c) order by c.created_at desc, c.id desc)
-        from (select * from public.campaigns
-               where workspace_id = p_workspace_id and (p_status is null or status = p_status)
-               order by created_at desc, id desc
-               limit p_per_page offset (p_page - 1) * p_per_page) as c), '[]'::json),
-    'total', (select count(*) from public.campaigns
-               where workspace_id = p_workspace_id and (p_status is null or status = p_status)))
+    'campaigns', coalesce((select json_agg(public.campaign_json(c) order by c.created_at desc, c.id desc)
+                             from page c), '[]'::json),
+    'next', (select public.list_position(c.created_at, c.id) from page c
+              where (select count(*) from fetched) > p_per_page
+              order by c.created_at, c.id limit 1),
+    'total', case when p_page is not null
+                  then (select count(*) from public.campaigns
+                         where workspace_id = p_workspace_id and (p_status is null or status = p_status)) end)
 $function$;
-grant execute on function public.list_campaigns(p_workspace_id uuid, p_status text, p_page bigint, p_per_page integer) to service_role;
+grant execute on function public.list_campaigns(p_workspace_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.list_webhook_deliveries(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer)
+CREATE OR REPLACE FUNCTION public.list_position(p_created_at timestamp with time zone, p_id anyelement)
+ RETURNS json
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select json_build_object('created_at', to_char(p_created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                           'id', p_id::text)
+$function$;
+grant execute on function public.list_position(p_created_at timestamp with time zone, p_id anyelement) to service_role;
+
+CREATE OR REPLACE FUNCTION public.list_webhook_deliveries(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid)
  RETURNS json
  LANGUAGE sql
  STABLE
  SET search_path TO ''
  SET statement_timeout TO '4s'
 AS $function$
+  with fetched as (
+    select * from public.webhook_deliveries
+     where endpoint_id = p_id and (p_status is null or status = p_status)
+       and (created_at, id) < (coalesce(p_after_created_at, 'infinity'),
+                               coalesce(p_after_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+     order by created_at desc, id desc
+     limit p_per_page + 1 offset coalesce(p_page - 1, 0) * p_per_page
+  ), page as (
+    select * from fetched order by created_at desc, id desc limit p_per_page
+  )
   select case
     when not exists (select 1 from public.webhook_endpoints
                       where id = p_id and workspace_id = p_workspace_id and deleted_at is null)
       then json_build_object('outcome', 'not_found')
     else json_build_object(
       'outcome', 'ok',
-      'deliveries', coalesce((
-        select json_agg(public.webhook_delivery_json(page) order by page.created_at desc, page.id desc)
-          from (select d.* from public.webhook_deliveries d
-                 where d.endpoint_id = p_id and (p_status is null or d.status = p_status)
-                 order by d.created_at desc, d.id desc
-                 limit p_per_page offset (p_page - 1) * p_per_page) as page), '[]'::json),
-      'total', (select count(*) from public.webhook_deliveries
-                 where endpoint_id = p_id and (p_status is null or status = p_status)))
+      'deliveries', coalesce((select json_agg(public.webhook_delivery_json(d) order by d.created_at desc, d.id desc)
+                                from page d), '[]'::json),
+      'next', (select public.list_position(d.created_at, d.id) from page d
+                where (select count(*) from fetched) > p_per_page
+                order by d.created_at, d.id limit 1),
+      'total', case when p_page is not null
+                    then (select count(*) from public.webhook_deliveries
+                           where endpoint_id = p_id and (p_status is null or status = p_status)) end)
   end
 $function$;
-grant execute on function public.list_webhook_deliveries(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer) to service_role;
+grant execute on function public.list_webhook_deliveries(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.list_webhook_logs(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer)
+CREATE OR REPLACE FUNCTION public.list_webhook_logs(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id bigint)
  RETURNS json
  LANGUAGE sql
  STABLE
  SET search_path TO ''
  SET statement_timeout TO '4s'
 AS $function$
+  with fetched as (
+    select id, created_at from public.webhook_attempts
+     where endpoint_id = p_id and (p_status is null or status = p_status)
+       and (created_at, id) < (coalesce(p_after_created_at, 'infinity'),
+                               coalesce(p_after_id, 9223372036854775807))
+     order by created_at desc, id desc
+     limit p_per_page + 1 offset coalesce(p_page - 1, 0) * p_per_page
+  ), page as (
+    select * from fetched order by created_at desc, id desc limit p_per_page
+  )
   select case
     when not exists (select 1 from public.webhook_endpoints
                       where id = p_id and workspace_id = p_workspace_id and deleted_at is null)
@@ -1061,47 +1112,57 @@ AS $function$
       'outcome', 'ok',
       'logs', coalesce((
         select json_agg(public.webhook_attempt_json(a, ev.event) order by a.created_at desc, a.id desc)
-          from (select a.id
-                  from public.webhook_attempts a
-                 where a.endpoint_id = p_id and (p_status is null or a.status = p_status)
-                 order by a.created_at desc, a.id desc
-                 limit p_per_page offset (p_page - 1) * p_per_page) as page
+          from page
           join public.webhook_attempts a on a.id = page.id
           join public.webhook_deliveries d on d.id = a.delivery_id
           join public.webhook_events ev on ev.id = d.event_id), '[]'::json),
-      'total', (select count(*) from public.webhook_attempts
-                 where endpoint_id = p_id and (p_status is null or status = p_status)))
+      'next', (select public.list_position(p.created_at, p.id) from page p
+                where (select count(*) from fetched) > p_per_page
+                order by p.created_at, p.id limit 1),
+      'total', case when p_page is not null
+                    then (select count(*) from public.webhook_attempts
+                           where endpoint_id = p_id and (p_status is null or status = p_status)) end)
   end
 $function$;
-grant execute on function public.list_webhook_logs(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer) to service_role;
+grant execute on function public.list_webhook_logs(p_workspace_id uuid, p_id uuid, p_status text, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id bigint) to service_role;
 
-CREATE OR REPLACE FUNCTION public.list_webhooks(p_workspace_id uuid, p_page bigint, p_per_page integer)
+CREATE OR REPLACE FUNCTION public.list_webhooks(p_workspace_id uuid, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid)
  RETURNS json
  LANGUAGE sql
  STABLE
  SET search_path TO ''
  SET statement_timeout TO '4s'
 AS $function$
+  with fetched as (
+    select * from public.webhook_endpoints
+     where workspace_id = p_workspace_id and deleted_at is null
+       and (created_at, id) < (coalesce(p_after_created_at, 'infinity'),
+                               coalesce(p_after_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+     order by created_at desc, id desc
+     limit p_per_page + 1 offset coalesce(p_page - 1, 0) * p_per_page
+  ), page as (
+    select * from fetched order by created_at desc, id desc limit p_per_page
+  )
   select json_build_object(
     'webhooks', coalesce((
-      select json_agg(page.webhook order by page.created_at desc, page.id desc)
-        from (select public.webhook_json(e) || jsonb_build_object(
-                       'last_delivery_status', latest.status,
-                       'last_delivery_at', public.iso_utc(latest.created_at)) as webhook,
-                     e.created_at, e.id
-                from public.webhook_endpoints e
-                left join lateral (select a.status, a.created_at
-                                     from public.webhook_attempts a
-                                    where a.endpoint_id = e.id
-                                    order by a.created_at desc, a.id desc
-                                    limit 1) as latest on true
-               where e.workspace_id = p_workspace_id and e.deleted_at is null
-               order by e.created_at desc, e.id desc
-               limit p_per_page offset (p_page - 1) * p_per_page) as page), '[]'::json),
-    'total', (select count(*) from public.webhook_endpoints
-               where workspace_id = p_workspace_id and deleted_at is null))
+      select json_agg(public.webhook_json(e) || jsonb_build_object(
+                        'last_delivery_status', latest.status,
+                        'last_delivery_at', public.iso_utc(latest.created_at))
+                      order by e.created_at desc, e.id desc)
+        from page e
+        left join lateral (select a.status, a.created_at
+                             from public.webhook_attempts a
+                            where a.endpoint_id = e.id
+                            order by a.created_at desc, a.id desc
+                            limit 1) as latest on true), '[]'::json),
+    'next', (select public.list_position(e.created_at, e.id) from page e
+              where (select count(*) from fetched) > p_per_page
+              order by e.created_at, e.id limit 1),
+    'total', case when p_page is not null
+                  then (select count(*) from public.webhook_endpoints
+                         where workspace_id = p_workspace_id and deleted_at is null) end)
 $function$;
-grant execute on function public.list_webhooks(p_workspace_id uuid, p_page bigint, p_per_page integer) to service_role;
+grant execute on function public.list_webhooks(p_workspace_id uuid, p_page bigint, p_per_page integer, p_after_created_at timestamp with time zone, p_after_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.pause_campaign(p_workspace_id uuid, p_id uuid)
  RETURNS json

@@ -7,6 +7,7 @@ import { createApiKey } from "@scripts/admin/provisioning.ts";
 import { expectError, expectFieldErrors, expectGatewayHeaders, ISO_UTC, statusCounts } from "../support/assertions.ts";
 import { databaseUrl, db, newTenant, type TestTenant } from "../support/fixtures.ts";
 import { call, gatewaySession, startGateway } from "../support/gateway.ts";
+import { walkByCursor } from "../support/cursor-walk.ts";
 import { lockWorkspaceRow, untilWaiting } from "../support/locks.ts";
 
 const CREATED_FIELDS = [
@@ -286,7 +287,7 @@ describe("GET /v1/api-keys", () => {
 
     const page1 = await apiKeys("?per_page=2", { key: t.key });
     expect(page1.status).toBe(200);
-    expect(page1.body.meta).toEqual({ page: 1, per_page: 2, total: 3 });
+    expect(page1.body.meta).toEqual({ page: 1, per_page: 2, total: 3, next_cursor: expect.any(String) });
     const listed = page1.body.data.api_keys;
     expect(listed.map((k: { id: string }) => k.id)).toEqual([third.id, second.id]);
     for (const apiKey of listed) expect(Object.keys(apiKey).sort()).toEqual(LISTED_FIELDS);
@@ -297,12 +298,12 @@ describe("GET /v1/api-keys", () => {
     for (const apiKey of [second, third]) expect(page1.text).not.toContain(apiKey.key.slice(12));
 
     const page2 = await apiKeys("?per_page=2&page=2", { key: t.key });
-    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3 });
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3, next_cursor: null });
     expect(page2.body.data.api_keys.map((k: { id: string }) => k.id)).toEqual([first.id]);
     expect(page2.body.data.api_keys[0].last_used_at).toMatch(ISO_UTC); // the key making these requests
     expect((await apiKeys("?page=3000000000", { key: t.key })).body).toEqual({
       data: { api_keys: [] },
-      meta: { page: 3000000000, per_page: 50, total: 3 },
+      meta: { page: 3000000000, per_page: 50, total: 3, next_cursor: null },
     });
   });
 
@@ -320,6 +321,24 @@ describe("GET /v1/api-keys", () => {
     expect(await ids("?include_revoked=true")).toEqual({ ids: [gone.id, t.keyId], total: 2 });
     const revoked = (await apiKeys("?include_revoked=true", { key: t.key })).body.data.api_keys[0];
     expect(revoked.revoked_at).toMatch(ISO_UTC);
+  });
+
+  it("walks by cursor, with the include_revoked it was issued with", async () => {
+    const t = await newTenant();
+    const made = [t.keyId];
+    for (let i = 0; i < 4; i++) made.push((await createKey({ permissions: ["campaigns:read"] }, t)).id);
+    expect((await revoke(made[2], t.key)).status).toBe(204);
+    const list = (query: string) => apiKeys(`?${query}`, { key: t.key });
+    const walked = async (query: string) =>
+      (await walkByCursor(list, query)).flatMap((page) => page.body.data.api_keys.map((k: { id: string }) => k.id));
+    const all = (await list("include_revoked=true")).body.data.api_keys.map((k: { id: string }) => k.id);
+    expect(all.sort()).toEqual([...made].sort());
+    expect(await walked("include_revoked=true&per_page=2")).toEqual(
+      (await list("include_revoked=true")).body.data.api_keys.map((k: { id: string }) => k.id),
+    );
+    expect(await walked("per_page=1")).not.toContain(made[2]);
+    const cursor = (await list("include_revoked=true&per_page=1")).body.meta.next_cursor;
+    expect(expectFieldErrors(await list(`cursor=${cursor}`), ["cursor"]).cursor).toMatch(/issued for other filters/);
   });
 
   it("shows only the caller's workspace", async () => {

@@ -88,6 +88,10 @@ const CALLS: Record<string, Call> = {
     main: (r) => r.per_day === 10000 && r.per_minute === 500,
   },
   iso_utc: { run: (tx) => value(tx`select public.iso_utc(now()) as v`), main: (r) => /Z$/.test(r) },
+  list_position: {
+    run: (tx) => value(tx`select public.list_position(now(), 7::bigint) as v`),
+    main: (r) => /\.\d{6}Z$/.test(r.created_at) && r.id === "7",
+  },
   resolve_api_key: {
     // Twice: the first request inserts the workspace's counter row, the second updates it.
     run: async (tx, r) => {
@@ -213,7 +217,7 @@ const CALLS: Record<string, Call> = {
     main: ok,
   },
   list_api_keys: {
-    run: (tx, r) => value(tx`select public.list_api_keys(${r.ws}, true, 1, 50) as v`),
+    run: (tx, r) => value(tx`select public.list_api_keys(${r.ws}, true, 1, 50, null, null) as v`),
     main: (r) => r.total === 3,
   },
   revoke_api_key: {
@@ -246,7 +250,7 @@ const CALLS: Record<string, Call> = {
     main: ok,
   },
   list_webhooks: {
-    run: (tx, r) => value(tx`select public.list_webhooks(${r.ws}, 1, 50) as v`),
+    run: (tx, r) => value(tx`select public.list_webhooks(${r.ws}, 1, 50, null, null) as v`),
     // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     main: (r) => r.total === 2 && r.webhooks.some((w: any) => w.last_delivery_status === "failed"),
   },
@@ -261,7 +265,7 @@ const CALLS: Record<string, Call> = {
   },
   get_campaign: { run: (tx, r) => value(tx`select public.get_campaign(${r.ws}, ${r.draft}) as v`), main: ok },
   list_campaigns: {
-    run: (tx, r) => value(tx`select public.list_campaigns(${r.ws}, null, 1, 50) as v`),
+    run: (tx, r) => value(tx`select public.list_campaigns(${r.ws}, null, 1, 50, null, null) as v`),
     main: (r) => r.total === 5,
   },
   update_campaign: {
@@ -326,7 +330,7 @@ const CALLS: Record<string, Call> = {
     main: (r) => r === true,
   },
   list_webhook_logs: {
-    run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50) as v`),
+    run: (tx, r) => value(tx`select public.list_webhook_logs(${r.ws}, ${r.endpoint}, null, 1, 50, null, null) as v`),
     main: (r) => ok(r) && r.total === 2,
   },
   webhook_attempt_json: {
@@ -341,7 +345,8 @@ const CALLS: Record<string, Call> = {
     main: (r) => r.delivery_id !== undefined && r.attempts === 1 && r.last_status_code === 500,
   },
   list_webhook_deliveries: {
-    run: (tx, r) => value(tx`select public.list_webhook_deliveries(${r.ws}, ${r.endpoint}, 'failed', 1, 50) as v`),
+    run: (tx, r) =>
+      value(tx`select public.list_webhook_deliveries(${r.ws}, ${r.endpoint}, 'failed', 1, 50, null, null) as v`),
     // deno-lint-ignore no-explicit-any -- a JSON answer, read as the test reads it
     main: (r) => ok(r) && r.total > 0 && r.deliveries.every((d: any) => d.status === "failed"),
   },

@@ -190,6 +190,8 @@ describe("a call the PostgREST seam gives up on at its deadline", () => {
           p_status: null,
           p_page: 1,
           p_per_page: 1,
+          p_after_created_at: null,
+          p_after_id: null,
         }),
       )
         .toMatchObject({ total: 1 });

@@ -11,6 +11,7 @@ import { db } from "../support/fixtures.ts";
 const INTERNAL = [
   "plan_limits",
   "iso_utc",
+  "list_position",
   "enqueue_webhook_event",
   "campaign_json",
   "transition_campaign",

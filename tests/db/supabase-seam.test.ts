@@ -185,6 +185,8 @@ describe("both sides give the same results", () => {
       p_status: null,
       p_page: 1,
       p_per_page: 50,
+      p_after_created_at: null,
+      p_after_id: null,
     });
     expect(all[0]).toEqual(all[1]);
     expect(all[0].total).toBe(2);
@@ -193,6 +195,8 @@ describe("both sides give the same results", () => {
       p_status: "paused",
       p_page: 1,
       p_per_page: 50,
+      p_after_created_at: null,
+      p_after_id: null,
     });
     expect(paused[0]).toEqual(paused[1]);
     expect(paused[0].campaigns).toMatchObject([{ name: "b", status: "paused" }]);

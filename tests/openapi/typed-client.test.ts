@@ -30,7 +30,7 @@ it("drives campaigns, webhooks and API keys through openapi-fetch, every respons
   const { tour } = await import(path.join(folder.dir, "client.ts"));
   const seen = await tour(s.gateway.url, s.tenant.key, conformingFetch);
   expect(seen).toEqual({
-    secondPage: { names: ["Spring launch"], meta: { page: 2, per_page: 2, total: 3 } },
+    secondPage: { names: ["Spring launch"], meta: { page: 2, per_page: 2, total: 3, next_cursor: null } },
     drafts: 3,
     fetched: "Europe/Berlin",
     renamed: { name: "Spring launch (EU)", weekends: true },

@@ -3,6 +3,8 @@ import { SUBSCRIBABLE_EVENTS, TEST_EVENT } from "@shared/webhooks/events.ts";
 import type { Webhook } from "@gateway/routes/v1/webhooks/schema.ts";
 import { call, type RunningGateway, startGateway } from "../support/gateway.ts";
 import { db, newTenant, type TestTenant } from "../support/fixtures.ts";
+import { expectFieldErrors } from "../support/assertions.ts";
+import { walkByCursor } from "../support/cursor-walk.ts";
 
 // Offline DNS: one public and one private answer, anything else does not resolve.
 const DNS: Record<string, string[]> = {
@@ -322,7 +324,7 @@ describe("GET /v1/webhooks", () => {
 
     const page1 = await hooks("?per_page=2", { key: t.key });
     expect(page1.status).toBe(200);
-    expect(page1.body.meta).toEqual({ page: 1, per_page: 2, total: 3 });
+    expect(page1.body.meta).toEqual({ page: 1, per_page: 2, total: 3, next_cursor: expect.any(String) });
     expect(page1.body.data.webhooks.map((w: { id: string }) => w.id)).toEqual([third.id, second.id]);
     const listedSecond = page1.body.data.webhooks.find((w: { id: string }) => w.id === second.id);
     expect(listedSecond).toMatchObject({
@@ -334,10 +336,13 @@ describe("GET /v1/webhooks", () => {
     expect(listedThird).toMatchObject({ last_delivery_status: null, last_delivery_at: null });
 
     const page2 = await hooks("?per_page=2&page=2", { key: t.key });
-    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3 });
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3, next_cursor: null });
     expect(page2.body.data.webhooks.map((w: { id: string }) => w.id)).toEqual([first.id]);
     const farPast = await hooks("?page=3000000000", { key: t.key });
-    expect(farPast.body).toEqual({ data: { webhooks: [] }, meta: { page: 3000000000, per_page: 50, total: 3 } });
+    expect(farPast.body).toEqual({
+      data: { webhooks: [] },
+      meta: { page: 3000000000, per_page: 50, total: 3, next_cursor: null },
+    });
   });
 
   it("shows only the caller's workspace; bad paging is 400", async () => {
@@ -345,7 +350,7 @@ describe("GET /v1/webhooks", () => {
     await createHook();
     expect((await hooks("", { key: t.key })).body).toEqual({
       data: { webhooks: [] },
-      meta: { page: 1, per_page: 50, total: 0 },
+      meta: { page: 1, per_page: 50, total: 0, next_cursor: null },
     });
     for (const query of ["?per_page=101", "?page=0", "?status=failed"]) {
       const res = await hooks(query);
@@ -492,7 +497,7 @@ describe("GET /v1/webhooks/{id}/logs", () => {
   it("one row per attempt, newest first, in the contract's shape", async () => {
     const res = await logs();
     expect(res.status).toBe(200);
-    expect(res.body.meta).toEqual({ page: 1, per_page: 50, total: 3 });
+    expect(res.body.meta).toEqual({ page: 1, per_page: 50, total: 3, next_cursor: null });
     expect(res.body.data.logs).toEqual([
       {
         delivery_id: first,
@@ -540,13 +545,29 @@ describe("GET /v1/webhooks/{id}/logs", () => {
       expect(res.body.data.logs.map((l: { status: string }) => l.status)).toEqual([status]);
     }
     const page2 = await logs("?per_page=2&page=2");
-    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3 });
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3, next_cursor: null });
     expect(page2.body.data.logs.map((l: { attempt: number }) => l.attempt)).toEqual([1]);
     expect(page2.body.data.logs[0].created_at).toBe("2026-01-01T00:00:01.000Z");
     expect((await logs("?page=3000000000")).body).toEqual({
       data: { logs: [] },
-      meta: { page: 3000000000, per_page: 50, total: 3 },
+      meta: { page: 3000000000, per_page: 50, total: 3, next_cursor: null },
     });
+  });
+
+  it("walks by cursor: every attempt once, newest first; a cursor of another list or webhook is 400", async () => {
+    const all = (await logs()).body.data.logs;
+    const pages = await walkByCursor((query) => logs(`?${query}`), "per_page=1");
+    expect(pages.flatMap((page) => page.body.data.logs)).toEqual(all);
+    const cursor = pages[0].body.meta.next_cursor;
+    const deliveriesCursor = (await hooks(`/${webhookId}/deliveries?per_page=1`, { key: t.key })).body.meta.next_cursor;
+    expect(expectFieldErrors(await logs(`?cursor=${deliveriesCursor}`), ["cursor"]).cursor)
+      .toBe("Must be the meta.next_cursor of an earlier page, unchanged");
+    expect(expectFieldErrors(await logs(`?status=failed&cursor=${cursor}`), ["cursor"]).cursor)
+      .toMatch(/issued for other filters/);
+    // Another webhook of the workspace: the cursor is a position only, and that webhook has no attempts.
+    const other = (await createHook(t)).id;
+    const res = await hooks(`/${other}/logs?cursor=${cursor}`, { key: t.key });
+    expect(res.body).toEqual({ data: { logs: [] }, meta: { per_page: 50, next_cursor: null } });
   });
 
   it("400 for an unknown status or paging, 404 for another workspace", async () => {
@@ -646,7 +667,7 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
           },
         ],
       },
-      meta: { page: 1, per_page: 50, total: 3 },
+      meta: { page: 1, per_page: 50, total: 3, next_cursor: null },
     });
   });
 
@@ -662,8 +683,24 @@ describe("GET /v1/webhooks/{id}/deliveries and /deliveries/{delivery_id}", () =>
       expect(res.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual(expected);
     }
     const page2 = await deliveries("?per_page=2&page=2");
-    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3 });
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 2, total: 3, next_cursor: null });
     expect(page2.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual([failed]);
+  });
+
+  it("walks by cursor: every delivery once, also those of one event (created at one instant)", async () => {
+    const tenant = await newTenant();
+    const hook = (await createHook(tenant)).id;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await insertDelivery(tenant, hook, i % 2 ? "failed" : "pending"));
+    await db()`update public.webhook_deliveries set created_at = '2026-01-05T00:00:00.5Z' where endpoint_id = ${hook}`;
+    const list = (query: string) => hooks(`/${hook}/deliveries?${query}`, { key: tenant.key });
+    const walked = (pages: { body: { data: { deliveries: { delivery_id: string }[] } } }[]) =>
+      pages.flatMap((page) => page.body.data.deliveries.map((d) => d.delivery_id));
+    expect(walked(await walkByCursor(list, "per_page=2"))).toEqual([...ids].sort().reverse());
+    expect(walked(await walkByCursor(list, "status=pending&per_page=1")))
+      .toEqual(ids.filter((_, i) => i % 2 === 0).sort().reverse());
+    const res = await deliveries("?cursor=" + (await list("per_page=1")).body.meta.next_cursor + "&page=1");
+    expect(expectFieldErrors(res, ["cursor"]).cursor).toBe("Send either cursor or page, not both");
   });
 
   it("the single view adds its attempts, oldest first", async () => {

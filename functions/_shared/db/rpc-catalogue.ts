@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type { ApiKeyFields, CreateApiKeyOutcome, ExceedsCaller, ListedApiKey } from "../auth/api-key-record.ts";
 import type { Permission } from "../auth/permissions.ts";
 import type { Campaign, CampaignStatus } from "../campaigns/campaign.ts";
+import type { ListPage } from "../http/pagination.ts";
 import type { createCampaignBody, updateCampaignBody } from "../campaigns/campaign-fields.ts";
 import type {
   ATTEMPT_STATUSES,
@@ -26,22 +27,30 @@ export const RPC_ARGUMENTS = {
   gateway_request: ["p_key_hash", "p_permission", "p_rpc", "p_args", "p_idempotency"],
   gateway_preflight: ["p_key_hash", "p_permission"],
   create_api_key: ["p_workspace_id", "p_key_hash", "p_prefix", "p_fields", "p_creator_key_id"],
-  list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page"],
+  list_api_keys: ["p_workspace_id", "p_include_revoked", "p_page", "p_per_page", "p_after_created_at", "p_after_id"],
   revoke_api_key: ["p_workspace_id", "p_id", "p_admin_permission", "p_revoker_key_id"],
-  list_campaigns: ["p_workspace_id", "p_status", "p_page", "p_per_page"],
+  list_campaigns: ["p_workspace_id", "p_status", "p_page", "p_per_page", "p_after_created_at", "p_after_id"],
   get_campaign: ["p_workspace_id", "p_id"],
   create_campaign: ["p_workspace_id", "p_fields"],
   update_campaign: ["p_workspace_id", "p_id", "p_fields"],
   start_campaign: ["p_workspace_id", "p_id"],
   pause_campaign: ["p_workspace_id", "p_id"],
   delete_campaign: ["p_workspace_id", "p_id"],
-  list_webhooks: ["p_workspace_id", "p_page", "p_per_page"],
+  list_webhooks: ["p_workspace_id", "p_page", "p_per_page", "p_after_created_at", "p_after_id"],
   get_webhook: ["p_workspace_id", "p_id"],
   create_webhook: ["p_workspace_id", "p_fields", "p_secret"],
   update_webhook: ["p_workspace_id", "p_id", "p_fields"],
   delete_webhook: ["p_workspace_id", "p_id"],
-  list_webhook_logs: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
-  list_webhook_deliveries: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page"],
+  list_webhook_logs: ["p_workspace_id", "p_id", "p_status", "p_page", "p_per_page", "p_after_created_at", "p_after_id"],
+  list_webhook_deliveries: [
+    "p_workspace_id",
+    "p_id",
+    "p_status",
+    "p_page",
+    "p_per_page",
+    "p_after_created_at",
+    "p_after_id",
+  ],
   get_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
   send_test_webhook: ["p_workspace_id", "p_id", "p_event"],
   retry_webhook_delivery: ["p_workspace_id", "p_id", "p_delivery_id"],
@@ -96,7 +105,13 @@ export const QUEUED_DELIVERIES: { [N in RpcName]?: (result: RpcResult<N>) => boo
 };
 
 type Uuid = string;
-type Page = { p_page: number; p_per_page: number };
+/** A list's paging (functions/_shared/http/pagination.ts): a page, or the rows after a position (p_page null). */
+type Page = {
+  p_page: number | null;
+  p_per_page: number;
+  p_after_created_at: string | null;
+  p_after_id: Uuid | null;
+};
 
 /** One rate-limit window as resolve_api_key counts it: quota per `seconds`, left after this request, seconds to reset. */
 export interface RateLimitWindow {
@@ -197,10 +212,10 @@ export type RotateWebhookSecretOutcome = { outcome: "ok"; webhook: Webhook } | {
 export type DeleteWebhookOutcome = { outcome: "ok"; id: Uuid; cancelled: number } | { outcome: "not_found" };
 
 type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
-export type WebhookLogsOutcome = { outcome: "ok"; logs: AttemptLog[]; total: number } | { outcome: "not_found" };
+export type WebhookLogsOutcome = ({ outcome: "ok"; logs: AttemptLog[] } & ListPage) | { outcome: "not_found" };
 type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type WebhookDeliveriesOutcome =
-  | { outcome: "ok"; deliveries: Delivery[]; total: number }
+  | ({ outcome: "ok"; deliveries: Delivery[] } & ListPage)
   | { outcome: "not_found" };
 export type WebhookDeliveryOutcome =
   | { outcome: "ok"; delivery: Delivery; attempts: AttemptLog[] }
@@ -266,7 +281,7 @@ export interface RpcCatalogue {
   };
   list_api_keys: {
     args: { p_workspace_id: Uuid; p_include_revoked: boolean } & Page;
-    result: { api_keys: ListedApiKey[]; total: number };
+    result: { api_keys: ListedApiKey[] } & ListPage;
   };
   revoke_api_key: {
     /** p_revoker_key_id: the key revoking, which bounds what it may revoke; null only for operators. */
@@ -276,7 +291,7 @@ export interface RpcCatalogue {
 
   list_campaigns: {
     args: { p_workspace_id: Uuid; p_status: CampaignStatus | null } & Page;
-    result: { campaigns: Campaign[]; total: number };
+    result: { campaigns: Campaign[] } & ListPage;
   };
   get_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: GetCampaignOutcome };
   create_campaign: {
@@ -291,7 +306,7 @@ export interface RpcCatalogue {
   pause_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: PauseCampaignOutcome };
   delete_campaign: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: DeleteCampaignOutcome };
 
-  list_webhooks: { args: { p_workspace_id: Uuid } & Page; result: { webhooks: ListedWebhook[]; total: number } };
+  list_webhooks: { args: { p_workspace_id: Uuid } & Page; result: { webhooks: ListedWebhook[] } & ListPage };
   get_webhook: { args: { p_workspace_id: Uuid; p_id: Uuid }; result: GetWebhookOutcome };
   create_webhook: {
     args: { p_workspace_id: Uuid; p_fields: z.output<typeof createWebhookBody>; p_secret: string };

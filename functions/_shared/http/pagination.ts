@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Cursor, CURSOR_MAX_LENGTH, decodeCursor, encodeCursor, type ListPosition } from "./cursor.ts";
 
 const POSITIVE = "Must be a positive integer";
 
@@ -22,19 +23,113 @@ export const queryBoolean = () =>
     z.boolean("Must be true or false"),
   );
 
+const NOT_A_CURSOR = "Must be the meta.next_cursor of an earlier page, unchanged";
+
 /**
- * `page` (>= 1, default 1) and `per_page` (1..100, default 50), as every list in the contract takes them.
- * `page` may be any safe integer (a page past the end is simply empty), so list RPCs take it as `bigint` and
- * compute the offset in bigint; an `integer` parameter would turn page 3000000000 into a 500.
+ * `page` (>= 1, 1 when absent), `per_page` (1..100, default 50) and `cursor`, as every list takes them. `page` may
+ * be any safe integer (a page past the end is simply empty), so list RPCs take it as `bigint` and compute the offset
+ * in bigint; an `integer` parameter would turn page 3000000000 into a 500. It has no zod default, only a documented
+ * one, so that a request naming both `page` and `cursor` can be told apart from one naming `cursor` alone.
  */
-export const pagination = {
-  page: queryInteger(1).default(1).meta({ description: "The page, from 1; a page past the end is empty" }),
+const pagination = {
+  page: queryInteger(1).optional().meta({
+    description: "The page, from 1; a page past the end is empty. Not with `cursor`",
+    default: 1,
+  }),
   per_page: queryInteger(1, 100).default(50).meta({ description: "Items per page" }),
+  cursor: z.string().max(CURSOR_MAX_LENGTH, `Must be at most ${CURSOR_MAX_LENGTH} characters`)
+    .transform((text, ctx) => {
+      const cursor = decodeCursor(text);
+      if (!cursor) ctx.issues.push({ code: "custom", message: NOT_A_CURSOR, input: text });
+      return cursor ?? z.NEVER;
+    })
+    .optional()
+    .meta({
+      description: "Where to continue: the `meta.next_cursor` of the page before, with the same filters. " +
+        "Pages by cursor carry no `total`, and cost the same however deep they go. Not with `page`",
+    }),
 };
 
-/** The `meta` of every list response. */
-export const listMeta = z.strictObject({
-  page: z.number().int().min(1),
-  per_page: z.number().int().min(1).max(100),
-  total: z.number().int().min(0),
-}).meta({ id: "PageMeta" });
+/** The paging part of a list's query, after parsing: a cursor replaces the page. */
+export interface Paging {
+  page?: number;
+  per_page: number;
+  cursor?: Cursor;
+}
+
+/** A list's filters in one order, absent ones left out, so that two requests' filters compare as text. */
+const filtersKey = (filters: Record<string, unknown>) =>
+  JSON.stringify(Object.fromEntries(
+    Object.entries(filters).filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  ));
+
+/**
+ * The query of the list named `list` (its plural, as in the response's `data`): its `filters`, and the paging.
+ * A cursor is refused with `page`, from another list, or with filters other than those it was issued with; `id`
+ * is the form of the list's ids (uuids but for the attempts' bigints), so that a position reaches SQL only castable.
+ */
+export function listQuery<S extends z.ZodRawShape>(list: string, filters: S, id: z.ZodType<string> = z.guid()) {
+  return z.strictObject({ ...filters, ...pagination }).superRefine((query, ctx) => {
+    const { page, per_page: _, cursor, ...rest } = query as Paging & Record<string, unknown>;
+    const problem = !cursor
+      ? undefined
+      : !id.safeParse(cursor.after.id).success
+      ? NOT_A_CURSOR
+      : page !== undefined
+      ? "Send either cursor or page, not both"
+      : cursor.list !== list
+      ? "This cursor belongs to another list"
+      : filtersKey(rest) !== filtersKey(cursor.filters)
+      ? "This cursor was issued for other filters: send the same filters with it as with the request that returned it"
+      : undefined;
+    if (problem) ctx.addIssue({ code: "custom", path: ["cursor"], message: problem });
+  }, { when: (payload) => payload.issues.length === 0 }); // a cursor refused already has not been decoded
+}
+
+/** A list RPC's paging arguments: a page (and its total), or the rows after a cursor's position (no total). */
+export function pagingArgs({ page, per_page, cursor }: Paging) {
+  return {
+    p_page: cursor ? null : page ?? 1,
+    p_per_page: per_page,
+    p_after_created_at: cursor?.after.created_at ?? null,
+    p_after_id: cursor?.after.id ?? null,
+  };
+}
+
+/** What a list RPC returns beside its rows: where the page ended if more follow, and the total in page mode. */
+export interface ListPage {
+  next: ListPosition | null;
+  total: number | null;
+}
+
+/** The response's meta for `query` of list `list` and the RPC's answer. */
+export function pageMeta(list: string, query: Paging & Record<string, unknown>, result: ListPage): ListMeta {
+  const { page, per_page, cursor, ...filters } = query;
+  const next_cursor = result.next &&
+    encodeCursor({ list, filters: JSON.parse(filtersKey(filters)), after: result.next });
+  return cursor ? { per_page, next_cursor } : { page: page ?? 1, per_page, total: result.total ?? 0, next_cursor };
+}
+
+const nextCursor = z.string().nullable().meta({
+  description: "The `cursor` that continues after this page; null on the last page",
+});
+
+/** The `meta` of every list response: with `page`, the page and the exact total; with `cursor`, neither. */
+export const listMeta = z.union([
+  z.strictObject({
+    page: z.number().int().min(1),
+    per_page: z.number().int().min(1).max(100),
+    total: z.number().int().min(0),
+    next_cursor: nextCursor,
+  }).meta({ id: "PageMeta" }),
+  z.strictObject({
+    per_page: z.number().int().min(1).max(100),
+    next_cursor: nextCursor,
+  }).meta({ id: "CursorMeta" }),
+]).meta({
+  id: "ListMeta",
+  description: "By `page`: the page, and the exact `total`. By `cursor`: no total, so that deep pages cost what the " +
+    "first does. Both give `next_cursor`",
+});
+export type ListMeta = z.infer<typeof listMeta>;

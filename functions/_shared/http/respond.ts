@@ -1,8 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Context } from "hono";
-import type { z } from "zod";
 import type { ApiError } from "./errors.ts";
-import type { listMeta } from "./pagination.ts";
+import { type ListPage, pageMeta, type Paging } from "./pagination.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -24,9 +23,16 @@ export function respondError(c: Context, error: ApiError): Response {
   return response;
 }
 
-/** The `meta` of a list response, as listMeta (pagination.ts) describes it. */
-export type PageMeta = z.infer<typeof listMeta>;
-
-export function respondList(c: Context, plural: string, items: unknown[], meta: PageMeta): Response {
-  return respond(c, { data: { [plural]: items }, meta });
+/**
+ * One page of the list `plural` (its name in `data`, and the list its cursors belong to), with the meta for the
+ * request's `query` and the RPC's `result`.
+ */
+export function respondList(
+  c: Context,
+  plural: string,
+  items: unknown[],
+  query: Paging & Record<string, unknown>,
+  result: ListPage,
+): Response {
+  return respond(c, { data: { [plural]: items }, meta: pageMeta(plural, query, result) });
 }

@@ -12,6 +12,9 @@ function ok<T>(answer: { data?: T; error?: { error: { code: string; message: str
   return answer.data;
 }
 
+/** A page by `page` carries the exact total; one by `cursor` does not. */
+const total = (meta: { total: number } | { next_cursor: string | null }) => ("total" in meta ? meta.total : null);
+
 export async function tour(baseUrl: string, key: string, fetch: typeof globalThis.fetch) {
   const leadlex = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${key}` }, fetch });
 
@@ -88,7 +91,7 @@ export async function tour(baseUrl: string, key: string, fetch: typeof globalThi
 
   return {
     secondPage: { names: secondPage.data.campaigns.map((c) => c.name), meta: secondPage.meta },
-    drafts: drafts.meta.total,
+    drafts: total(drafts.meta),
     fetched: fetched.data.campaign.sending_timezone,
     renamed: { name: renamed.data.campaign.name, weekends: renamed.data.campaign.send_on_weekends },
     started: started.data.status,
@@ -99,10 +102,10 @@ export async function tour(baseUrl: string, key: string, fetch: typeof globalThi
     webhookEvents: webhook.events,
     pending: deliveries.data.deliveries.map((d) => d.event),
     deliveryStatus: delivery.data.delivery.status,
-    logs: logs.meta.total,
+    logs: total(logs.meta),
     secretChanged: rotated.data.webhook.secret !== webhook.secret,
     recoverable: recovered.data.count,
-    webhooks: hooks.meta.total,
+    webhooks: total(hooks.meta),
     dashboardKey: dashboard.key.startsWith("wbk_"),
     revoked: revoked.response.status,
     keys: keys.data.api_keys.map((k) => ({ name: k.name, revoked: k.revoked_at !== null })),

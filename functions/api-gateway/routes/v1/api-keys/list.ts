@@ -1,3 +1,4 @@
+import { pagingArgs } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { apiKeyListResponse, listApiKeysQuery, TAG } from "./schema.ts";
@@ -14,12 +15,6 @@ export const listApiKeys = defineOperation({
   success: { status: 200, description: "One page of keys", schema: apiKeyListResponse },
   call: {
     rpc: "list_api_keys",
-    args: ({ query }) => ({ p_include_revoked: query.include_revoked, p_page: query.page, p_per_page: query.per_page }),
+    args: ({ query }) => ({ p_include_revoked: query.include_revoked, ...pagingArgs(query) }),
   },
-}, (c, result, { query }) => {
-  return respondList(c, "api_keys", result.api_keys, {
-    page: query.page,
-    per_page: query.per_page,
-    total: result.total,
-  });
-});
+}, (c, result, { query }) => respondList(c, "api_keys", result.api_keys, query, result));

@@ -7,7 +7,7 @@ import {
   OPERATOR_ONLY_TIER,
 } from "@shared/auth/api-key-record.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { listMeta, pagination, queryBoolean } from "@shared/http/pagination.ts";
+import { listMeta, listQuery, queryBoolean } from "@shared/http/pagination.ts";
 import { uuidPathParams } from "@gateway/http/params.ts";
 
 export const TAG = "API keys";
@@ -56,9 +56,8 @@ export const apiKeyPath = uuidPathParams(["id", "The API key's id", apiKeyNotFou
 
 export const createApiKeyBody = apiKeyFieldsSchema;
 
-export const listApiKeysQuery = z.strictObject({
+export const listApiKeysQuery = listQuery("api_keys", {
   include_revoked: queryBoolean().default(false).meta({ description: "Also list revoked keys" }),
-  ...pagination,
 });
 
 export const createdApiKeyResponse = z.strictObject({

@@ -1,3 +1,4 @@
+import { pagingArgs } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { campaignListResponse, listCampaignsQuery, TAG } from "./schema.ts";
@@ -14,12 +15,6 @@ export const listCampaigns = defineOperation({
   success: { status: 200, description: "One page of campaigns", schema: campaignListResponse },
   call: {
     rpc: "list_campaigns",
-    args: ({ query }) => ({ p_status: query.status ?? null, p_page: query.page, p_per_page: query.per_page }),
+    args: ({ query }) => ({ p_status: query.status ?? null, ...pagingArgs(query) }),
   },
-}, (c, result, { query }) => {
-  return respondList(c, "campaigns", result.campaigns, {
-    page: query.page,
-    per_page: query.per_page,
-    total: result.total,
-  });
-});
+}, (c, result, { query }) => respondList(c, "campaigns", result.campaigns, query, result));

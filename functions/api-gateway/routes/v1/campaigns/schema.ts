@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CAMPAIGN_STATUSES, campaignObject } from "@shared/campaigns/campaign.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
-import { listMeta, pagination } from "@shared/http/pagination.ts";
+import { listMeta, listQuery } from "@shared/http/pagination.ts";
 import { uuidPathParams } from "@gateway/http/params.ts";
 
 export { type Campaign, type CampaignStatus } from "@shared/campaigns/campaign.ts";
@@ -21,9 +21,8 @@ export const CAMPAIGN_FIELD_CODES: Partial<Record<string, ErrorCode>> = {
   sending_timezone: "invalid_timezone",
 };
 
-export const listCampaignsQuery = z.strictObject({
+export const listCampaignsQuery = listQuery("campaigns", {
   status: z.enum(CAMPAIGN_STATUSES, `Must be one of: ${CAMPAIGN_STATUSES.join(", ")}`).optional(),
-  ...pagination,
 });
 
 /** `{"data": {"campaign": {...}}}` */

@@ -1,4 +1,4 @@
-import { listMeta } from "@shared/http/pagination.ts";
+import { listMeta, pagingArgs } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
@@ -27,15 +27,10 @@ export const listWebhookDeliveries = defineOperation({
     args: ({ params, query }) => ({
       p_id: params.id,
       p_status: query.status ?? null,
-      p_page: query.page,
-      p_per_page: query.per_page,
+      ...pagingArgs(query),
     }),
   },
 }, (c, result, { query }) => {
   if (result.outcome === "not_found") throw webhookNotFound();
-  return respondList(c, "deliveries", result.deliveries, {
-    page: query.page,
-    per_page: query.per_page,
-    total: result.total,
-  });
+  return respondList(c, "deliveries", result.deliveries, query, result);
 });

@@ -1,3 +1,4 @@
+import { pagingArgs } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
@@ -12,11 +13,5 @@ export const listWebhooks = defineOperation({
   permission: "webhooks:read",
   query: listWebhooksQuery,
   success: { status: 200, description: "One page of endpoints", schema: webhookListResponse },
-  call: { rpc: "list_webhooks", args: ({ query }) => ({ p_page: query.page, p_per_page: query.per_page }) },
-}, (c, result, { query }) => {
-  return respondList(c, "webhooks", result.webhooks, {
-    page: query.page,
-    per_page: query.per_page,
-    total: result.total,
-  });
-});
+  call: { rpc: "list_webhooks", args: ({ query }) => pagingArgs(query) },
+}, (c, result, { query }) => respondList(c, "webhooks", result.webhooks, query, result));

@@ -1,4 +1,4 @@
-import { listMeta } from "@shared/http/pagination.ts";
+import { listMeta, pagingArgs } from "@shared/http/pagination.ts";
 import { respondList } from "@shared/http/respond.ts";
 import { attemptLogObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
@@ -26,11 +26,10 @@ export const listWebhookLogs = defineOperation({
     args: ({ params, query }) => ({
       p_id: params.id,
       p_status: query.status ?? null,
-      p_page: query.page,
-      p_per_page: query.per_page,
+      ...pagingArgs(query),
     }),
   },
 }, (c, result, { query }) => {
   if (result.outcome === "not_found") throw webhookNotFound();
-  return respondList(c, "logs", result.logs, { page: query.page, per_page: query.per_page, total: result.total });
+  return respondList(c, "logs", result.logs, query, result);
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { GatewayContext } from "@gateway/context.ts";
 import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
-import { listMeta, pagination } from "@shared/http/pagination.ts";
+import { listMeta, listQuery } from "@shared/http/pagination.ts";
 import { uuidPathParams } from "@gateway/http/params.ts";
 import {
   ATTEMPT_STATUSES,
@@ -64,16 +64,15 @@ export async function withAllowedUrl<F extends { url?: string }>(
   return { ...fields, url: verdict.url.href };
 }
 
-export const listWebhooksQuery = z.strictObject(pagination);
+export const listWebhooksQuery = listQuery("webhooks", {});
 
-export const webhookLogsQuery = z.strictObject({
+/** Attempts are numbered (bigint), not uuids. */
+export const webhookLogsQuery = listQuery("logs", {
   status: z.enum(ATTEMPT_STATUSES, `Must be one of: ${ATTEMPT_STATUSES.join(", ")}`).optional(),
-  ...pagination,
-});
+}, z.string().regex(/^[1-9]\d{0,17}$/));
 
-export const webhookDeliveriesQuery = z.strictObject({
+export const webhookDeliveriesQuery = listQuery("deliveries", {
   status: z.enum(DELIVERY_STATUSES, `Must be one of: ${DELIVERY_STATUSES.join(", ")}`).optional(),
-  ...pagination,
 });
 
 export const recoverWebhookBody = z.strictObject({
