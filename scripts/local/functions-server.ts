@@ -50,7 +50,11 @@ Deno.serve({
   port: Number(env.PORT ?? 54321),
   onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
 }, (request) => {
-  const { pathname } = new URL(request.url);
+  // The path without parsing the whole URL (a request's URL is always absolute here): this runs for every request.
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const queryStart = url.indexOf("?", pathStart);
+  const pathname = url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
   const docs = localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
   if (docs) return docs;
   // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.

@@ -11,16 +11,23 @@ const encoder = new TextEncoder();
  * `body` as JSON. The length is stated, not left to the server: a HEAD, answered as its GET without the body,
  * keeps it then (the runtimes would otherwise say 0).
  */
-export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
+export function respond(
+  c: Context,
+  body: unknown,
+  status: ContentfulStatusCode = 200,
+  headers?: Record<string, string>,
+): Response {
   const json = encoder.encode(JSON.stringify(body));
-  return c.body(json, status, { "Content-Type": JSON_CONTENT_TYPE, "Content-Length": String(json.byteLength) });
+  return c.body(json, status, {
+    ...headers,
+    "Content-Type": JSON_CONTENT_TYPE,
+    "Content-Length": String(json.byteLength),
+  });
 }
 
 /** The contract's error envelope for `error`, with the headers it carries (Allow, Retry-After, rate limits). */
 export function respondError(c: Context, error: ApiError): Response {
-  const response = respond(c, error.body, error.status as ContentfulStatusCode);
-  for (const [name, value] of Object.entries(error.headers ?? {})) response.headers.set(name, value);
-  return response;
+  return respond(c, error.body, error.status as ContentfulStatusCode, error.headers);
 }
 
 /**
