@@ -2,6 +2,7 @@
 // database seam that counts the calls it is asked to make (the same seam the functions use locally), sent each
 // kind of request the HTTP scenarios send.
 import { createGatewayApp } from "../functions/api-gateway/app.ts";
+import { DEFAULT_UNATTRIBUTED_LINES_PER_SECOND } from "../functions/api-gateway/http/request-log.ts";
 import type { Database } from "../functions/_shared/db/database.ts";
 import { createPostgresDatabase } from "../functions/_shared/db/postgres-database.ts";
 
@@ -32,6 +33,7 @@ export async function countRoundTrips(
   const app = createGatewayApp({
     db: counting,
     log: () => {},
+    unattributedLogLines: DEFAULT_UNATTRIBUTED_LINES_PER_SECOND,
     kickDispatcher: () => {},
     allowPrivateWebhookUrls: false,
     resolveHost: () => Promise.resolve([]),

@@ -41,7 +41,7 @@ export function createGatewayApp(services: GatewayServices): Hono<GatewayEnv> {
     c.set("services", services);
     await next();
   });
-  app.use(requestLog);
+  app.use(requestLog(services.unattributedLogLines));
   app.route(`/${FUNCTION_NAME}`, api);
   app.route(`/functions/v1/${FUNCTION_NAME}`, api);
   app.onError(onError);

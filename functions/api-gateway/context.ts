@@ -9,6 +9,11 @@ import type { Idempotency } from "./http/idempotency.ts";
 export interface GatewayServices {
   db: Database;
   log: (line: LogLine) => void;
+  /**
+   * Log lines a second, per isolate, for requests answered without a known caller (http/request-log.ts): beyond
+   * them such requests are counted, not logged one by one.
+   */
+  unattributedLogLines: number;
   /** Wakes the webhook dispatcher after a request queued deliveries; must not throw or block the response. */
   kickDispatcher: () => void;
   /** Whether webhook URLs may point at loopback/private hosts (local development only). */

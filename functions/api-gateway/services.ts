@@ -1,6 +1,7 @@
 import type { GatewayServices } from "./context.ts";
 import { FUNCTION_NAME } from "./app.ts";
-import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger } from "../_shared/runtime/config.ts";
+import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger, positiveInteger } from "../_shared/runtime/config.ts";
+import { DEFAULT_UNATTRIBUTED_LINES_PER_SECOND } from "./http/request-log.ts";
 import type { ResolveHost } from "../_shared/webhooks/url-policy.ts";
 
 export interface Platform {
@@ -12,6 +13,7 @@ export async function gatewayServicesFromEnv(env: Env, platform: Platform): Prom
   return {
     db: await databaseFromEnv(env),
     log: jsonLogger,
+    unattributedLogLines: positiveInteger(env, "LOG_UNATTRIBUTED_PER_SECOND", DEFAULT_UNATTRIBUTED_LINES_PER_SECOND),
     kickDispatcher: dispatcherKicker(env, platform.waitUntil),
     allowPrivateWebhookUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "1",
     resolveHost: platform.resolveHost,

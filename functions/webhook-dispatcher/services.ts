@@ -1,5 +1,12 @@
 import type { Database } from "../_shared/db/database.ts";
-import { databaseFromEnv, dispatcherKicker, type Env, jsonLogger, type LogLine } from "../_shared/runtime/config.ts";
+import {
+  databaseFromEnv,
+  dispatcherKicker,
+  type Env,
+  jsonLogger,
+  type LogLine,
+  positiveInteger,
+} from "../_shared/runtime/config.ts";
 import type { DrainSettings } from "../_shared/webhooks/drain.ts";
 import { parseDisableAfterSeconds, parseRetryDelays } from "../_shared/webhooks/retry-schedule.ts";
 import type { Connect } from "../_shared/webhooks/pinned-post.ts";
@@ -55,17 +62,6 @@ const DEFAULT_DRAIN_CPU_BUDGET_MS = 400;
 const DRAIN_CONCURRENCY = 64;
 const MAX_LOST_ATTEMPTS = 3;
 const CIRCUIT_MAX_SECONDS = 3600;
-
-/** A positive whole number from the environment, or `fallback` when unset or empty. */
-function positiveInteger(env: Env, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  }
-  return value;
-}
 
 /** Settings from the environment. Tests override the timing fields (timeout, lease) in the app factory's input. */
 export function drainSettingsFromEnv(

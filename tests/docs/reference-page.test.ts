@@ -11,6 +11,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, type PostgresDatabase } from "@shared/db/postgres-database.ts";
 import { createGatewayApp } from "@gateway/app.ts";
+import { DEFAULT_UNATTRIBUTED_LINES_PER_SECOND } from "@gateway/http/request-log.ts";
 import { openApiDocument } from "@gateway/openapi/document.ts";
 import { type Browser, launchChromium } from "@scripts/local/chromium.ts";
 import { localDocsResponse, selfContainedReferencePage } from "@scripts/local/reference-page.ts";
@@ -45,6 +46,7 @@ describe("the API reference page in headless Chromium", () => {
     const gateway = createGatewayApp({
       db,
       log: () => {},
+      unattributedLogLines: DEFAULT_UNATTRIBUTED_LINES_PER_SECOND,
       kickDispatcher: () => {},
       allowPrivateWebhookUrls: false,
       resolveHost: () => Promise.resolve([]),

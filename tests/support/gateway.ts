@@ -46,6 +46,9 @@ export async function startGateway(
   const app = createGatewayApp({
     db: ownDb ?? overrides.db!,
     log: (line) => state.logs.push(line),
+    // Tests find the lines of their own requests, 401s and 404s included; the cap has tests of its own
+    // (tests/gateway/request-log.test.ts).
+    unattributedLogLines: Number.MAX_SAFE_INTEGER,
     kickDispatcher: () => state.kicks++,
     allowPrivateWebhookUrls: false,
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),

@@ -15,6 +15,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** A positive whole number from the environment, or `fallback` when unset or empty. */
+export function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive whole number, got "${raw}"`);
+  }
+  return value;
+}
+
 /**
  * Local runs and tests set DATABASE_URL and talk to Postgres directly; deployed functions have no such variable
  * and go through PostgREST with the project's secret key. Either way behind one circuit breaker per isolate, so an
