@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { Context } from "hono";
+import { respond } from "./respond.ts";
 import { type Cursor, CURSOR_MAX_LENGTH, decodeCursor, encodeCursor, type ListPosition } from "./cursor.ts";
 
 const POSITIVE = "Must be a positive integer";
@@ -133,3 +135,17 @@ export const listMeta = z.union([
     "first does. Both give `next_cursor`",
 });
 export type ListMeta = z.infer<typeof listMeta>;
+
+/**
+ * One page of the list `plural` (its name in `data`, and the list its cursors belong to), with the meta for the
+ * request's `query` and the RPC's `result`.
+ */
+export function respondList(
+  c: Context,
+  plural: string,
+  items: unknown[],
+  query: Paging & Record<string, unknown>,
+  result: ListPage,
+): Response {
+  return respond(c, { data: { [plural]: items }, meta: pageMeta(plural, query, result) });
+}

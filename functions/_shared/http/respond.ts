@@ -1,7 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Context } from "hono";
 import type { ApiError } from "./errors.ts";
-import { type ListPage, pageMeta, type Paging } from "./pagination.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -28,18 +27,4 @@ export function respond(
 /** The contract's error envelope for `error`, with the headers it carries (Allow, Retry-After, rate limits). */
 export function respondError(c: Context, error: ApiError): Response {
   return respond(c, error.body, error.status as ContentfulStatusCode, error.headers);
-}
-
-/**
- * One page of the list `plural` (its name in `data`, and the list its cursors belong to), with the meta for the
- * request's `query` and the RPC's `result`.
- */
-export function respondList(
-  c: Context,
-  plural: string,
-  items: unknown[],
-  query: Paging & Record<string, unknown>,
-  result: ListPage,
-): Response {
-  return respond(c, { data: { [plural]: items }, meta: pageMeta(plural, query, result) });
 }

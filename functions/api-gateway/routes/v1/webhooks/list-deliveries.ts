@@ -1,5 +1,5 @@
 import { listMeta, pagingArgs } from "@shared/http/pagination.ts";
-import { respondList } from "@shared/http/respond.ts";
+import { respondList } from "@shared/http/pagination.ts";
 import { deliveryObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
 import { defineOperation } from "@gateway/http/operation.ts";

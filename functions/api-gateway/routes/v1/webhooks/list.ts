@@ -1,5 +1,5 @@
 import { pagingArgs } from "@shared/http/pagination.ts";
-import { respondList } from "@shared/http/respond.ts";
+import { respondList } from "@shared/http/pagination.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
 
