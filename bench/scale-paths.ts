@@ -111,6 +111,8 @@ export function hotPaths(s: Subject): HotPath[] {
   const NO_POSITION = { p_after_created_at: null, p_after_id: null };
   const page = (p: number) => ({ p_status: null, p_page: p, p_per_page: PER_PAGE, ...NO_POSITION });
   const webhookPage = (p: number) => ({ p_id: s.endpointId, ...page(p) });
+  // `cursor=` (empty): the first page by cursor, with no total.
+  const firstByCursor = { p_status: null, p_page: null, p_per_page: PER_PAGE, ...NO_POSITION };
   const after = (last: LastPage) => ({
     p_status: null,
     p_page: null,
@@ -137,6 +139,11 @@ export function hotPaths(s: Subject): HotPath[] {
       name: "list campaigns, first page",
       calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", page(1)),
+    },
+    {
+      name: "list campaigns, first page by cursor",
+      calls: 100,
+      call: (sql) => gateway(sql, s.keyHash, "campaigns:read", "list_campaigns", firstByCursor),
     },
     {
       name: "list campaigns, last page by offset",
@@ -176,6 +183,12 @@ export function hotPaths(s: Subject): HotPath[] {
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", webhookPage(1)),
     },
     {
+      name: "deliveries view, first page by cursor",
+      calls: 100,
+      call: (sql) =>
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_deliveries", { p_id: s.endpointId, ...firstByCursor }),
+    },
+    {
       name: "deliveries view, last page by offset",
       calls: 100,
       before: findLast("deliveries"),
@@ -196,6 +209,12 @@ export function hotPaths(s: Subject): HotPath[] {
       name: "logs view, first page",
       calls: 100,
       call: (sql) => gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", webhookPage(1)),
+    },
+    {
+      name: "logs view, first page by cursor",
+      calls: 100,
+      call: (sql) =>
+        gateway(sql, s.keyHash, "webhooks:read", "list_webhook_logs", { p_id: s.endpointId, ...firstByCursor }),
     },
     {
       name: "logs view, last page by offset",

@@ -100,8 +100,8 @@ describe("GET /v1/campaigns", () => {
     ["status=ACTIVE", "status"],
     ["sort=name", "sort"],
     ["page=0&per_page=500&status=x&limit=5", "page,per_page,status,limit"],
-    ["cursor=", "cursor"],
     ["cursor=not-a-cursor", "cursor"],
+    ["cursor=&page=1", "cursor"],
     [`cursor=${"a".repeat(513)}`, "cursor"],
   ])("400 validation_error for ?%s", async (query, fields) => {
     const res = await campaignsApi(gateway, (await newTenant()).key).list(query);
@@ -123,6 +123,21 @@ describe("GET /v1/campaigns by cursor", () => {
     expect(pages[1].body.meta).toEqual({ per_page: 2, next_cursor: expect.any(String) });
     expect(pages[2].body.meta).toEqual({ per_page: 2, next_cursor: null });
     for (const page of pages.slice(1)) expectGatewayHeaders(page);
+  });
+
+  it("starts from an empty cursor: the first page by cursor, without a total, then the same walk", async () => {
+    const { tenant, newestFirst } = await workspaceWith(["draft", "active", "paused", "draft", "active"]);
+    const api = campaignsApi(gateway, tenant.key);
+    const pages = [await api.list("per_page=2&cursor=")];
+    while (pages.at(-1)!.body.meta.next_cursor) {
+      pages.push(await api.list(`per_page=2&cursor=${pages.at(-1)!.body.meta.next_cursor}`));
+    }
+    expect(pages.map(ids)).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+    expect(pages.map((page) => page.body.meta)).toEqual([
+      { per_page: 2, next_cursor: expect.any(String) },
+      { per_page: 2, next_cursor: expect.any(String) },
+      { per_page: 2, next_cursor: null },
+    ]);
   });
 
   it("keeps the filter it was issued with, and per_page may change on the way", async () => {

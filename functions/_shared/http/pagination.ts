@@ -28,6 +28,12 @@ export const queryBoolean = () =>
 const NOT_A_CURSOR = "Must be the meta.next_cursor of an earlier page, unchanged";
 
 /**
+ * `cursor=` (empty): the first page by cursor, with no total, so that a walk that needs none costs the same from
+ * its first page to its last, and a client's loop can start from an empty cursor and stop at a null one.
+ */
+const FROM_THE_START = { start: true } as const;
+
+/**
  * `page` (>= 1, 1 when absent), `per_page` (1..100, default 50) and `cursor`, as every list takes them. `page` may
  * be any safe integer (a page past the end is simply empty), so list RPCs take it as `bigint` and compute the offset
  * in bigint; an `integer` parameter would turn page 3000000000 into a 500. It has no zod default, only a documented
@@ -41,22 +47,24 @@ const pagination = {
   per_page: queryInteger(1, 100).default(50).meta({ description: "Items per page" }),
   cursor: z.string().max(CURSOR_MAX_LENGTH, `Must be at most ${CURSOR_MAX_LENGTH} characters`)
     .transform((text, ctx) => {
+      if (text === "") return FROM_THE_START;
       const cursor = decodeCursor(text);
       if (!cursor) ctx.issues.push({ code: "custom", message: NOT_A_CURSOR, input: text });
       return cursor ?? z.NEVER;
     })
     .optional()
     .meta({
-      description: "Where to continue: the `meta.next_cursor` of the page before, with the same filters. " +
-        "Pages by cursor carry no `total`, and cost the same however deep they go. Not with `page`",
+      description: "Where to continue: the `meta.next_cursor` of the page before, with the same filters; empty " +
+        "for the first page. Pages by cursor carry no `total`, and cost the same however deep they go. Not with " +
+        "`page`",
     }),
 };
 
-/** The paging part of a list's query, after parsing: a cursor replaces the page. */
+/** The paging part of a list's query, after parsing: a cursor (or the empty one) replaces the page. */
 export interface Paging {
   page?: number;
   per_page: number;
-  cursor?: Cursor;
+  cursor?: Cursor | typeof FROM_THE_START;
 }
 
 /** A list's filters in one order, absent ones left out, so that two requests' filters compare as text. */
@@ -76,6 +84,8 @@ export function listQuery<S extends z.ZodRawShape>(list: string, filters: S, id:
     const { page, per_page: _, cursor, ...rest } = query as Paging & Record<string, unknown>;
     const problem = !cursor
       ? undefined
+      : "start" in cursor
+      ? (page !== undefined ? "Send either cursor or page, not both" : undefined)
       : !id.safeParse(cursor.after.id).success
       ? NOT_A_CURSOR
       : page !== undefined
@@ -91,11 +101,12 @@ export function listQuery<S extends z.ZodRawShape>(list: string, filters: S, id:
 
 /** A list RPC's paging arguments: a page (and its total), or the rows after a cursor's position (no total). */
 export function pagingArgs({ page, per_page, cursor }: Paging) {
+  const after = cursor && "after" in cursor ? cursor.after : undefined;
   return {
     p_page: cursor ? null : page ?? 1,
     p_per_page: per_page,
-    p_after_created_at: cursor?.after.created_at ?? null,
-    p_after_id: cursor?.after.id ?? null,
+    p_after_created_at: after?.created_at ?? null,
+    p_after_id: after?.id ?? null,
   };
 }
 
