@@ -1,15 +1,30 @@
 // Deno program: serves the project's functions on one port under /functions/v1/<name>, the way Supabase's local
-// stack does, with each function built exactly as its deployed entrypoint builds it. FUNCTIONS=name,... serves a
-// subset, so a function can run in a process of its own (as it does deployed) when its memory is measured; only
-// the selected functions' modules are loaded, as a deployed function holds only its own module graph.
+// stack does, with each function built as its deployed entrypoint builds it but for where its log lines go
+// (stdoutLog). FUNCTIONS=name,... serves a subset, so a function can run in a process of its own (as it does
+// deployed) when its memory is measured; only the selected functions' modules are loaded, as a deployed function
+// holds only its own module graph.
 import { ApiError } from "@shared/http/errors.ts";
 import { newRequestId } from "@shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { denoConnect } from "@shared/runtime/deno-connect.ts";
 import { denoResolveHost, waitUntil } from "@shared/runtime/deno.ts";
+import { jsonLine, type LogLine } from "@shared/runtime/config.ts";
 import { localDocsResponse } from "./reference-page.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
+
+const encoder = new TextEncoder();
+
+/**
+ * The functions' log lines, written to stdout as they are. Deployed, a function's console is a plain Console that
+ * hands each line to the runtime's log pipeline (`op_user_worker_log`, supabase/edge-runtime
+ * ext/runtime/js/bootstrap.js). `deno run` also passes every console call through V8's inspector console (its
+ * bootstrap's `wrapConsole`), which cost the gateway about 25 µs a line more than this write (docs/performance.md).
+ */
+function stdoutLog(line: LogLine): void {
+  const bytes = encoder.encode(`${jsonLine(line)}\n`);
+  for (let written = 0; written < bytes.length;) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
 
 const env = Deno.env.toObject();
 const factories: Record<string, () => Promise<Handler>> = {
@@ -18,16 +33,20 @@ const factories: Record<string, () => Promise<Handler>> = {
       import("@gateway/app.ts"),
       import("@gateway/services.ts"),
     ]);
-    return createGatewayApp(await gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil })).fetch;
+    const services = await gatewayServicesFromEnv(env, { resolveHost: denoResolveHost, waitUntil });
+    return createGatewayApp({ ...services, log: stdoutLog }).fetch;
   },
   "webhook-dispatcher": async () => {
     const [{ createDispatcherApp }, { dispatcherServicesFromEnv }] = await Promise.all([
       import("@dispatcher/app.ts"),
       import("@dispatcher/services.ts"),
     ]);
-    return createDispatcherApp(
-      await dispatcherServicesFromEnv(env, { resolveHost: denoResolveHost, connect: denoConnect, waitUntil }),
-    ).fetch;
+    const services = await dispatcherServicesFromEnv(env, {
+      resolveHost: denoResolveHost,
+      connect: denoConnect,
+      waitUntil,
+    });
+    return createDispatcherApp({ ...services, log: stdoutLog }).fetch;
   },
 };
 const selected = env.FUNCTIONS ? env.FUNCTIONS.split(",").map((name) => name.trim()) : Object.keys(factories);

@@ -85,9 +85,14 @@ function secretKeyFromEnv(env: Env): string | undefined {
 /** One structured log line; the logger adds the time. */
 export type LogLine = Record<string, unknown>;
 
-/** One JSON object per line on stdout: what Supabase's log explorer and local terminals both read well. */
+/** A log line as one JSON object, with the time first: what Supabase's log explorer and terminals both read well. */
+export function jsonLine(line: LogLine): string {
+  return JSON.stringify({ ts: new Date().toISOString(), ...line });
+}
+
+/** Log lines through the console, which the edge runtime hands to the project's logs. */
 export function jsonLogger(line: LogLine): void {
-  console.log(JSON.stringify({ ts: new Date().toISOString(), ...line }));
+  console.log(jsonLine(line));
 }
 
 /**
