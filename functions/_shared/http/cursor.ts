@@ -22,9 +22,6 @@ export const listPosition = z.strictObject({
 });
 export type ListPosition = z.infer<typeof listPosition>;
 
-/** A list's filters, as a request names them: enum values and booleans. */
-export type ListFilters = Record<string, string | boolean>;
-
 const cursorSchema = z.strictObject({
   list: z.string(),
   filters: z.record(z.string(), z.union([z.string(), z.boolean()])),

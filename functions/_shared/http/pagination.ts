@@ -84,12 +84,12 @@ export function listQuery<S extends z.ZodRawShape>(list: string, filters: S, id:
     const { page, per_page: _, cursor, ...rest } = query as Paging & Record<string, unknown>;
     const problem = !cursor
       ? undefined
-      : "start" in cursor
-      ? (page !== undefined ? "Send either cursor or page, not both" : undefined)
-      : !id.safeParse(cursor.after.id).success
-      ? NOT_A_CURSOR
       : page !== undefined
       ? "Send either cursor or page, not both"
+      : "start" in cursor
+      ? undefined
+      : !id.safeParse(cursor.after.id).success
+      ? NOT_A_CURSOR
       : cursor.list !== list
       ? "This cursor belongs to another list"
       : filtersKey(rest) !== filtersKey(cursor.filters)

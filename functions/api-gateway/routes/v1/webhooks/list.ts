@@ -1,5 +1,4 @@
-import { pagingArgs } from "@shared/http/pagination.ts";
-import { respondList } from "@shared/http/pagination.ts";
+import { pagingArgs, respondList } from "@shared/http/pagination.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { listWebhooksQuery, TAG, webhookListResponse } from "./schema.ts";
 

@@ -1,5 +1,4 @@
-import { listMeta, pagingArgs } from "@shared/http/pagination.ts";
-import { respondList } from "@shared/http/pagination.ts";
+import { listMeta, pagingArgs, respondList } from "@shared/http/pagination.ts";
 import { attemptLogObject } from "@shared/webhooks/endpoint.ts";
 import { z } from "zod";
 import { defineOperation } from "@gateway/http/operation.ts";
