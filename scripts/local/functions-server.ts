@@ -1,8 +1,8 @@
 // Deno program: serves the project's functions on one port under /functions/v1/<name>, the way Supabase's local
 // stack does, with each function built as its deployed entrypoint builds it but for where its log lines go
 // (stdoutLog). FUNCTIONS=name,... serves a subset, so a function can run in a process of its own (as it does
-// deployed) when its memory is measured; only the selected functions' modules are loaded, as a deployed function
-// holds only its own module graph.
+// deployed) when its memory or CPU is measured; only the selected functions' modules are loaded, as a deployed
+// function holds only its own module graph.
 import { ApiError } from "@shared/http/errors.ts";
 import { newRequestId } from "@shared/http/request-id.ts";
 import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
@@ -64,11 +64,11 @@ function notFound(): Response {
   });
 }
 
-Deno.serve({
-  hostname: env.HOST ?? "127.0.0.1",
-  port: Number(env.PORT ?? 54321),
-  onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
-}, (request) => {
+/**
+ * Paths that start with /functions/v1/<name> go to that function, the way Supabase's local stack routes them. The
+ * query string never counts.
+ */
+function front(request: Request): Response | Promise<Response> {
   // The path without parsing the whole URL (a request's URL is always absolute here): this runs for every request.
   const url = request.url;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
@@ -76,8 +76,15 @@ Deno.serve({
   const pathname = url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
   const docs = localDocsResponse(pathname, "/functions/v1/api-gateway/openapi.json");
   if (docs) return docs;
-  // Only a path that starts with /functions/v1/<name> reaches a function; the query string never counts.
   const [empty, functions, version, name] = pathname.split("/");
   const handler = empty === "" && functions === "functions" && version === "v1" ? handlers.get(name) : undefined;
   return handler ? handler(request) : notFound();
-});
+}
+
+Deno.serve({
+  hostname: env.HOST ?? "127.0.0.1",
+  port: Number(env.PORT ?? 54321),
+  onListen: ({ hostname, port }) => console.log(JSON.stringify({ msg: "functions listening", hostname, port })),
+  // A process serving one function hands it every request, as the platform hands a deployed function its own:
+  // the benches hold it against peers that have no front either. Each function answers its own paths and 404s.
+}, handlers.size === 1 ? [...handlers.values()][0] : front);
