@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Database } from "@shared/db/database.ts";
 import type { RateLimitState } from "@shared/db/rpc-catalogue.ts";
+import type { ResponseHeaders } from "@shared/http/respond.ts";
 import type { LogLine } from "@shared/runtime/config.ts";
 import type { ResolveHost } from "@shared/webhooks/url-policy.ts";
 import type { Idempotency } from "./http/idempotency.ts";
@@ -33,6 +34,8 @@ export type GatewayEnv = {
   Variables: {
     services: GatewayServices;
     requestId: string;
+    /** The request id, then the rate-limit headers and a replay's mark once known (respond.ts). */
+    responseHeaders: ResponseHeaders;
     /** Set as soon as the key is read, and again once it is resolved, so the log line names the caller. */
     logIdentity?: { workspaceId?: string; keyPrefix?: string };
     /** The write's Idempotency-Key and request fingerprint, when it sent one. */

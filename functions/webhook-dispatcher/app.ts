@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bearerSecretChecker } from "../_shared/auth/shared-secret.ts";
 import { ApiError, classifyError } from "../_shared/http/errors.ts";
 import { newRequestId } from "../_shared/http/request-id.ts";
-import { respond, respondError } from "../_shared/http/respond.ts";
+import { respond, respondError, type ResponseHeaders } from "../_shared/http/respond.ts";
 import { routeMiss } from "../_shared/http/route-miss.ts";
 import { drain, type DrainSummary, type DrainWakeup } from "../_shared/webhooks/drain.ts";
 import { drainOnKick } from "./drain-on-kick.ts";
@@ -40,6 +40,8 @@ async function drainAndLog(
   }
 }
 
+type DispatcherEnv = { Variables: { requestId: string; responseHeaders: ResponseHeaders } };
+
 /**
  * The dispatcher as a Hono app: `POST` answers 202 at once and drains the webhook outbox in the background
  * (`services.waitUntil`). A kick that arrives while a drain may still claim wakes it to claim again at once;
@@ -47,15 +49,15 @@ async function drainAndLog(
  * It answers on `/webhook-dispatcher` (deployed) and `/functions/v1/webhook-dispatcher` (local front), and only to
  * callers presenting the dispatcher secret.
  */
-export function createDispatcherApp(services: DispatcherServices): Hono<{ Variables: { requestId: string } }> {
+export function createDispatcherApp(services: DispatcherServices): Hono<DispatcherEnv> {
   const checkSecret = bearerSecretChecker(services.secret);
   const drainSoon = drainOnKick((wakeup, requestId) => drainAndLog(services, wakeup, requestId));
-  const app = new Hono<{ Variables: { requestId: string } }>();
+  const app = new Hono<DispatcherEnv>();
   // Every answer, errors included, carries a request id the log lines name too.
   app.use(async (c, next) => {
     const requestId = newRequestId();
     c.set("requestId", requestId);
-    c.header("X-Request-ID", requestId);
+    c.set("responseHeaders", { "X-Request-ID": requestId });
     await next();
   });
 

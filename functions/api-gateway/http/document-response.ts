@@ -2,7 +2,7 @@
 // client accepts it, a strong ETag per representation, and 304 to a client that already holds it. Web platform
 // APIs only (CompressionStream, crypto.subtle), so the same code runs under Deno and Node.
 import { sha256Hex } from "@shared/crypto/digest.ts";
-import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
+import { answer, JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import type { GatewayContext } from "../context.ts";
 
 /** The document's two representations, made once per isolate. */
@@ -46,9 +46,9 @@ export function documentResponse(c: GatewayContext, document: ServedDocument): R
   // Strong ETags name one representation: the compressed bytes get a tag of their own.
   const etag = `"${document.version}${gzip ? "-gzip" : ""}"`;
   const validators = { ETag: etag, "Cache-Control": CACHE_CONTROL, Vary: "Accept-Encoding" };
-  if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, validators);
+  if (matches(c.req.header("if-none-match"), etag)) return answer(c, null, 304, validators);
   const bytes = gzip ? document.gzip : document.identity;
-  return c.body(bytes, 200, {
+  return answer(c, bytes, 200, {
     ...validators,
     "Content-Type": JSON_CONTENT_TYPE,
     "Content-Length": String(bytes.byteLength),

@@ -88,9 +88,7 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
       headers: { ...rateLimitHeaders(resolution.rate_limit), "Retry-After": String(resolution.retry_after) },
     });
   }
-  if (resolution.rate_limit) {
-    for (const [name, value] of Object.entries(rateLimitHeaders(resolution.rate_limit))) c.header(name, value);
-  }
+  if (resolution.rate_limit) Object.assign(c.var.responseHeaders, rateLimitHeaders(resolution.rate_limit));
   if (!answer.permitted) {
     throw new ApiError("insufficient_permissions", `Missing required permission: ${permission}`);
   }
@@ -103,7 +101,7 @@ function admit(c: GatewayContext, answer: GatewayAnswer, permission: Permission)
   }
   if (answer.replayed) {
     c.set("replayed", { sealed: answer.sealed ?? null });
-    c.header(HEADER.idempotentReplayed, "true");
+    c.var.responseHeaders[HEADER.idempotentReplayed] = "true";
   }
 }
 

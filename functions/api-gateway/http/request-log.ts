@@ -39,8 +39,8 @@ export function requestLog(perSecondUnattributed: number) {
     const started = performance.now();
     const requestId = newRequestId();
     c.set("requestId", requestId);
-    // Set before the response exists, so every response made through the context carries it, errors included.
-    c.header("X-Request-ID", requestId);
+    // Every response carries it, errors included (respond.ts, answer).
+    c.set("responseHeaders", { "X-Request-ID": requestId });
     await next();
     const identity = c.get("logIdentity");
     const status = c.res.status;

@@ -1,6 +1,6 @@
 import type { Permission } from "@shared/auth/permissions.ts";
 import { ApiError } from "@shared/http/errors.ts";
-import { JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
+import { answer, JSON_CONTENT_TYPE } from "@shared/http/respond.ts";
 import { defineOperation } from "@gateway/http/operation.ts";
 import { invalidKey } from "@gateway/http/gateway-call.ts";
 import { apiKeyNotFound, apiKeyPath, keyExceedsCaller, TAG } from "./schema.ts";
@@ -34,5 +34,5 @@ export const revokeApiKey = defineOperation({
   }
   // No body, but the content type every response carries (docs/api-behaviour.md); left out, some servers (Node's
   // adapter among them) would label the empty body text/plain.
-  return c.body(null, 204, { "Content-Type": JSON_CONTENT_TYPE });
+  return answer(c, null, 204, { "Content-Type": JSON_CONTENT_TYPE });
 });
