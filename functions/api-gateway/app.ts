@@ -3,6 +3,7 @@ import type { GatewayEnv, GatewayServices } from "./context.ts";
 import { notFoundHandler, onError } from "./http/error-handler.ts";
 import { requestLog } from "./http/request-log.ts";
 import { documentResponse, type ServedDocument, serveDocument } from "./http/document-response.ts";
+import { refuseMalformedKey } from "./http/malformed-key.ts";
 import { resourceApp } from "./http/operation.ts";
 import { MOUNTED_OPERATIONS } from "./operations.ts";
 
@@ -11,6 +12,8 @@ export const FUNCTION_NAME = "api-gateway";
 /** Every operation, mounted where the document says it is (paths relative to the function's base URL). */
 function apiRoutes(): Hono<GatewayEnv> {
   const api = new Hono<GatewayEnv>();
+  // Every path of the API proper, known route or not, once the request has its id and log line.
+  api.use("/v1/*", refuseMalformedKey);
   for (const { prefix, operations } of MOUNTED_OPERATIONS) api.route(prefix, resourceApp(operations));
   // No key needed. Generated on the first request of an isolate, then served from memory. The module that
   // generates it is imported only then: the OpenAPI library it loads is not needed to serve any other request,

@@ -63,6 +63,29 @@ describe("routing", () => {
     }
   });
 
+  it("a bearer token that cannot be a key is 401 invalid_key on any /v1 path, before the route is looked up", async () => {
+    const deployed = s.gateway.url.replace("/functions/v1", "");
+    const attempts: [string, string][] = [
+      ["GET", `${s.gateway.url}/v1/nothing`], // no route: 404 with a good key
+      ["PUT", `${s.gateway.url}/v1/campaigns`], // 405 with a good key
+      ["OPTIONS", `${deployed}/v1/campaigns`],
+      ["DELETE", `${deployed}/v1/campaigns/not-a-uuid`], // 404 campaign_not_found with a good key
+    ];
+    for (const [method, url] of attempts) {
+      const res = await call(url, { method, key: "wbk_garbage" });
+      expectError(res, 401, "invalid_key");
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="LeadLex API", error="invalid_token"');
+      const line = s.gateway.logs.find((l) => l.request_id === res.headers.get("x-request-id"));
+      expect(line).toMatchObject({ status: 401, method, workspace_id: null, key_prefix: null });
+    }
+    // Several credentials are refused as such, whatever they hold.
+    const several = await call(`${s.gateway.url}/v1/nothing`, { headers: { Authorization: "Bearer a, Bearer b" } });
+    expectError(several, 404, "not_found");
+    // Outside /v1 no key is asked for, and a bad one changes nothing.
+    expect((await call(`${s.gateway.url}/health`, { key: "wbk_garbage" })).status).toBe(200);
+    expect((await call(`${deployed}/openapi.json`, { key: "wbk_garbage" })).status).toBe(200);
+  });
+
   it("a trailing slash names the same route", async () => {
     const list = await call(`${s.gateway.url}/v1/campaigns/`, { key: s.tenant.key });
     expect(list.status).toBe(200);

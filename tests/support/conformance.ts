@@ -129,10 +129,12 @@ export function checkConformance(method: string, url: string, res: ReceivedRespo
       fail(method, url, res, `status not declared (declared: ${Object.keys(operation.responses).join(", ")})`);
     }
   } else {
-    // No operation: the router's own answers, in the shared error envelope (docs/api-behaviour.md).
-    const expected = route ? [405, 413] : [404, 413];
+    // No operation: the router's own answers, in the shared error envelope (docs/api-behaviour.md), and under /v1
+    // the 401 for a bearer token that cannot be a key, given before the route is looked up.
+    const expected = [route ? 405 : 404, 413, ...(relative.startsWith("/v1/") ? [401] : [])];
     if (!expected.includes(res.status)) fail(method, url, res, `no operation, and not ${expected.join(" or ")}`);
     if (res.status === 405 && !res.headers.get("allow")) fail(method, url, res, "405 without Allow");
+    if (res.status === 401 && !res.headers.get("www-authenticate")) fail(method, url, res, "401 without a challenge");
     response = {
       description: "router",
       headers: { "X-Request-ID": { $ref: "#/components/headers/X-Request-ID" } },
