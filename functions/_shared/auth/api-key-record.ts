@@ -1,6 +1,7 @@
 // An API key as the database keeps it. The gateway's /v1/api-keys routes and the operator CLI both create keys
 // through the create_api_key RPC, so they share the rules for its settable fields and the shape it returns.
 import { z } from "zod";
+import { documentSchema } from "../http/document-schema.ts";
 import { isIsoTime, ISO_TIME_PROBLEM } from "../http/iso-time.ts";
 import { nameList } from "../http/name-list.ts";
 import { type Permission, PERMISSIONS } from "./permissions.ts";
@@ -48,29 +49,33 @@ export const apiKeyFieldsSchema = z.strictObject({
 /** What create_api_key stores: validated fields, `expires_at` already normalised to UTC. */
 export type ApiKeyFields = z.output<typeof apiKeyFieldsSchema>;
 
-const nullableTimestamp = z.string().meta({ format: "date-time" }).nullable();
+const nullableTimestamp = () => z.string().meta({ format: "date-time" }).nullable();
 
 /** The key as create_api_key shows it: never the key itself, never its hash. */
-export const apiKeyObject = z.strictObject({
-  id: z.string().meta({ format: "uuid" }),
-  prefix: z.string().meta({ description: "The first characters of the key, safe to show and log" }),
-  name: z.string().max(KEY_NAME_MAX_LENGTH),
-  description: z.string().max(KEY_DESCRIPTION_MAX_LENGTH).nullable(),
-  permissions: z.array(z.enum(PERMISSIONS)),
-  rate_limit_tier: z.enum(RATE_LIMIT_TIERS),
-  expires_at: nullableTimestamp,
-  created_at: z.string().meta({ format: "date-time" }),
-}).meta({ id: "ApiKey" });
+export const apiKeyObject = documentSchema(() =>
+  z.strictObject({
+    id: z.string().meta({ format: "uuid" }),
+    prefix: z.string().meta({ description: "The first characters of the key, safe to show and log" }),
+    name: z.string().max(KEY_NAME_MAX_LENGTH),
+    description: z.string().max(KEY_DESCRIPTION_MAX_LENGTH).nullable(),
+    permissions: z.array(z.enum(PERMISSIONS)),
+    rate_limit_tier: z.enum(RATE_LIMIT_TIERS),
+    expires_at: nullableTimestamp(),
+    created_at: z.string().meta({ format: "date-time" }),
+  }).meta({ id: "ApiKey" })
+);
 
-export type ApiKey = z.infer<typeof apiKeyObject>;
+export type ApiKey = z.infer<ReturnType<typeof apiKeyObject>>;
 
 /** The key as listed (the `api_key_json` SQL function). */
-export const listedApiKeyObject = apiKeyObject.extend({
-  last_used_at: nullableTimestamp,
-  revoked_at: nullableTimestamp,
-}).meta({ id: "ListedApiKey" });
+export const listedApiKeyObject = documentSchema(() =>
+  apiKeyObject().extend({
+    last_used_at: nullableTimestamp(),
+    revoked_at: nullableTimestamp(),
+  }).meta({ id: "ListedApiKey" })
+);
 
-export type ListedApiKey = z.infer<typeof listedApiKeyObject>;
+export type ListedApiKey = z.infer<ReturnType<typeof listedApiKeyObject>>;
 
 /**
  * A key (being made, or to be revoked) exceeds the calling key (the SQL function api_key_excess): the permissions

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Context } from "hono";
 import { respond } from "./respond.ts";
 import { type Cursor, CURSOR_MAX_LENGTH, decodeCursor, encodeCursor, type ListPosition } from "./cursor.ts";
+import { documentSchema } from "./document-schema.ts";
 
 const POSITIVE = "Must be a positive integer";
 
@@ -124,28 +125,29 @@ export function pageMeta(list: string, query: Paging & Record<string, unknown>, 
   return cursor ? { per_page, next_cursor } : { page: page ?? 1, per_page, total: result.total ?? 0, next_cursor };
 }
 
-const nextCursor = z.string().nullable().meta({
-  description: "The `cursor` that continues after this page; null on the last page",
-});
-
 /** The `meta` of every list response: with `page`, the page and the exact total; with `cursor`, neither. */
-export const listMeta = z.union([
-  z.strictObject({
-    page: z.number().int().min(1),
-    per_page: z.number().int().min(1).max(100),
-    total: z.number().int().min(0),
-    next_cursor: nextCursor,
-  }).meta({ id: "PageMeta" }),
-  z.strictObject({
-    per_page: z.number().int().min(1).max(100),
-    next_cursor: nextCursor,
-  }).meta({ id: "CursorMeta" }),
-]).meta({
-  id: "ListMeta",
-  description: "By `page`: the page, and the exact `total`. By `cursor`: no total, so that deep pages cost what the " +
-    "first does. Both give `next_cursor`",
+export const listMeta = documentSchema(() => {
+  const nextCursor = z.string().nullable().meta({
+    description: "The `cursor` that continues after this page; null on the last page",
+  });
+  return z.union([
+    z.strictObject({
+      page: z.number().int().min(1),
+      per_page: z.number().int().min(1).max(100),
+      total: z.number().int().min(0),
+      next_cursor: nextCursor,
+    }).meta({ id: "PageMeta" }),
+    z.strictObject({
+      per_page: z.number().int().min(1).max(100),
+      next_cursor: nextCursor,
+    }).meta({ id: "CursorMeta" }),
+  ]).meta({
+    id: "ListMeta",
+    description: "By `page`: the page, and the exact `total`. By `cursor`: no total, so that deep pages cost what " +
+      "the first does. Both give `next_cursor`",
+  });
 });
-export type ListMeta = z.infer<typeof listMeta>;
+export type ListMeta = z.infer<ReturnType<typeof listMeta>>;
 
 /**
  * One page of the list `plural` (its name in `data`, and the list its cursors belong to), with the meta for the

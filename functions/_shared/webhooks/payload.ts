@@ -15,8 +15,8 @@ function envelope<E extends string, D extends z.ZodType>(event: E, data: D) {
   });
 }
 
-const campaignData = z.strictObject({ campaign: campaignObject });
-const webhookData = z.strictObject({ webhook: webhookObject });
+const campaignData = z.strictObject({ campaign: campaignObject() });
+const webhookData = z.strictObject({ webhook: webhookObject() });
 
 /** Each event's payload; for `campaign.deleted`, the campaign as it was just before deletion. */
 export const WEBHOOK_PAYLOADS = {

@@ -2,6 +2,7 @@
 // draft is silent). This module reads the header and fingerprints the request; gateway_request claims the key in
 // the operation's transaction and answers a retry with the first request's stored result, which the route renders
 // with its own code (docs/api-behaviour.md, "Idempotency").
+import type { Permission } from "@shared/auth/permissions.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { sha256Hex } from "@shared/crypto/digest.ts";
 import { fromBase64, toBase64 } from "@shared/crypto/encoding.ts";
@@ -11,6 +12,11 @@ export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long a key is remembered; the database enforces it (public.idempotency_window, tests/db/shared-facts.test.ts). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+/** POST, PATCH and DELETE operations take an Idempotency-Key (docs/api-behaviour.md, "Idempotency"). */
+export const isIdempotentWrite = (spec: { method: string; permission: Permission | null }): boolean =>
+  spec.method !== "get" && spec.permission !== null;
+
 /** Visible ASCII, bare; or the draft's Structured Field string: quoted, with `\"` and `\\` escapes. */
 const BARE = /^[\x21-\x7e]+$/;
 const QUOTED = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;

@@ -13,15 +13,10 @@ import type { RpcName, RpcResult } from "@shared/db/rpc-catalogue.ts";
 import { ApiError, type ErrorCode, unavailableError } from "@shared/http/errors.ts";
 import { parseOrThrow } from "@shared/http/validation.ts";
 import type { GatewayContext, GatewayEnv } from "../context.ts";
-import {
-  type DocumentedOperation,
-  type DocumentedSpec,
-  documentOperation,
-  isIdempotentWrite,
-} from "../openapi/operation-document.ts";
+import type { DocumentedSpec } from "../openapi/operation-document.ts";
 import { readJsonBody } from "./body.ts";
 import { callGateway, type OperationArgs, preflight, PreflightRefusal, presentedKey } from "./gateway-call.ts";
-import { readIdempotency } from "./idempotency.ts";
+import { isIdempotentWrite, readIdempotency } from "./idempotency.ts";
 import type { PathParams } from "./params.ts";
 
 type ZodObjectType = z.ZodObject<z.ZodRawShape>;
@@ -67,8 +62,11 @@ export interface Operation {
   path: string;
   /** The RPC gateway_request runs for it (one of public.gateway_operations); null without a key (health). */
   rpc: RpcName | null;
-  /** The operation as the document shows it, built afresh on each call: the router never keeps it. */
-  documented(): DocumentedOperation;
+  /**
+   * What the document shows of the operation, rendered by openapi/operation-document.ts when the document is
+   * built: that module, and the schemas only the document reads, are never loaded to serve a request.
+   */
+  documented: DocumentedSpec;
   register(app: Hono<GatewayEnv>): void;
 }
 
@@ -134,17 +132,10 @@ export function defineOperation<
   X = undefined,
   N extends RpcName = RpcName,
 >(spec: OperationSpec<P, Q, B, X, N>, respond: Respond<P, Q, B, X, N>): Operation {
-  const documented = () =>
-    documentOperation({
-      ...spec,
-      params: spec.params?.schema,
-      query: spec.query,
-      body: spec.body,
-    });
   return {
     path: spec.path,
     rpc: spec.call.rpc,
-    documented,
+    documented: spec,
     register(app) {
       app.on([spec.method], [routingPath(spec.path)], async (c: GatewayContext) => {
         const keyHash = presentedKey(c);
@@ -166,7 +157,7 @@ export function definePublicOperation(
   return {
     path: spec.path,
     rpc: null,
-    documented: () => documentOperation(spec),
+    documented: spec,
     register(app) {
       app.on([spec.method], [routingPath(spec.path)], respond);
     },

@@ -2,6 +2,7 @@
 // puts on its responses.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
+import { documentSchema } from "@shared/http/document-schema.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
 
 const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
@@ -11,15 +12,17 @@ const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
  * Its `id` alone makes it a shared component, as for every named schema: the OpenAPI library is loaded after the
  * schemas are built (app.ts), so they lack the `.openapi()` its registry's `register()` would call.
  */
-export const ERROR_ENVELOPE = z.strictObject({
-  error: z.strictObject({
-    code: z.enum(ERROR_CODES),
-    message: z.string().min(1),
-    details: z.record(z.string(), z.unknown()).optional().meta({
-      description: "For field errors, `fields` maps each field to its problem; for state conflicts, `status`.",
+export const errorEnvelope = documentSchema(() =>
+  z.strictObject({
+    error: z.strictObject({
+      code: z.enum(ERROR_CODES),
+      message: z.string().min(1),
+      details: z.record(z.string(), z.unknown()).optional().meta({
+        description: "For field errors, `fields` maps each field to its problem; for state conflicts, `status`.",
+      }),
     }),
-  }),
-}).meta({ id: "Error" });
+  }).meta({ id: "Error" })
+);
 
 /** The realm of every 401's `WWW-Authenticate` challenge (RFC 6750). */
 export const AUTH_REALM = "LeadLex API";

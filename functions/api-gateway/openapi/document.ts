@@ -7,6 +7,7 @@ import { mergePath } from "hono/utils/url";
 import type { GatewayEnv } from "../context.ts";
 import { MOUNTED_OPERATIONS } from "../operations.ts";
 import { registerSharedComponents } from "./components.ts";
+import { documentOperation } from "./operation-document.ts";
 import { WEBHOOK_PAYLOADS } from "@shared/webhooks/payload.ts";
 import { HIGH_TIER_FACTOR, PLAN_LIMITS } from "@shared/workspaces/plans.ts";
 
@@ -112,7 +113,10 @@ export function openApiDocument(publicUrl?: string) {
   registerSharedComponents(api.openAPIRegistry);
   for (const { prefix, operations } of MOUNTED_OPERATIONS) {
     for (const operation of operations) {
-      api.openAPIRegistry.registerPath({ ...operation.documented(), path: mergePath(prefix, operation.path) });
+      api.openAPIRegistry.registerPath({
+        ...documentOperation(operation.documented),
+        path: mergePath(prefix, operation.path),
+      });
     }
   }
   registerWebhookEvents(api);

@@ -4,12 +4,20 @@ import type { RouteConfig } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { Permission } from "@shared/auth/permissions.ts";
 import { ERROR_STATUS, type ErrorCode } from "@shared/http/errors.ts";
-import { ERROR_ENVELOPE, HEADER, headerRefs } from "./components.ts";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH } from "../http/idempotency.ts";
+import { errorEnvelope, HEADER, headerRefs } from "./components.ts";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_WINDOW_HOURS,
+  isIdempotentWrite,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from "../http/idempotency.ts";
 
 type ZodObjectType = z.ZodObject<z.ZodRawShape>;
 
-/** What the document shows of an operation. */
+/**
+ * What the document shows of an operation. The schemas only the document reads (the path parameters' and the
+ * responses') are functions that build them, called when the document is built: the router never needs them.
+ */
 export interface DocumentedSpec {
   method: "get" | "post" | "patch" | "delete";
   /** OpenAPI-style path below the resource's mount point, e.g. `/{id}/start`. */
@@ -21,21 +29,17 @@ export interface DocumentedSpec {
   /** The permission a key needs; `null` for the unauthenticated operations (health). */
   permission: Permission | null;
   /** Path parameters as the document describes them. */
-  params?: ZodObjectType;
+  params?: { schema(): ZodObjectType };
   query?: ZodObjectType;
   body?: { schema: z.ZodType };
-  success: { status: 200 | 201 | 202 | 204; description: string; schema?: z.ZodType };
+  success: { status: 200 | 201 | 202 | 204; description: string; schema?: () => z.ZodType };
   /** Error codes of this operation beyond the cross-cutting ones every operation of its kind can give. */
   errors?: ErrorCode[];
   /** Responses that are not the error envelope (health's 503). */
-  otherResponses?: RouteConfig["responses"];
+  otherResponses?: () => RouteConfig["responses"];
 }
 
 export type DocumentedOperation = RouteConfig & { "x-permission"?: Permission };
-
-/** POST, PATCH and DELETE operations take an Idempotency-Key (docs/api-behaviour.md, "Idempotency"). */
-export const isIdempotentWrite = (spec: Pick<DocumentedSpec, "method" | "permission">): boolean =>
-  spec.method !== "get" && spec.permission !== null;
 
 const IDEMPOTENCY_KEY_DESCRIPTION = `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, bare or as a ` +
   "quoted string (draft-ietf-httpapi-idempotency-key-header); a random UUID is best. Scoped to the workspace and " +
@@ -84,7 +88,7 @@ function errorResponses(codes: ErrorCode[], metered: boolean, replayable: boolea
     responses[status] = {
       description: `Error codes: ${statusCodes.map((code) => `\`${code}\``).join(", ")}`,
       headers,
-      content: { "application/json": { schema: ERROR_ENVELOPE } },
+      content: { "application/json": { schema: errorEnvelope() } },
       // Read by the test suite's conformance check: the codes this status may carry here.
       ...{ "x-error-codes": statusCodes },
     };
@@ -105,7 +109,7 @@ export function documentOperation(spec: DocumentedSpec): DocumentedOperation {
     tags: spec.tags,
     ...(spec.permission ? { security: [{ workspaceKey: [] }], "x-permission": spec.permission } : { security: [] }),
     request: {
-      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.params ? { params: spec.params.schema() } : {}),
       ...(spec.query ? { query: spec.query } : {}),
       ...(replayable ? { headers: z.object({ [IDEMPOTENCY_KEY_HEADER]: IDEMPOTENCY_KEY_PARAMETER }) } : {}),
       ...(spec.body ? { body: { required: true, content: { "application/json": { schema: spec.body.schema } } } } : {}),
@@ -118,10 +122,10 @@ export function documentOperation(spec: DocumentedSpec): DocumentedOperation {
           ...(metered ? HEADER.rateLimit : []),
           ...(replayable ? [HEADER.idempotentReplayed] : []),
         ]),
-        ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema } } } : {}),
+        ...(spec.success.schema ? { content: { "application/json": { schema: spec.success.schema() } } } : {}),
       },
       ...errorResponses([...crossCuttingCodes(spec), ...(spec.errors ?? [])], metered, replayable),
-      ...spec.otherResponses,
+      ...spec.otherResponses?.(),
     },
   } as DocumentedOperation;
 }

@@ -16,15 +16,15 @@ export const health = definePublicOperation({
   success: {
     status: 200,
     description: "The database answers",
-    schema: z.strictObject({ status: z.literal("ok") }),
+    schema: () => z.strictObject({ status: z.literal("ok") }),
   },
-  otherResponses: {
+  otherResponses: () => ({
     503: {
       description: "The database does not answer",
       headers: headerRefs([HEADER.requestId]),
       content: { "application/json": { schema: z.strictObject({ status: z.literal("unavailable") }) } },
     },
-  },
+  }),
 }, async (c) => {
   try {
     await c.var.services.db.rpc("health_check", {});

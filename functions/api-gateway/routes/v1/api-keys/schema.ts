@@ -6,6 +6,7 @@ import {
   listedApiKeyObject,
   OPERATOR_ONLY_TIER,
 } from "@shared/auth/api-key-record.ts";
+import { documentSchema } from "@shared/http/document-schema.ts";
 import { ApiError } from "@shared/http/errors.ts";
 import { listMeta, listQuery, queryBoolean } from "@shared/http/pagination.ts";
 import { uuidPathParams } from "@gateway/http/params.ts";
@@ -60,15 +61,18 @@ export const listApiKeysQuery = listQuery("api_keys", {
   include_revoked: queryBoolean().default(false).meta({ description: "Also list revoked keys" }),
 });
 
-export const createdApiKeyResponse = z.strictObject({
-  data: z.strictObject({
-    api_key: apiKeyObject.extend({
-      key: z.string().meta({ description: "The key itself: shown only here, store it now" }),
-    }).meta({ id: "CreatedApiKey" }),
-  }),
-});
+export const createdApiKeyResponse = documentSchema(() =>
+  z.strictObject({
+    data: z.strictObject({
+      api_key: apiKeyObject().extend({
+        key: z.string().meta({ description: "The key itself: shown only here, store it now" }),
+      }).meta({ id: "CreatedApiKey" }),
+    }),
+  })
+);
 
-export const apiKeyListResponse = z.strictObject({
-  data: z.strictObject({ api_keys: z.array(listedApiKeyObject) }),
-  meta: listMeta,
-});
+export const apiKeyListResponse = () =>
+  z.strictObject({
+    data: z.strictObject({ api_keys: z.array(listedApiKeyObject()) }),
+    meta: listMeta(),
+  });

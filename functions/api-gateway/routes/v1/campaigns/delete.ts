@@ -23,9 +23,10 @@ export const deleteCampaign = defineOperation({
   success: {
     status: 200,
     description: "The campaign is gone",
-    schema: z.strictObject({
-      data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
-    }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
+      }),
   },
   errors: ["campaign_not_found", "campaign_not_draft"],
   call: { rpc: "delete_campaign", args: ({ params }) => ({ p_id: params.id }) },

@@ -16,15 +16,16 @@ export const pauseCampaign = defineOperation({
   success: {
     status: 200,
     description: "The campaign is paused",
-    schema: z.strictObject({
-      data: z.strictObject({
-        campaign: z.strictObject({
-          id: z.string().meta({ format: "uuid" }),
-          status: z.literal("paused"),
-          paused_at: z.string().meta({ format: "date-time" }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({
+          campaign: z.strictObject({
+            id: z.string().meta({ format: "uuid" }),
+            status: z.literal("paused"),
+            paused_at: z.string().meta({ format: "date-time" }),
+          }),
         }),
       }),
-    }),
   },
   errors: ["campaign_not_found", "campaign_not_active"],
   call: { rpc: "pause_campaign", args: ({ params }) => ({ p_id: params.id }) },

@@ -26,9 +26,10 @@ export const listCampaignsQuery = listQuery("campaigns", {
 });
 
 /** `{"data": {"campaign": {...}}}` */
-export const campaignResponse = z.strictObject({ data: z.strictObject({ campaign: campaignObject }) });
+export const campaignResponse = () => z.strictObject({ data: z.strictObject({ campaign: campaignObject() }) });
 
-export const campaignListResponse = z.strictObject({
-  data: z.strictObject({ campaigns: z.array(campaignObject) }),
-  meta: listMeta,
-});
+export const campaignListResponse = () =>
+  z.strictObject({
+    data: z.strictObject({ campaigns: z.array(campaignObject()) }),
+    meta: listMeta(),
+  });

@@ -16,13 +16,14 @@ export const startCampaign = defineOperation({
   success: {
     status: 200,
     description: "The campaign is active",
-    schema: z.strictObject({
-      data: z.strictObject({
-        campaign_id: z.string().meta({ format: "uuid" }),
-        status: z.literal("active"),
-        task_id: z.null().meta({ description: "Reserved for the sending system's task" }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({
+          campaign_id: z.string().meta({ format: "uuid" }),
+          status: z.literal("active"),
+          task_id: z.null().meta({ description: "Reserved for the sending system's task" }),
+        }),
       }),
-    }),
   },
   errors: ["campaign_not_found", "campaign_not_startable"],
   call: { rpc: "start_campaign", args: ({ params }) => ({ p_id: params.id }) },

@@ -15,9 +15,10 @@ export const deleteWebhook = defineOperation({
   success: {
     status: 200,
     description: "The endpoint is gone",
-    schema: z.strictObject({
-      data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
-    }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({ deleted: z.literal(true), id: z.string().meta({ format: "uuid" }) }),
+      }),
   },
   errors: ["webhook_not_found"],
   call: { rpc: "delete_webhook", args: ({ params }) => ({ p_id: params.id }) },

@@ -16,9 +16,10 @@ export const getWebhookDelivery = defineOperation({
   success: {
     status: 200,
     description: "The delivery and its attempt log",
-    schema: z.strictObject({
-      data: z.strictObject({ delivery: deliveryObject, attempts: z.array(attemptLogObject) }),
-    }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({ delivery: deliveryObject(), attempts: z.array(attemptLogObject()) }),
+      }),
   },
   errors: ["webhook_not_found", "delivery_not_found"],
   call: {

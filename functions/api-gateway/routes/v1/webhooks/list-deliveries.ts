@@ -18,7 +18,7 @@ export const listWebhookDeliveries = defineOperation({
   success: {
     status: 200,
     description: "One page of deliveries",
-    schema: z.strictObject({ data: z.strictObject({ deliveries: z.array(deliveryObject) }), meta: listMeta }),
+    schema: () => z.strictObject({ data: z.strictObject({ deliveries: z.array(deliveryObject()) }), meta: listMeta() }),
   },
   errors: ["webhook_not_found"],
   call: {

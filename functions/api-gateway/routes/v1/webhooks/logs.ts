@@ -17,7 +17,7 @@ export const listWebhookLogs = defineOperation({
   success: {
     status: 200,
     description: "One page of attempts",
-    schema: z.strictObject({ data: z.strictObject({ logs: z.array(attemptLogObject) }), meta: listMeta }),
+    schema: () => z.strictObject({ data: z.strictObject({ logs: z.array(attemptLogObject()) }), meta: listMeta() }),
   },
   errors: ["webhook_not_found"],
   call: {

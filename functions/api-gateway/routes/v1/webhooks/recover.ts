@@ -19,12 +19,13 @@ export const recoverWebhook = defineOperation({
   success: {
     status: 202,
     description: "How many deliveries are queued again (or would be, on a dry run)",
-    schema: z.strictObject({
-      data: z.strictObject({
-        count: z.number().int().min(0),
-        has_more: z.boolean().meta({ description: "Failed deliveries of the window remain: call again" }),
+    schema: () =>
+      z.strictObject({
+        data: z.strictObject({
+          count: z.number().int().min(0),
+          has_more: z.boolean().meta({ description: "Failed deliveries of the window remain: call again" }),
+        }),
       }),
-    }),
   },
   errors: ["webhook_not_found", "webhook_disabled"],
   call: {

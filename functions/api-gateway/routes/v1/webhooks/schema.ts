@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { GatewayContext } from "@gateway/context.ts";
+import { documentSchema } from "@shared/http/document-schema.ts";
 import { isoInstant } from "@shared/http/iso-time.ts";
 import { ApiError, type ErrorCode } from "@shared/http/errors.ts";
 import { listMeta, listQuery } from "@shared/http/pagination.ts";
@@ -99,23 +100,27 @@ export const rotateSecretBody = z.strictObject({
 }, { error: "Expected a JSON object" }).meta({ id: "WebhookSecretRotation" });
 
 /** `{"data": {"webhook": {...}}}` */
-export const webhookResponse = z.strictObject({ data: z.strictObject({ webhook: webhookObject }) });
+export const webhookResponse = () => z.strictObject({ data: z.strictObject({ webhook: webhookObject() }) });
 
 /** The webhook as created: the only time its signing secret is shown. */
-export const createdWebhookResponse = z.strictObject({
-  data: z.strictObject({
-    webhook: webhookObject.extend({
-      secret: z.string().meta({ description: "`whsec_` + base64; shown only here" }),
-    }).meta({ id: "WebhookWithSecret" }),
-  }),
-});
+export const createdWebhookResponse = documentSchema(() =>
+  z.strictObject({
+    data: z.strictObject({
+      webhook: webhookObject().extend({
+        secret: z.string().meta({ description: "`whsec_` + base64; shown only here" }),
+      }).meta({ id: "WebhookWithSecret" }),
+    }),
+  })
+);
 
-export const webhookListResponse = z.strictObject({
-  data: z.strictObject({ webhooks: z.array(listedWebhookObject) }),
-  meta: listMeta,
-});
+export const webhookListResponse = () =>
+  z.strictObject({
+    data: z.strictObject({ webhooks: z.array(listedWebhookObject()) }),
+    meta: listMeta(),
+  });
 
 /** `{"data": {"delivery_id": "..."}}`, for the operations that queue a delivery. */
-export const queuedDeliveryResponse = z.strictObject({
-  data: z.strictObject({ delivery_id: z.string().meta({ format: "uuid" }) }),
-});
+export const queuedDeliveryResponse = () =>
+  z.strictObject({
+    data: z.strictObject({ delivery_id: z.string().meta({ format: "uuid" }) }),
+  });
