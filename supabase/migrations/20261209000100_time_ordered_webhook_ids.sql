@@ -1,5 +1,5 @@
 -- Retention that costs the same whatever the history holds (issue 21). `npm run bench:scale` found
--- prune_webhook_history not flat: a batch of 1,000 attempts, deliveries and events took 2.1-3.2x the small
+-- prune_webhook_history not flat: a batch of 1,000 attempts, deliveries and events took 1.9-3.2x the small
 -- database's at a production's size, every plan an index scan. What grew was the pages each batch touched outside
 -- shared buffers, and they were nearly all uuid-keyed index pages: deliveries and events had random (v4) ids, so
 -- the 1,000 oldest rows' entries lay scattered over webhook_deliveries_pkey, webhook_events_pkey,
