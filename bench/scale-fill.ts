@@ -23,6 +23,15 @@ export const DUE_BACKLOG = 2000;
  */
 const BACKLOG_ENDPOINTS = 45;
 export const RETENTION_DAYS = 30;
+/**
+ * Deliveries and events get time-ordered ids (uuid_v7, their rows' own times), as since migration 20261209000100;
+ * BENCH_RANDOM_IDS=1 gives them random ids instead, as a history written before it has (for up to one retention
+ * period after the migration).
+ */
+const RANDOM_IDS = process.env.BENCH_RANDOM_IDS === "1";
+/** The id of a row written at `at` (an SQL expression), as a fragment of `sql`'s queries. */
+const idAt = (sql: postgres.TransactionSql, at: string) =>
+  RANDOM_IDS ? sql.unsafe("gen_random_uuid()") : sql.unsafe(`public.uuid_v7(${at})`);
 /** Just inside retention, so that only prepareWork's rows are prunable. */
 const HISTORY_DAYS = RETENTION_DAYS - 1;
 
@@ -102,9 +111,11 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
           from fill_ws w, generate_series(1, ${counts.campaignsPerWorkspace}::int) g,
                lateral (select now() - (g * interval '37 minutes') as t) ts`;
       await tx`create temp table fill_ev on commit drop as
-        select gen_random_uuid() as id, w.id as workspace_id, w.n * 100000 + g as n,
-               now() - ${HISTORY_DAYS} * interval '1 day' * (g::float8 / ${counts.eventsPerWorkspace}) as at
-          from fill_ws w, generate_series(1, ${counts.eventsPerWorkspace}::int) g`;
+        select ${idAt(tx, "t.at")} as id,
+               w.id as workspace_id, w.n * 100000 + g as n, t.at
+          from fill_ws w, generate_series(1, ${counts.eventsPerWorkspace}::int) g,
+               lateral (select now() - ${HISTORY_DAYS} * interval '1 day' * (g::float8 / ${counts.eventsPerWorkspace})
+                          as at) t`;
       await tx`insert into public.webhook_events (id, workspace_id, event, data, occurred_at)
         select id, workspace_id, 'campaign.created',
                json_build_object('campaign', json_build_object('id', id, 'name', 'campaign ' || n)), at
@@ -112,7 +123,8 @@ export async function fill(sql: postgres.Sql, label: string, counts: FillCounts)
       // One in `pendingEvery` deliveries pending, waiting for a retry two to three hours away (so that none falls
       // due while the bench runs and the backlog due stays the one prepareWork makes); the others ended.
       await tx`create temp table fill_dl on commit drop as
-        select gen_random_uuid() as id, ev.workspace_id, ev.id as event_id, ep.id as endpoint_id, ev.at,
+        select ${idAt(tx, "ev.at")} as id, ev.workspace_id,
+               ev.id as event_id, ep.id as endpoint_id, ev.at,
                case when ev.n % ${pendingEvery} = 0 then 'pending'
                     when ev.n % 20 = 1 then 'failed' else 'success' end as status
           from fill_ev ev join fill_ep ep on ep.workspace_id = ev.workspace_id`;
@@ -172,9 +184,10 @@ export async function prepareWork(sql: postgres.Sql, workspaceId: string, endpoi
      where d.id = pick.id`;
   await sql.begin(async (tx) => {
     await tx`create temp table old_dl on commit drop as
-      select gen_random_uuid() as id, gen_random_uuid() as event_id,
-             now() - ${RETENTION_DAYS + 31} * interval '1 day' + g * interval '1 second' as at
-        from generate_series(1, ${prunable}::int) g`;
+      select ${idAt(tx, "t.at")} as id,
+             ${idAt(tx, "t.at")} as event_id, t.at
+        from generate_series(1, ${prunable}::int) g,
+             lateral (select now() - ${RETENTION_DAYS + 31} * interval '1 day' + g * interval '1 second' as at) t`;
     await tx`insert into public.webhook_events (id, workspace_id, event, data, occurred_at)
       select event_id, ${workspaceId}, 'campaign.created', '{}'::json, at from old_dl`;
     await tx`insert into public.webhook_deliveries
@@ -210,10 +223,11 @@ export async function growWorkspace(
         from generate_series(1, ${grow.campaigns}::int) g,
              lateral (select now() - interval '1 hour' - g * interval '37 minutes' as t) ts`;
     await tx`create temp table grow_dl on commit drop as
-      select gen_random_uuid() as id, gen_random_uuid() as event_id, g,
-             now() - ${HISTORY_DAYS} * interval '1 day' * (g::float8 / ${grow.events}) as at,
+      select ${idAt(tx, "t.at")} as id,
+             ${idAt(tx, "t.at")} as event_id, g, t.at,
              case when g % 10 = 0 then 'pending' when g % 20 = 1 then 'failed' else 'success' end as status
-        from generate_series(1, ${grow.events}::int) g`;
+        from generate_series(1, ${grow.events}::int) g,
+             lateral (select now() - ${HISTORY_DAYS} * interval '1 day' * (g::float8 / ${grow.events}) as at) t`;
     await tx`insert into public.webhook_events (id, workspace_id, event, data, occurred_at)
       select event_id, ${workspaceId}, 'campaign.created', json_build_object('campaign', json_build_object('n', g)), at
         from grow_dl`;

@@ -1,6 +1,7 @@
 // The hot paths `npm run bench:scale` times: each the one SQL call the gateway, the dispatcher or the retention
 // job makes, through postgres.js with prepared statements as the functions make them, and, once per path, the
 // same call on a session with auto_explain logging every nested statement's EXPLAIN (ANALYZE, BUFFERS).
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type postgres from "postgres";
 import { RETENTION_DAYS } from "./scale-fill.ts";
@@ -262,11 +263,30 @@ export function hotPaths(s: Subject): HotPath[] {
   ];
 }
 
+/** A path's timed calls: their latencies, and the median CPU time its Postgres backend spent on one. */
+export interface PathTiming {
+  latency: LatencySummary;
+  /** Milliseconds of CPU a call, median (the backend's /proc/<pid>/schedstat); null where it cannot be read. */
+  cpu: number | null;
+}
+
+/** CPU time the process `pid` has run so far, in milliseconds (Linux: the first field of its schedstat, in ns). */
+export function cpuMillis(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Up to `path.calls` timed calls on `sql`, after WARM_UP_CALLS untimed ones: PL/pgSQL plans a function's
  * statements afresh for its first calls on a connection, which a phase that came first would otherwise pay.
+ * `backendPid` is the process serving `sql` (its one connection): the CPU time it spends on each call hardly
+ * moves with the machine's other load, unlike the wall-clock latency, which on a shared machine includes waiting
+ * for a core.
  */
-export async function timeCalls(sql: postgres.Sql, path: HotPath): Promise<LatencySummary> {
+export async function timeCalls(sql: postgres.Sql, path: HotPath, backendPid: number): Promise<PathTiming> {
   const warmUntil = performance.now() + TIME_BOX_MS;
   for (let i = 0; i < WARM_UP_CALLS && performance.now() < warmUntil; i++) {
     await path.before?.(sql);
@@ -274,15 +294,19 @@ export async function timeCalls(sql: postgres.Sql, path: HotPath): Promise<Laten
     await path.after?.(sql);
   }
   const samples: number[] = [];
+  const cpu: number[] = [];
   const started = performance.now();
   for (let i = 0; i < path.calls && performance.now() - started < TIME_BOX_MS; i++) {
     await path.before?.(sql);
+    const c0 = cpuMillis(backendPid);
     const t0 = performance.now();
     await path.call(sql);
     samples.push(performance.now() - t0);
+    const c1 = cpuMillis(backendPid);
+    if (c0 !== null && c1 !== null) cpu.push(c1 - c0);
     await path.after?.(sql);
   }
-  return summarize(samples);
+  return { latency: summarize(samples), cpu: cpu.length ? summarize(cpu).p50 : null };
 }
 
 /**

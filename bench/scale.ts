@@ -16,6 +16,7 @@ import {
   explainCall,
   hotPaths,
   lastPageOf,
+  type PathTiming,
   PRUNE_BATCH,
   PRUNE_CALLS,
   seqScans,
@@ -24,7 +25,6 @@ import {
   WARM_UP_CALLS,
 } from "./scale-paths.ts";
 import { onCleanup, runBench, say, setting, startDatabase } from "./stack.ts";
-import type { LatencySummary } from "./stats.ts";
 
 const SCALE = setting("BENCH_SCALE", 1);
 /** The small database: a few dozen workspaces of the same shape. */
@@ -32,10 +32,12 @@ const SMALL_SCALE = 0.002;
 const FLAT = 1.5;
 /** A table with more rows than this should not be read in full by a hot statement. */
 const LARGE_TABLE_ROWS = 10_000;
+/** BENCH_PATHS=claim,prune_webhook: only the paths whose names contain one of these (all when unset). */
+const ONLY = process.env.BENCH_PATHS?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
 
 interface Phase {
   name: string;
-  p50: Map<string, LatencySummary>;
+  timings: Map<string, PathTiming>;
   seqScans: Map<string, string[]>;
   plans: Map<string, string[]>;
 }
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     connection: { synchronous_commit: "off" },
   });
   onCleanup({ name: "timed connection", run: () => timed.end({ timeout: 5 }) });
+  const [{ pid: timedPid }] = await timed<{ pid: number }[]>`select pg_backend_pid() as pid`;
   const plans: string[] = [];
   const explain = postgres(database.url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
   onCleanup({ name: "explain connection", run: () => explain.end({ timeout: 5 }) });
@@ -130,14 +133,17 @@ async function main(): Promise<void> {
       },
     };
     say(`${name}: measured workspace ${c} campaigns, endpoint ${d} deliveries, ${l} attempts`);
-    const phase: Phase = { name, p50: new Map(), seqScans: new Map(), plans: new Map() };
+    const phase: Phase = { name, timings: new Map(), seqScans: new Map(), plans: new Map() };
     for (const path of hotPaths(subject)) {
+      if (ONLY.length && !ONLY.some((part) => path.name.includes(part))) continue;
       const plan = await explainCall(explain, plans, path);
       phase.plans.set(path.name, plan);
       phase.seqScans.set(path.name, seqScans(plan, large));
-      const summary = await timeCalls(timed, path);
-      phase.p50.set(path.name, summary);
-      say(`  ${path.name}: p50 ${summary.p50} ms, p90 ${summary.p90} ms`);
+      const timing = await timeCalls(timed, path, timedPid);
+      phase.timings.set(path.name, timing);
+      say(
+        `  ${path.name}: p50 ${timing.latency.p50} ms, p90 ${timing.latency.p90} ms, CPU ${timing.cpu?.toFixed(3)} ms`,
+      );
     }
     phases.push(phase);
   };
@@ -164,34 +170,50 @@ async function main(): Promise<void> {
 
 function print(phases: Phase[], sizes: { relname: string; rows: number; size: string }[]): void {
   const [small, ...rest] = phases;
-  const headers = [
-    "hot path",
-    ...phases.flatMap((p, i) => (i ? [`${p.name} p50`, "x"] : [`${p.name} p50`])),
-    "flat",
-    "seq scan",
-  ];
-  const rows = [...small.p50.keys()].map((path) => {
-    const base = small.p50.get(path)!.p50;
-    const ratios = rest.map((p) => p.p50.get(path)!.p50 / base);
+  const table = (headers: string[], rows: string[][]) => {
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+    return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+  };
+  const p50 = (p: Phase, path: string) => p.timings.get(path)!.latency.p50;
+  const rows = [...small.timings.keys()].map((path) => {
+    const base = p50(small, path);
+    const ratios = rest.map((p) => p50(p, path) / base);
     const scans = [...new Set(rest.flatMap((p) => p.seqScans.get(path) ?? []))];
     return [
       path,
       `${base.toFixed(3)} ms`,
-      ...rest.flatMap((p, i) => [`${p.p50.get(path)!.p50.toFixed(3)} ms`, `${ratios[i].toFixed(2)}x`]),
+      ...rest.flatMap((p, i) => [`${p50(p, path).toFixed(3)} ms`, `${ratios[i].toFixed(2)}x`]),
       ratios.every((r) => r <= FLAT) ? "yes" : "NO",
       scans.join(", ") || "-",
     ];
   });
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   console.log(
     `\nscale ${SCALE}; tables at the end: ${sizes.map((s) => `${s.relname} ${s.rows} rows ${s.size}`).join(", ")}\n`,
   );
-  console.log([line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n"));
+  console.log(table(
+    [
+      "hot path",
+      ...phases.flatMap((p, i) => (i ? [`${p.name} p50`, "x"] : [`${p.name} p50`])),
+      "flat",
+      "seq scan",
+    ],
+    rows,
+  ));
   console.log(
     `\nflat: p50 within ${FLAT}x of the small database's at both later phases; seq scan: tables of more than ` +
       `${LARGE_TABLE_ROWS} rows a nested statement read in full (auto_explain), at either later phase.`,
   );
+  const cpu = (p: Phase, path: string) => p.timings.get(path)!.cpu;
+  const cpuRows = [...small.timings.keys()].filter((path) => phases.every((p) => cpu(p, path) !== null)).map((path) => [
+    path,
+    `${cpu(small, path)!.toFixed(3)} ms`,
+    ...rest.flatMap((p) => [`${cpu(p, path)!.toFixed(3)} ms`, `${(cpu(p, path)! / cpu(small, path)!).toFixed(2)}x`]),
+  ]);
+  if (cpuRows.length) {
+    console.log(`\nCPU time of the Postgres backend a call, median (the same calls; hardly moved by other load):\n`);
+    console.log(table(["hot path", ...phases.flatMap((p, i) => (i ? [`${p.name}`, "x"] : [p.name]))], cpuRows));
+  }
   const last = phases[phases.length - 1];
   for (const [path, plans] of last.plans) {
     console.log(`\n==== ${path}: EXPLAIN (ANALYZE, BUFFERS) of each statement it ran (${last.name})`);

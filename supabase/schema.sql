@@ -132,7 +132,7 @@ alter table public.webhook_attempts enable row level security;
 grant delete, insert, select on public.webhook_attempts to service_role;
 
 create table public.webhook_deliveries (
-  id uuid not null default gen_random_uuid(),
+  id uuid not null default public.uuid_v7(),
   workspace_id uuid not null,
   event_id uuid not null,
   endpoint_id uuid not null,
@@ -195,7 +195,7 @@ alter table public.webhook_endpoints enable row level security;
 grant insert, select, update on public.webhook_endpoints to service_role;
 
 create table public.webhook_events (
-  id uuid not null default gen_random_uuid(),
+  id uuid not null default public.uuid_v7(),
   workspace_id uuid not null,
   event text not null,
   data json not null,
@@ -292,6 +292,7 @@ CREATE OR REPLACE FUNCTION public.claim_webhook_deliveries(p_limit integer, p_le
  LANGUAGE plpgsql
  SET search_path TO ''
  SET statement_timeout TO '4s'
+ SET enable_incremental_sort TO 'off'
 AS $function$
 declare
   lost record;
@@ -348,11 +349,17 @@ begin
            row_number() over (partition by c.workspace_id order by d.next_attempt_at, d.id) as turn
       from candidates c
      cross join lateral (
+       -- The endpoint's due deliveries, earliest first, read from webhook_deliveries_endpoint_due_idx whatever the
+       -- statistics say: the range (c.id, -infinity) to (c.id, now()) of (endpoint_id, next_attempt_at) is exactly
+       -- `endpoint_id = c.id and next_attempt_at <= now()`, but unlike that equality it leaves endpoint_id in the
+       -- order asked for, which only that index returns without sorting (incremental sorts are off for this
+       -- function, so an index led by endpoint_id alone would have to sort all of the endpoint's rows first).
        select d.id, d.next_attempt_at
          from public.webhook_deliveries d
-        where d.endpoint_id = c.id and d.status = 'pending' and d.next_attempt_at <= now()
-          and d.lease_expires_at is null
-        order by d.next_attempt_at
+        where (d.endpoint_id, d.next_attempt_at) >= (c.id, '-infinity'::timestamptz)
+          and (d.endpoint_id, d.next_attempt_at) <= (c.id, now())
+          and d.status = 'pending' and d.lease_expires_at is null
+        order by d.endpoint_id, d.next_attempt_at
         limit case when c.deliverable then greatest(c.room, 0) else p_limit end
           for update of d skip locked) d
   ), chosen as (
@@ -1232,34 +1239,40 @@ declare
 begin
   for round in 1..p_rounds loop
     progress := 0;
+    -- The batch's deliveries as an array, so that their attempts are looked up by delivery_id whatever the
+    -- planner guesses: the function's statements are planned without the cutoff's value after a few calls, and
+    -- as a join this one then read every attempt (measured: 0.5-0.8 s a batch on 5 M attempts).
     delete from public.webhook_attempts
-     where id = any (array(select a.id
-                           from public.webhook_attempts a
-                           join public.webhook_deliveries d on d.id = a.delivery_id
-                          where a.created_at < cutoff and d.status <> 'pending'
-                          order by a.created_at
-                          limit p_batch));
+     where ctid = any (array(select a.ctid
+                               from public.webhook_attempts a
+                              where a.delivery_id = any (array(select d.id
+                                                                  from public.webhook_deliveries d
+                                                                 where d.created_at < cutoff and d.status <> 'pending'
+                                                                 order by d.created_at
+                                                                 limit p_batch))
+                                and a.created_at < cutoff
+                              limit p_batch));
     get diagnostics deleted = row_count;
     n_attempts := n_attempts + deleted;
     progress := progress + deleted;
 
     delete from public.webhook_deliveries
-     where id = any (array(select d.id
-                           from public.webhook_deliveries d
-                          where d.created_at < cutoff and d.status <> 'pending'
-                          order by d.created_at
-                          limit p_batch));
+     where ctid = any (array(select d.ctid
+                               from public.webhook_deliveries d
+                              where d.created_at < cutoff and d.status <> 'pending'
+                              order by d.created_at
+                              limit p_batch));
     get diagnostics deleted = row_count;
     n_deliveries := n_deliveries + deleted;
     progress := progress + deleted;
 
     delete from public.webhook_events
-     where id = any (array(select ev.id
-                           from public.webhook_events ev
-                          where ev.occurred_at < cutoff
-                            and not exists (select 1 from public.webhook_deliveries d where d.event_id = ev.id)
-                          order by ev.occurred_at
-                          limit p_batch));
+     where ctid = any (array(select ev.ctid
+                               from public.webhook_events ev
+                              where ev.occurred_at < cutoff
+                                and not exists (select 1 from public.webhook_deliveries d where d.event_id = ev.id)
+                              order by ev.occurred_at
+                              limit p_batch));
     get diagnostics deleted = row_count;
     n_events := n_events + deleted;
     progress := progress + deleted;
@@ -1769,6 +1782,25 @@ exception when unique_violation then
 end;
 $function$;
 grant execute on function public.update_webhook(p_workspace_id uuid, p_id uuid, p_fields jsonb) to service_role;
+
+CREATE OR REPLACE FUNCTION public.uuid_v7(p_at timestamp with time zone DEFAULT clock_timestamp())
+ RETURNS uuid
+ LANGUAGE sql
+ PARALLEL SAFE
+ SET search_path TO ''
+AS $function$
+  -- A version 4 uuid (random, variant 10) whose first 48 bits become the milliseconds since the epoch and whose
+  -- version nibble becomes 7 (bits 4 and 5 of byte 6 added to 4's 0100).
+  select pg_catalog.encode(
+           pg_catalog.set_bit(pg_catalog.set_bit(
+             overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+                     placing substring(pg_catalog.int8send(pg_catalog.floor(extract(epoch from p_at) * 1000)::bigint)
+                                       from 3)
+                     from 1 for 6),
+             52, 1), 53, 1),
+           'hex')::uuid
+$function$;
+grant execute on function public.uuid_v7(p_at timestamp with time zone) to service_role;
 
 CREATE OR REPLACE FUNCTION public.webhook_attempt_json(a public.webhook_attempts, p_event text)
  RETURNS json

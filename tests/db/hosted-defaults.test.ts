@@ -92,6 +92,7 @@ const CALLS: Record<string, Call> = {
     run: (tx) => value(tx`select public.list_position(now(), 7::bigint) as v`),
     main: (r) => /\.\d{6}Z$/.test(r.created_at) && r.id === "7",
   },
+  uuid_v7: { run: (tx) => value(tx`select public.uuid_v7() as v`), main: (r) => r[14] === "7" },
   resolve_api_key: {
     // Twice: the first request inserts the workspace's counter row, the second updates it.
     run: async (tx, r) => {

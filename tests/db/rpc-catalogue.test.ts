@@ -41,6 +41,7 @@ const INTERNAL = [
   "gateway_caller_arguments",
   "gateway_operation_source",
   "gateway_operations_changed",
+  "uuid_v7",
 ];
 
 interface PublicFunction {

@@ -82,6 +82,85 @@ it("deletes events, deliveries and attempts past the retention in bounded batche
   expect(await recent.logs()).toBe(3);
 });
 
+it("takes a delivery's attempts with it, counting those it deleted itself, and keeps a pending delivery's", async () => {
+  // Three attempts a delivery, on both sides of the cutoff: retention goes by the delivery's age, and an attempt
+  // is never older than its delivery.
+  const workspace = await createWorkspace(pdb.sql, { name: "retention retried", plan: "pro" });
+  const [endpoint] = await pdb.sql`
+    insert into public.webhook_endpoints (workspace_id, url, events, secret)
+    values (${workspace.id}, ${`https://hooks.example.com/${crypto.randomUUID()}`}, ${["campaign.created"]}, 'whsec_x')
+    returning id`;
+  for (const status of ["failed", "failed", "pending"]) {
+    await pdb.sql`
+      with ev as (
+        insert into public.webhook_events (workspace_id, event, data, occurred_at)
+        values (${workspace.id}, 'campaign.created', '{}', now() - interval '40 days') returning id
+      ), d as (
+        insert into public.webhook_deliveries (workspace_id, event_id, endpoint_id, status, attempts, created_at)
+        select ${workspace.id}, ev.id, ${endpoint.id}, ${status}, 3, now() - interval '40 days' from ev returning id
+      )
+      insert into public.webhook_attempts (delivery_id, endpoint_id, attempt, status, status_code, duration_ms, created_at)
+      select d.id, ${endpoint.id}, k, 'failed', 500, 3, now() - interval '1 day' * (41 - 6 * k)
+        from d, generate_series(1, 3) k`;
+  }
+  const left = async () => {
+    const rows = await pdb.sql<{ status: string; attempts: number }[]>`
+      select d.status, (select count(*)::int from public.webhook_attempts a where a.delivery_id = d.id) as attempts
+        from public.webhook_deliveries d where d.endpoint_id = ${endpoint.id} order by d.status`;
+    return rows.map((r) => `${r.status}:${r.attempts}`);
+  };
+
+  // Attempt k is 41 - 6k days old (35, 29, 23): only the first is past 30 days; the other two go with their delivery.
+  expect(await pruneWebhookHistory(pdb.sql, { keepDays: 30, batch: 1, rounds: 1 })).toEqual({
+    attempts: 1,
+    deliveries: 1,
+    events: 1,
+  });
+  expect(await left()).toEqual(["failed:3", "pending:3"]);
+  expect(await pruneWebhookHistory(pdb.sql, { keepDays: 30, batch: 10, rounds: 3 })).toEqual({
+    attempts: 1,
+    deliveries: 1,
+    events: 1,
+  });
+  expect(await left()).toEqual(["pending:3"]);
+});
+
+it("gives new deliveries and events time-ordered ids, so that retention's oldest rows lie together", async () => {
+  const workspace = await createWorkspace(pdb.sql, { name: "retention ids", plan: "pro" });
+  const key = await createApiKey(pdb.sql, {
+    workspaceId: workspace.id,
+    permissions: ["campaigns:write", "webhooks:read"],
+  });
+  const [endpoint] = await pdb.sql`
+    insert into public.webhook_endpoints (workspace_id, url, events, secret)
+    values (${workspace.id}, ${`https://hooks.example.com/${crypto.randomUUID()}`}, ${["campaign.created"]}, 'whsec_x')
+    returning id`;
+  const started = Date.now();
+  for (const name of ["first", "second", "third"]) {
+    const res = await call(`${gateway.url}/v1/campaigns`, { method: "POST", key: key.key, body: { name } });
+    expect(res.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const ended = Date.now();
+  // UUID version 7: the first 48 bits are the Unix time in milliseconds.
+  const millis = (id: string) => parseInt(id.replaceAll("-", "").slice(0, 12), 16);
+  const res = await call(`${gateway.url}/v1/webhooks/${endpoint.id}/deliveries`, { key: key.key });
+  expect(res.status).toBe(200);
+  const deliveries: string[] = res.body.data.deliveries.map((d: { delivery_id: string }) => d.delivery_id).reverse();
+  const events = (await pdb.sql<{ id: string }[]>`
+    select id from public.webhook_events where workspace_id = ${workspace.id} order by occurred_at`).map((r) => r.id);
+  for (const ids of [deliveries, events]) {
+    expect(ids).toHaveLength(3);
+    for (const id of ids) {
+      expect(id[14]).toBe("7");
+      expect(millis(id)).toBeGreaterThanOrEqual(started);
+      expect(millis(id)).toBeLessThanOrEqual(ended);
+    }
+    // Written 5 ms apart at least: in the order written, as the index on them holds them.
+    expect([...ids].sort()).toEqual(ids);
+  }
+});
+
 it("keeps 30 days unless WEBHOOK_RETENTION_DAYS says otherwise, in the production job's batches", () => {
   expect(pruneLimitsFromEnv({})).toEqual({ keepDays: 30, batch: 5000, rounds: 4 });
   expect(pruneLimitsFromEnv({ WEBHOOK_RETENTION_DAYS: "7" }).keepDays).toBe(7);
