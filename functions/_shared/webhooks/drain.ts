@@ -1,17 +1,19 @@
-import type { Database } from "../db/database.ts";
+import { type Database, DEFAULT_RPC_TIMEOUT_MS } from "../db/database.ts";
+import { DatabaseUnavailableError } from "../db/unavailable.ts";
 import type { LogLine } from "../runtime/config.ts";
 import { ConnectionPool } from "./connection-pool.ts";
-import { attemptDelivery, type DeliverySettings } from "./deliver.ts";
+import { attemptDelivery, type AttemptResult, type DeliverySettings } from "./deliver.ts";
 import {
   type CircuitPolicy,
   claimDeliveries,
   type InFlightLimits,
   NO_RETRY,
   recordAttempt,
+  type Recorded,
   type RecordOutcome,
 } from "./delivery-queue.ts";
 import type { ClaimedDelivery } from "./delivery-request.ts";
-import { decideRetry } from "./retry-schedule.ts";
+import { decideRetry, type RetryDecision } from "./retry-schedule.ts";
 
 export interface DrainSettings extends DeliverySettings {
   /** Attempts in flight at once within one drain: open sockets, which cost no CPU while they wait. */
@@ -42,7 +44,10 @@ export interface DrainSummary {
   failed: number;
   /** Attempts whose lease had been taken over by another claim; not recorded. */
   stale: number;
-  /** Attempts that could not be recorded (database trouble); their lease runs out and they are sent again. */
+  /**
+   * Attempts that could not be recorded before their lease ran short (database trouble throughout); their lease
+   * runs out and they are sent again.
+   */
   unrecorded: number;
   /** Endpoints this drain's attempts disabled (410 Gone, or failing for disableAfterSeconds). */
   disabled: number;
@@ -53,6 +58,41 @@ export interface DrainSummary {
 
 const LOCKED_RETRIES = 3;
 const LOCKED_RETRY_MS = 25;
+
+// An attempt that was sent is recorded before the drain lets go of it: a record call the database could not take
+// (no connection free in time, the circuit open, a timeout, a deadlock) is tried again, backing off, for as long as
+// the lease leaves room for one more call to finish. Given up, its lease runs out and it is sent again (attempt_lost):
+// a second receipt. record_webhook_attempt writes only while the attempt still holds its lease, so a call that did
+// commit before its answer was lost makes the retry `stale`, never a second attempt row.
+const RECORD_RETRY_FIRST_MS = 50;
+const RECORD_RETRY_MAX_MS = 1_000;
+// One more call must end inside the lease: the seam's deadline is the RPC timeout plus its slack (under 1 s).
+const RECORD_CALL_ROOM_MS = DEFAULT_RPC_TIMEOUT_MS + 1_000;
+
+/** Whether a failed record call is worth making again: the database did not take it, or rolled it back. */
+function retryableRecordError(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  const code = (error as { code?: unknown })?.code;
+  // Class 40, transaction rollback: a deadlock or serialization failure undid the whole call.
+  return typeof code === "string" && code.startsWith("40");
+}
+
+/** recordAttempt, tried again on database trouble until `leaseEndsAt` (performance.now() ms) leaves no room. */
+async function recordBeforeLeaseEnds(
+  db: Database,
+  delivery: ClaimedDelivery,
+  leaseEndsAt: number,
+  ...rest: [AttemptResult, RetryDecision, DrainSettings]
+): Promise<Recorded> {
+  for (let waitMs = RECORD_RETRY_FIRST_MS;; waitMs = Math.min(waitMs * 2, RECORD_RETRY_MAX_MS)) {
+    try {
+      return await recordAttempt(db, delivery, ...rest);
+    } catch (error) {
+      if (!retryableRecordError(error) || performance.now() + waitMs + RECORD_CALL_ROOM_MS > leaseEndsAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
 
 const COUNTER: Record<RecordOutcome, "delivered" | "rescheduled" | "failed" | "stale"> = {
   success: "delivered",
@@ -129,7 +169,8 @@ export async function drain(
   let endedSinceClaim = 0;
   const connections = new ConnectionPool();
 
-  const send = async (delivery: ClaimedDelivery) => {
+  /** `leaseEndsAt`: when the claim's lease runs out at the earliest (performance.now() ms, taken before the claim). */
+  const send = async (delivery: ClaimedDelivery, leaseEndsAt: number) => {
     try {
       const result = await attemptDelivery(delivery, settings, connections);
       const retry = result.error
@@ -140,7 +181,7 @@ export async function drain(
           Math.random(),
         )
         : NO_RETRY;
-      const recorded = await recordAttempt(db, delivery, result, retry, settings);
+      const recorded = await recordBeforeLeaseEnds(db, delivery, leaseEndsAt, result, retry, settings);
       summary[COUNTER[recorded.outcome]]++;
       if (recorded.disabled) summary.disabled++;
     } catch (error) {
@@ -177,6 +218,7 @@ export async function drain(
         endedSinceClaim = 0;
         claims++;
         const limit = Math.min(free, budgetLeft);
+        const leaseEndsAt = performance.now() + settings.leaseSeconds * 1000;
         const claim = await claimDeliveries(db, limit, settings);
         summary.claimed += claim.deliveries.length;
         summary.cancelled += claim.cancelled;
@@ -188,7 +230,7 @@ export async function drain(
           log({ level: "warn", msg: "webhook attempts lost", lost: claim.lost, lease_seconds: settings.leaseSeconds });
         }
         for (const delivery of claim.deliveries) {
-          const task: Promise<void> = send(delivery).finally(() => inFlight.delete(task));
+          const task: Promise<void> = send(delivery, leaseEndsAt).finally(() => inFlight.delete(task));
           inFlight.add(task);
         }
         continue;
