@@ -1,7 +1,8 @@
 // A bearer token that is not a well-formed key can never authenticate, on any route: the gateway refuses it before
-// routing, the way a wrong key is refused before anything else is judged. The answer is the same 401 the operation
-// would give (gateway-call.ts), made without an exception or a route lookup, so that a flood of garbage keys costs
-// about what a bare server's answer costs (docs/performance.md). Every other 401 is the operation's to give.
+// routing, the way a wrong key is refused before anything else is judged: this is the one place a key's form and
+// checksum are checked. The answer is the `invalid_key` 401 that an unknown key gets too (gateway-call.ts), made
+// without an exception or a route lookup, so that a flood of garbage keys costs about what a bare server's answer
+// costs (docs/performance.md). A missing header, another scheme or several credentials are the operation's 401s.
 import { createMiddleware } from "hono/factory";
 import { isWellFormedApiKey } from "@shared/auth/api-key.ts";
 import { bearerToken, hasSeveralCredentials } from "@shared/auth/bearer.ts";
