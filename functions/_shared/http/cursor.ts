@@ -3,6 +3,7 @@
 // else. base64url of JSON: opaque to clients by contract, checked field by field on the way in. Not signed: it
 // grants nothing, since the list RPCs confine every page to the caller's workspace whatever position it names.
 import { z } from "zod";
+import { fromBase64, toBase64 } from "../crypto/encoding.ts";
 
 /** Longer than any cursor this API issues (about 200 characters with the longest filters), far below URL limits. */
 export const CURSOR_MAX_LENGTH = 512;
@@ -33,16 +34,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function encodeCursor(cursor: Cursor): string {
-  const binary = String.fromCharCode(...encoder.encode(JSON.stringify(cursor)));
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return toBase64(encoder.encode(JSON.stringify(cursor))).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** The cursor `text` encodes, or undefined when it is not one this API issued (or was altered). */
 export function decodeCursor(text: string): Cursor | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    const parsed = cursorSchema.safeParse(JSON.parse(decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))));
+    const bytes = fromBase64(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const parsed = cursorSchema.safeParse(JSON.parse(decoder.decode(bytes)));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
